@@ -1,0 +1,60 @@
+"""District intranet: roadmaps, self-inspections and district control of schools."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, instance config, ``INTRANET_*`` environment, then ``config``."""
+    app = Flask(
+        __name__,
+        # A school's offline copy keeps its database and key wherever it is told to.
+        instance_path=os.environ.get("INTRANET_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from intranet import settings
+
+    settings.init_config(app, config)
+    init_extensions(app)
+    init_blueprints(app)
+    init_web(app)
+    init_cli(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    from intranet import extensions
+
+    extensions.init_app(app)
+
+
+def init_blueprints(app: Flask) -> None:
+    from intranet.audit.views import bp as audit_bp
+    from intranet.auth.views import bp as auth_bp
+    from intranet.schools.views import bp as schools_bp
+    from intranet.users.views import bp as users_bp
+
+    for bp in (auth_bp, schools_bp, users_bp, audit_bp):
+        app.register_blueprint(bp)
+
+
+def init_web(app: Flask) -> None:
+    from intranet import web
+
+    web.init_app(app)
+
+
+def init_cli(app: Flask) -> None:
+    from intranet import cli
+
+    cli.init_app(app)

@@ -1,0 +1,52 @@
+"""District admins read the audit log, filtered by school and by user."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from intranet.audit.services import entries_query
+from intranet.auth.access import district_admin
+from intranet.auth.models import User
+from intranet.extensions import db
+from intranet.schools.models import School
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+PAGE_SIZE = 100
+
+ACTION_LABELS = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted")}
+ENTITY_LABELS = {"district": _l("district"), "school": _l("school"), "user": _l("user")}
+
+
+@bp.route("/")
+@district_admin
+def index():
+    district_id = current_user.district_id
+    school_id = request.args.get("school_id", type=int) or None
+    actor_id = request.args.get("actor_id", type=int) or None
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = entries_query(district_id, school_id, actor_id)
+    entries = db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    has_next = len(entries) > PAGE_SIZE
+    schools = db.session.scalars(
+        select(School).where(School.district_id == district_id).order_by(School.code)
+    ).all()
+    users = db.session.scalars(
+        select(User).where(User.district_id == district_id).order_by(User.full_name)
+    ).all()
+    return render_template(
+        "audit/index.html",
+        entries=entries[:PAGE_SIZE],
+        has_next=has_next,
+        page=page,
+        schools=schools,
+        users=users,
+        school_id=school_id,
+        actor_id=actor_id,
+        school_names={s.id: s.display_name for s in schools},
+        action_labels=ACTION_LABELS,
+        entity_labels=ENTITY_LABELS,
+    )

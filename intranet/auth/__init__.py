@@ -1,0 +1,1 @@
+"""Authentication (login, passwords, lockout) and authorization (roles, scopes)."""

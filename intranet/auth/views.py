@@ -1,0 +1,101 @@
+"""Login, logout and password change."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from intranet.auth import services
+from intranet.auth.access import logged_in, public
+from intranet.auth.forms import LoginForm, PasswordChangeForm
+from intranet.extensions import login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_uuid: str):
+    from sqlalchemy import select
+
+    from intranet.auth.models import User
+    from intranet.extensions import db
+
+    user = db.session.scalar(select(User).where(User.uuid == user_uuid))
+    return user if user is not None and user.active else None
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _refusal_message(exc: services.LoginRefused) -> str:
+    if exc.reason == "locked":
+        return _(
+            "Too many failed attempts for this login. Try again in %(n)d minutes "
+            "or ask the district administrator to reset the password.",
+            n=exc.minutes,
+        )
+    if exc.reason == "throttled":
+        return _(
+            "Too many failed attempts from this computer. Try again in %(n)d minutes.",
+            n=exc.minutes,
+        )
+    return _("Wrong login or password.")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data, request.remote_addr)
+        except services.LoginRefused as exc:
+            error = _refusal_message(exc)
+            status = 429 if exc.reason in ("locked", "throttled") else 200
+        else:
+            # A fresh session on login: nothing from before carries over (session fixation).
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            current_app.logger.info("login %s", user.login)
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
+            return redirect(_safe_next(form.next.data) or url_for("web.home"))
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@logged_in
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@logged_in
+def password():
+    form = PasswordChangeForm(current_user)
+    if form.validate_on_submit():
+        services.change_password(current_user, form.new.data)
+        flash(_("The password has been changed."), "success")
+        return redirect(url_for("web.home"))
+    return render_template("auth/password.html", form=form)

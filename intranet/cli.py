@@ -1,0 +1,67 @@
+"""The ``intranet`` command: Flask's CLI with the app factory and the domain groups."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app():
+    from intranet import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """District intranet: roadmaps, self-inspections, district control."""
+
+
+def _serve(host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the configured database with waitress (production)."""
+    _serve(host, port, threads)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only create the database and the demo data.")
+@with_appcontext
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create or upgrade the database, fill a demo district and serve it."""
+    from intranet import demo as demo_data
+    from intranet.database import upgrade_database
+
+    upgrade_database()
+    passwords = demo_data.fill()
+    if passwords:
+        click.echo("Demo district created. These passwords are shown once:")
+        for login, role, password in passwords:
+            click.echo(f"  {login:<12} {role:<20} {password}")
+    else:
+        click.echo(
+            "Demo data is already there. Forgot a password? Run: intranet users set-password LOGIN"
+        )
+    if not no_serve:
+        _serve(host, port, threads=4)
+
+
+def init_app(app: Flask) -> None:
+    from intranet.schools.cli import schools_cli
+    from intranet.users.cli import districts_cli, users_cli
+
+    for group in (serve, demo, schools_cli, users_cli, districts_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Objectivity of assessment: statistical markers of unobjective ВПР results."""

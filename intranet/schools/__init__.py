@@ -1,0 +1,1 @@
+"""Districts and their schools: the district's registry, school cards, XLSX/CSV import."""

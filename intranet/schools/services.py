@@ -1,0 +1,138 @@
+"""Writes and reads of schools. Every write names its actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from intranet.audit.services import acting
+from intranet.extensions import db
+from intranet.schools.forms import SCHOOL_FIELDS
+from intranet.schools.models import School
+
+
+class SchoolError(ValueError):
+    """A refusal with a message for the user; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    """What the district list shows of a school: plain columns, no ORM object to build."""
+
+    id: int
+    code: str
+    name: str
+    short_name: str
+    head_name: str
+    email: str
+    phone: str
+    active: bool
+    users: int
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass(frozen=True)
+class SchoolPage:
+    rows: list[SchoolRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+
+def _code_taken(district_id: int, code: str, exclude_id: int | None = None) -> bool:
+    stmt = select(School.id).where(School.district_id == district_id, School.code == code)
+    if exclude_id is not None:
+        stmt = stmt.where(School.id != exclude_id)
+    return db.session.scalar(stmt) is not None
+
+
+def create_school(actor, district_id: int, data: dict[str, str]) -> School:
+    values = {k: data.get(k) or "" for k in SCHOOL_FIELDS}
+    if _code_taken(district_id, values["code"]):
+        raise SchoolError(_("A school with this code already exists."), "code")
+    with acting(actor):
+        school = School(district_id=district_id, active=True, **values)
+        db.session.add(school)
+        db.session.commit()
+    return school
+
+
+def update_school(actor, school: School, data: dict[str, str]) -> School:
+    values = {k: data.get(k) or "" for k in SCHOOL_FIELDS}
+    if _code_taken(school.district_id, values["code"], exclude_id=school.id):
+        raise SchoolError(_("A school with this code already exists."), "code")
+    with acting(actor):
+        for key, value in values.items():
+            if getattr(school, key) != value:
+                setattr(school, key, value)
+        db.session.commit()
+    return school
+
+
+def set_active(actor, school: School, active: bool) -> School:
+    with acting(actor):
+        school.active = active
+        db.session.commit()
+    return school
+
+
+def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPage:
+    """One page of the schools the user may see, filtered by code, name or head, with
+    their user counts.
+
+    Two queries whatever the number of schools: a count, and the page.
+    """
+    from intranet.auth.models import User
+
+    stmt = School.visible_to(user).with_only_columns(
+        School.id,
+        School.code,
+        School.name,
+        School.short_name,
+        School.head_name,
+        School.email,
+        School.phone,
+        School.active,
+    )
+    q = " ".join((query or "").split())[:100]
+    if q:
+        needle = q.lower().replace("ё", "е")
+        stmt = stmt.where(School.search_text.contains(needle, autoescape=True))
+    total = db.session.scalar(stmt.with_only_columns(func.count(School.id))) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    # Counted per row of the page only, through the index on users.school_id.
+    users = (
+        select(func.count(User.id))
+        .where(User.school_id == School.id, User.active.is_(True))
+        .scalar_subquery()
+    )
+    stmt = (
+        stmt.add_columns(users)
+        .order_by(School.active.desc(), School.code)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = [SchoolRow(*row) for row in db.session.execute(stmt)]
+    return SchoolPage(rows, total, page, per_page)

@@ -1,0 +1,159 @@
+"""District registry of schools and each school's home page."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
+from intranet.extensions import db
+from intranet.schools import importer, services
+from intranet.schools.forms import SCHOOL_FIELDS, ConfirmForm, ImportForm, SchoolForm
+from intranet.schools.models import School
+from intranet.uploads import services as uploads
+from intranet.web import render_page
+
+bp = Blueprint("schools", __name__, url_prefix="/schools")
+
+IMPORT_KIND = "schools"
+
+
+def _load(school_id: int) -> School:
+    return scoped_or_404(School.visible_to(current_user), school_id, School.id)
+
+
+@bp.route("/")
+@district_staff
+def index():
+    q = request.args.get("q", "")
+    page = services.search(
+        current_user,
+        q,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+    )
+    return render_page(
+        "schools/index.html", "school-list", "schools/_partials/list.html", result=page, q=q
+    )
+
+
+@bp.route("/<int:school_id>")
+@logged_in
+def detail(school_id: int):
+    school = _load(school_id)
+    from sqlalchemy import select
+
+    from intranet.auth.models import User
+
+    users = db.session.scalars(
+        select(User).where(User.school_id == school.id).order_by(User.active.desc(), User.full_name)
+    ).all()
+    return render_template("schools/detail.html", school=school, users=users)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@district_admin
+def create():
+    form = SchoolForm()
+    if form.validate_on_submit():
+        try:
+            school = services.create_school(current_user, current_user.district_id, form.data)
+        except services.SchoolError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(_("School %(name)s added.", name=school.display_name), "success")
+            return redirect(url_for("schools.detail", school_id=school.id))
+    return render_template("schools/form.html", form=form, school=None)
+
+
+@bp.route("/<int:school_id>/edit", methods=["GET", "POST"])
+@district_admin
+def edit(school_id: int):
+    school = _load(school_id)
+    form = SchoolForm(obj=school)
+    if form.validate_on_submit():
+        try:
+            services.update_school(current_user, school, {k: form[k].data for k in SCHOOL_FIELDS})
+        except services.SchoolError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("schools.detail", school_id=school.id))
+    return render_template("schools/form.html", form=form, school=school)
+
+
+@bp.route("/<int:school_id>/active", methods=["POST"])
+@district_admin
+def set_active(school_id: int):
+    school = _load(school_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    services.set_active(current_user, school, active)
+    if active:
+        flash(_("School %(name)s is active again.", name=school.display_name), "success")
+    else:
+        flash(_("School %(name)s deactivated.", name=school.display_name), "success")
+    return redirect(url_for("schools.detail", school_id=school.id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@district_admin
+def import_upload():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        if len(data) > _import_limit():
+            form.file.errors.append(
+                _("The file is larger than %(mb)d MB.", mb=_import_limit() // (1024 * 1024))
+            )
+        else:
+            staged = uploads.stage(current_user, IMPORT_KIND, upload.filename or "", data)
+            return redirect(url_for("schools.import_preview", staged_id=staged.id))
+    return render_template("schools/import.html", form=form)
+
+
+def _import_limit() -> int:
+    return int(current_app.config["IMPORT_MAX_BYTES"])
+
+
+@bp.route("/import/<staged_id>", methods=["GET", "POST"])
+@district_admin
+def import_preview(staged_id: str):
+    staged = uploads.get_or_404(current_user, IMPORT_KIND, staged_id)
+    result = importer.preview(current_user.district_id, staged.data, staged.filename)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not result.valid:
+            flash(_("The file has errors; nothing was imported."), "error")
+        else:
+            counts = importer.apply(current_user, current_user.district_id, result)
+            uploads.discard(staged)
+            flash(
+                _(
+                    "Import finished: %(c)d added, %(u)d updated, %(s)d unchanged.",
+                    c=counts["create"],
+                    u=counts["update"],
+                    s=counts["same"],
+                ),
+                "success",
+            )
+            return redirect(url_for("schools.index"))
+    labels = {
+        name: str(f.label.text) for name, f in SchoolForm(meta={"csrf": False})._fields.items()
+    }
+    return render_template(
+        "schools/import_preview.html", result=result, staged=staged, form=form, labels=labels
+    )

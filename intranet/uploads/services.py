@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort
+from sqlalchemy import delete, select
+
+from intranet.extensions import db
+from intranet.mixins import utcnow
+from intranet.uploads.models import StagedUpload
+
+KEEP_FOR = timedelta(days=1)
+
+
+def stage(user, kind: str, filename: str, data: bytes) -> StagedUpload:
+    db.session.execute(delete(StagedUpload).where(StagedUpload.created_at < utcnow() - KEEP_FOR))
+    staged = StagedUpload(user_id=user.id, kind=kind, filename=filename[:255], data=data)
+    db.session.add(staged)
+    db.session.commit()
+    return staged
+
+
+def get_or_404(user, kind: str, staged_id: str) -> StagedUpload:
+    """Only the user who staged a file may confirm it; anything else looks missing."""
+    staged = db.session.scalar(
+        select(StagedUpload).where(
+            StagedUpload.id == staged_id,
+            StagedUpload.user_id == user.id,
+            StagedUpload.kind == kind,
+        )
+    )
+    if staged is None:
+        abort(404)
+    return staged
+
+
+def discard(staged: StagedUpload) -> None:
+    db.session.delete(staged)
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""District administration of user accounts."""

@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "tests.fixtures.app",
+    "tests.fixtures.factories",
+    "tests.fixtures.browser",
+]

@@ -1,0 +1,215 @@
+"""Benchmark: server time, SQL queries and page weight of the main pages.
+
+    python -m tests.perf [--schools 300] [--repeat 30] [--database-url URL]
+
+Seeds a district (300 schools by default) in a throw-away database, then measures each
+page in-process through the WSGI test client: median server time, SQL queries per
+request, and first-load weight (HTML + linked CSS and JS, each gzipped). A minimal Flask
+page measured in the same run is the baseline, so the ratios hold on any machine.
+Later capabilities add their pages to ``PAGES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, render_template_string
+from sqlalchemy import event
+
+ASSET_RE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+
+
+def count_queries(app: Flask, fn: Callable[[], object]) -> int:
+    """Run ``fn`` and return how many SQL statements it sent."""
+    from intranet.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = 0
+
+    def before(*_args, **_kwargs):
+        nonlocal seen
+        seen += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return seen
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6))
+
+
+@dataclass
+class Result:
+    name: str
+    median_ms: float
+    queries: int
+    html_kb: float
+    first_load_kb: float
+
+
+def measure(name: str, client, url: str, repeat: int, app: Flask | None, headers=None) -> Result:
+    times = []
+    response = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url, headers=headers or {})
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    body = response.get_data()
+    queries = count_queries(app, lambda: client.get(url, headers=headers or {})) if app else 0
+    assets = 0
+    for asset in sorted(set(ASSET_RE.findall(body.decode("utf-8", "replace")))):
+        asset_response = client.get(asset)
+        assets += gz(asset_response.get_data())
+        asset_response.close()
+    return Result(
+        name, statistics.median(times) * 1000, queries, gz(body) / 1024, (gz(body) + assets) / 1024
+    )
+
+
+def baseline_app() -> Flask:
+    app = Flask("baseline")
+
+    @app.route("/")
+    def index():
+        return render_template_string(
+            "<!doctype html><html><head><title>{{ t }}</title></head>"
+            "<body><h1>{{ t }}</h1><p>{{ t }}</p></body></html>",
+            t="Базовая страница",
+        )
+
+    return app
+
+
+def seed(n_schools: int):
+    """A district of ``n_schools`` schools with two users each, and a reviewer."""
+    from intranet.auth.models import User
+    from intranet.auth.roles import Role
+    from intranet.extensions import db
+    from intranet.schools.models import District, School
+
+    district = District(name="Управление образования (бенчмарк)", short_name="УО")
+    db.session.add(district)
+    db.session.flush()
+    schools = [
+        School(
+            district_id=district.id,
+            code=f"b{n:04d}",
+            name=f"Муниципальное бюджетное общеобразовательное учреждение «СОШ № {n}»",
+            short_name=f"МБОУ СОШ № {n}",
+            head_name=f"Директор {n}",
+            email=f"s{n}@example.ru",
+            phone=f"+7 900 000-{n:04d}",
+            active=True,
+        )
+        for n in range(1, n_schools + 1)
+    ]
+    db.session.add_all(schools)
+    db.session.flush()
+    hashed = User(login="x", full_name="x", role="school_staff", district_id=district.id)
+    hashed.set_password("bench-password-1")
+    users = []
+    for s in schools:
+        for k, role in enumerate((Role.SCHOOL_HEAD, Role.SCHOOL_STAFF)):
+            users.append(
+                User(
+                    login=f"{s.code}-{k}",
+                    full_name=f"Сотрудник {s.code}",
+                    role=role.value,
+                    district_id=district.id,
+                    school_id=s.id,
+                    password_hash=hashed.password_hash,
+                )
+            )
+    reviewer = User(
+        login="bench-reviewer",
+        full_name="Методист",
+        role=Role.DISTRICT_REVIEWER.value,
+        district_id=district.id,
+        password_hash=hashed.password_hash,
+    )
+    db.session.add_all([*users, reviewer])
+    db.session.commit()
+    return district, schools[0]
+
+
+# (name, url template, logged in, extra headers); later issues append their pages here.
+PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
+    ("login page", "/login", False, {}),
+    ("district school list", "/schools/", True, {}),
+    (
+        "school search (htmx fragment)",
+        "/schools/?q=15",
+        True,
+        {"HX-Request": "true", "HX-Target": "school-list"},
+    ),
+    ("school home", "/schools/{school_id}", True, {}),
+]
+
+
+def run(n_schools: int, repeat: int, database_url: str | None) -> list[Result]:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+    )
+    with app.app_context():
+        upgrade_database()
+        _, school = seed(n_schools)
+        school_id = school.id
+
+    base = baseline_app()
+    results = [measure("baseline (minimal Flask page)", base.test_client(), "/", repeat, None)]
+    anon = app.test_client()
+    user = app.test_client()
+    with app.app_context():
+        r = user.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
+        assert r.status_code == 302, "benchmark login failed"
+    for name, template, logged_in, headers in PAGES:
+        client = user if logged_in else anon
+        results.append(
+            measure(name, client, template.format(school_id=school_id), repeat, app, headers)
+        )
+    tmp.cleanup()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    args = parser.parse_args(argv)
+    results = run(args.schools, args.repeat, args.database_url)
+    base = results[0].median_ms
+    print(f"schools: {args.schools}, requests per page: {args.repeat}")
+    print(
+        f"{'page':<34} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML gz KB':>11} {'first load gz KB':>17}"
+    )
+    for r in results:
+        print(
+            f"{r.name:<34} {r.median_ms:>10.2f} {r.median_ms / base:>7.1f} {r.queries:>5} "
+            f"{r.html_kb:>11.1f} {r.first_load_kb:>17.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from sqlalchemy import text
+
+from intranet import create_app
+from intranet.extensions import db
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTRANET_INSTANCE_PATH", str(tmp_path))
+    for key in list(os.environ):
+        if key.startswith("INTRANET_") and key != "INTRANET_INSTANCE_PATH":
+            monkeypatch.delenv(key)
+    return tmp_path
+
+
+def test_config_order_defaults_instance_environment_mapping(instance, monkeypatch):
+    assert create_app().config["LOGIN_MAX_FAILURES"] == 5  # default
+    (instance / "config.py").write_text(
+        "LOGIN_MAX_FAILURES = 7\nLOGIN_LOCK_MINUTES = 30\nPROXY_COUNT = 0\n"
+    )
+    app = create_app()
+    assert app.config["LOGIN_MAX_FAILURES"] == 7 and app.config["LOGIN_LOCK_MINUTES"] == 30
+    monkeypatch.setenv("INTRANET_LOGIN_MAX_FAILURES", "9")
+    app = create_app()
+    assert app.config["LOGIN_MAX_FAILURES"] == 9 and app.config["LOGIN_LOCK_MINUTES"] == 30
+    app = create_app({"LOGIN_MAX_FAILURES": 11})
+    assert app.config["LOGIN_MAX_FAILURES"] == 11
+
+
+def test_default_database_is_sqlite_in_the_instance_folder_with_wal_and_foreign_keys(instance):
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'intranet.sqlite3'}"
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
+
+
+def test_database_url_from_environment(instance, monkeypatch):
+    monkeypatch.setenv("INTRANET_DATABASE_URL", "postgresql://u@db.example/intranet")
+    assert (
+        create_app().config["SQLALCHEMY_DATABASE_URI"]
+        == "postgresql+psycopg://u@db.example/intranet"
+    )
+
+
+def test_secret_key_is_generated_once_and_kept_private(instance, monkeypatch):
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    mode = stat.S_IMODE((instance / "secret_key").stat().st_mode)
+    assert mode == 0o600
+    monkeypatch.setenv("INTRANET_SECRET_KEY", "from-the-environment")
+    assert create_app().config["SECRET_KEY"] == "from-the-environment"
