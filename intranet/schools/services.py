@@ -8,17 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from intranet.audit.services import acting
+from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.schools.forms import SCHOOL_FIELDS
 from intranet.schools.models import School
-
-
-class SchoolError(ValueError):
-    """A refusal with a message for the user; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,7 @@ def _code_taken(district_id: int, code: str, exclude_id: int | None = None) -> b
 def create_school(actor, district_id: int, data: dict[str, str]) -> School:
     values = {k: data.get(k) or "" for k in SCHOOL_FIELDS}
     if _code_taken(district_id, values["code"]):
-        raise SchoolError(_("A school with this code already exists."), "code")
+        raise Refused(_("A school with this code already exists."), "code")
     with acting(actor):
         school = School(district_id=district_id, active=True, **values)
         db.session.add(school)
@@ -81,7 +74,7 @@ def create_school(actor, district_id: int, data: dict[str, str]) -> School:
 def update_school(actor, school: School, data: dict[str, str]) -> School:
     values = {k: data.get(k) or "" for k in SCHOOL_FIELDS}
     if _code_taken(school.district_id, values["code"], exclude_id=school.id):
-        raise SchoolError(_("A school with this code already exists."), "code")
+        raise Refused(_("A school with this code already exists."), "code")
     with acting(actor):
         for key, value in values.items():
             if getattr(school, key) != value:

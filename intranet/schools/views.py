@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
+from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.schools import importer, services
 from intranet.schools.forms import SCHOOL_FIELDS, ConfirmForm, ImportForm, SchoolForm
@@ -68,8 +69,8 @@ def create():
     if form.validate_on_submit():
         try:
             school = services.create_school(current_user, current_user.district_id, form.data)
-        except services.SchoolError as exc:
-            getattr(form, exc.field).errors.append(str(exc))
+        except Refused as exc:
+            exc.attach(form)
         else:
             flash(_("School %(name)s added.", name=school.display_name), "success")
             return redirect(url_for("schools.detail", school_id=school.id))
@@ -84,8 +85,8 @@ def edit(school_id: int):
     if form.validate_on_submit():
         try:
             services.update_school(current_user, school, {k: form[k].data for k in SCHOOL_FIELDS})
-        except services.SchoolError as exc:
-            getattr(form, exc.field).errors.append(str(exc))
+        except Refused as exc:
+            exc.attach(form)
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("schools.detail", school_id=school.id))

@@ -75,7 +75,7 @@ def users_cli() -> None:
 @with_appcontext
 def create_user(login: str, full_name: str, role: str, school_code: str | None, district) -> None:
     """Create an account; its one-time password is printed once."""
-    from intranet.users.services import UserError
+    from intranet.errors import Refused
     from intranet.users.services import create_user as create
 
     school_id = None
@@ -92,7 +92,7 @@ def create_user(login: str, full_name: str, role: str, school_code: str | None, 
         user, password = create(
             system, login=login, full_name=full_name, role=role, school_id=school_id
         )
-    except UserError as exc:
+    except Refused as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"created {user.login} ({user.role}); one-time password: {password}")
 

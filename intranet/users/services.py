@@ -9,35 +9,30 @@ from intranet.audit.services import acting
 from intranet.auth.models import User
 from intranet.auth.roles import Role
 from intranet.auth.services import generate_one_time_password, normalize_login
+from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.schools.models import School
-
-
-class UserError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _check(actor, login: str, role: str, school_id: int | None, exclude_id: int | None):
     try:
         role_enum = Role(role)
     except ValueError as exc:
-        raise UserError(_("Unknown role."), "role") from exc
+        raise Refused(_("Unknown role."), "role") from exc
     school = None
     if school_id:
         school = db.session.get(School, school_id)
         if school is None or school.district_id != actor.district_id:
-            raise UserError(_("Choose a school of your district."), "school_id")
+            raise Refused(_("Choose a school of your district."), "school_id")
     if role_enum.is_school and school is None:
-        raise UserError(_("A school user needs a school."), "school_id")
+        raise Refused(_("A school user needs a school."), "school_id")
     if role_enum.is_district:
         school = None
     stmt = select(User.id).where(User.login == login)
     if exclude_id is not None:
         stmt = stmt.where(User.id != exclude_id)
     if db.session.scalar(stmt) is not None:
-        raise UserError(_("This login is taken."), "login")
+        raise Refused(_("This login is taken."), "login")
     return role_enum, school
 
 
@@ -70,7 +65,7 @@ def update_user(
     login = normalize_login(login)
     role_enum, school = _check(actor, login, role, school_id, user.id)
     if user.id == actor.id and (not active or role_enum is not Role.DISTRICT_ADMIN):
-        raise UserError(_("You cannot deactivate yourself or lower your own role."), "role")
+        raise Refused(_("You cannot deactivate yourself or lower your own role."), "role")
     with acting(actor):
         for key, value in {
             "login": login,

@@ -9,6 +9,7 @@ from flask_login import current_user
 from intranet.auth import services as auth_services
 from intranet.auth.access import district_admin, scoped_or_404
 from intranet.auth.models import User
+from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.schools.forms import ConfirmForm
 from intranet.schools.models import School
@@ -45,10 +46,6 @@ def index():
     return render_template("users/index.html", users=users, filters=filters, school_names=names)
 
 
-def _apply_error(form: UserForm, exc: services.UserError) -> None:
-    getattr(form, exc.field or "role").errors.append(str(exc))
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @district_admin
 def create():
@@ -62,8 +59,8 @@ def create():
                 role=form.role.data,
                 school_id=form.school_id.data or None,
             )
-        except services.UserError as exc:
-            _apply_error(form, exc)
+        except Refused as exc:
+            exc.attach(form)
         else:
             return render_template("users/password_shown.html", user=user, password=password)
     return render_template("users/form.html", form=form, user=None)
@@ -87,8 +84,8 @@ def edit(user_id: int):
                 school_id=form.school_id.data or None,
                 active=form.active.data,
             )
-        except services.UserError as exc:
-            _apply_error(form, exc)
+        except Refused as exc:
+            exc.attach(form)
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("users.index"))

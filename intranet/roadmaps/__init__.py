@@ -1,0 +1,1 @@
+"""District plans ("дорожные карты"): import, items and their execution."""
