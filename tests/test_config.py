@@ -59,3 +59,20 @@ def test_secret_key_is_generated_once_and_kept_private(instance, monkeypatch):
     assert mode == 0o600
     monkeypatch.setenv("INTRANET_SECRET_KEY", "from-the-environment")
     assert create_app().config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_server_error_page_is_russian_and_reveals_nothing(instance):
+    from intranet.auth.access import public
+
+    app = create_app({"SECRET_KEY": "x", "TESTING": False})
+
+    @public
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/boom", "boom", boom)
+    response = app.test_client().get("/boom")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Ошибка сервера" in html and "Данные не изменены" in html
+    assert "secret internals" not in html and "Traceback" not in html

@@ -38,6 +38,8 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
     )
     __audit_entity__ = "user"
     __audit_redact__ = frozenset({"password_hash"})
+    # Logins are in login_attempts already; logging them here would bury real changes.
+    __audit_ignore__ = frozenset({"created_at", "updated_at", "last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: logins are compared case-insensitively everywhere.

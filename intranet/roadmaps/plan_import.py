@@ -94,8 +94,7 @@ MAX_COLS = 60
 HEADER_SCAN_ROWS = 30
 
 MSG_EMPTY = (
-    "Файл пуст. Загрузите приказ в формате .docx (Word) или план в формате .xlsx (Excel) "
-    "или .csv."
+    "Файл пуст. Загрузите приказ в формате .docx (Word) или план в формате .xlsx (Excel) или .csv."
 )
 MSG_TOO_BIG = "Файл слишком большой (более 20 МБ). План мероприятий занимает намного меньше."
 MSG_TYPE = (
@@ -281,9 +280,7 @@ _XML_PARSER_OPTIONS = {
 }
 
 
-def parse_plan(
-    data: bytes, filename: str, period: tuple[date, date] | None = None
-) -> ParsedPlan:
+def parse_plan(data: bytes, filename: str, period: tuple[date, date] | None = None) -> ParsedPlan:
     """Parse an uploaded order (.docx) or plan (.xlsx, .csv) into a ``ParsedPlan``.
 
     The format is chosen by content first (a .docx/.xlsx is a zip, whatever its name),
@@ -751,7 +748,9 @@ def _walk(segments: list[tuple[list[list[_Cell]], dict[str, list[int]]]]) -> lis
 def _resolve_sections(entries: list[_Draft | str]) -> list[_Draft | str]:
     """Turn numbered title rows ("2 | Меры ..." before "2.1") into section titles."""
     drafts = [e for e in entries if isinstance(e, _Draft)]
-    following = {id(d): drafts[k + 1] if k + 1 < len(drafts) else None for k, d in enumerate(drafts)}
+    following = {
+        id(d): drafts[k + 1] if k + 1 < len(drafts) else None for k, d in enumerate(drafts)
+    }
     out: list[_Draft | str] = []
     for entry in entries:
         if isinstance(entry, _Draft) and entry.number and entry.lines["text"]:
@@ -790,25 +789,18 @@ _DATE_RE = re.compile(_DATE, re.I)
 _NUM = r"№\s*(\d[\w/.\-]*)"
 _NUM_RE = re.compile(_NUM)
 _YEAR_TAIL = r"\s*(?:г\.|года|г\b)?\s*"
-_REF_RE = re.compile(
-    r"(?:к\s+приказу|приказом|приказ)\b(?:[^№]{0,300}?\bот\s+"
-    + _DATE
-    + _YEAR_TAIL
-    + _NUM
-    + r"|[^№]{0,300}?"
-    + _NUM
-    + r"\s*от\s+"
-    + _DATE
-    + r")",
-    re.I,
-)
+_DATE_NUM_RE = re.compile(r"\bот\s+" + _DATE + _YEAR_TAIL + _NUM, re.I)
+_NUM_DATE_RE = re.compile(_NUM + r"\s*от\s+" + _DATE, re.I)
+# An approval stamp: "Приложение к приказу ... от 31.08.2023 № 216", "УТВЕРЖДЕН приказом
+# ... от 01.07.2022 № 244/1". Only lines that start with these words count, so that the
+# order's references to other documents ("утвержденным приказом ... от ...") do not.
+_STAMP_START = re.compile(r"^(?:приложение|к\s+приказу|утвержд\w*|приказом)\b", re.I)
+STAMP_LINES = 7
 _OWN_LINE_RE = re.compile(r"^от\s+" + _DATE + _YEAR_TAIL + _NUM + r"\s*$", re.I)
 _ORDER_WORDS = ("ПРИКАЗ", "РАСПОРЯЖЕНИЕ", "ПОСТАНОВЛЕНИЕ")
 _HEADER_END = re.compile(r"^(?:об?\s|приказываю|в\s+целях|в\s+соответствии|на\s+основании)", re.I)
 
-_SCHOOL_YEAR_RE = re.compile(
-    r"(\d{4})\s*[-/]\s*(\d{4}|\d{2})\s*(?:уч\.?\s*г|учебн\w*\s+год)", re.I
-)
+_SCHOOL_YEAR_RE = re.compile(r"(\d{4})\s*[-/]\s*(\d{4}|\d{2})\s*(?:уч\.?\s*г|учебн\w*\s+год)", re.I)
 _YEARS_RE = re.compile(r"(\d{4})\s*-\s*(\d{4})\s*(?:гг|год)", re.I)
 _YEAR_RE = re.compile(r"(?:^|\s)(?:на|в)\s+(\d{4})\s*(?:г\.|год|г\b)", re.I)
 _DASH_TRANS = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
@@ -839,16 +831,18 @@ def _clean_order_number(text: str) -> str:
     return text.rstrip(".-/")
 
 
-def _order_from_ref(text: str) -> tuple[str | None, date | None]:
-    last = None
-    for last in _REF_RE.finditer(text):  # noqa: B007 - the last stamp is the appendix's
-        pass
-    if last is None:
-        return None, None
-    g = last.groups()
-    if g[6]:  # "от DATE № N"
-        return _clean_order_number(g[6]), _date_of(g[0:6])
-    return _clean_order_number(g[7]), _date_of(g[8:14])
+def _order_from_stamp(lines: list[str]) -> tuple[str | None, date | None]:
+    """Number and date from the last approval stamp before the table."""
+    found: tuple[str | None, date | None] = (None, None)
+    for k, line in enumerate(lines):
+        if not _STAMP_START.match(line):
+            continue
+        window = "\n".join(lines[k : k + STAMP_LINES])
+        if m := _DATE_NUM_RE.search(window):
+            found = _clean_order_number(m.group(7)), _date_of(m.groups()[:6])
+        elif m := _NUM_DATE_RE.search(window):
+            found = _clean_order_number(m.group(1)), _date_of(m.groups()[1:7])
+    return found
 
 
 def _order_from_header(lines: list[str]) -> tuple[str | None, date | None]:
@@ -983,9 +977,9 @@ def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> Par
     lines = [line for para in paras for line in para]
     pre_text = "\n".join(lines)
     meta = _meta_text(pre_text)
-    number, order_date = _order_from_ref(meta)
+    meta_lines = meta.split("\n")
+    number, order_date = _order_from_stamp(meta_lines)
     if number is None or order_date is None:
-        meta_lines = meta.split("\n")
         for finder in (_order_from_header, _order_from_own_line):
             n2, d2 = finder(meta_lines)
             number = number or n2

@@ -22,7 +22,7 @@ class UserForm(FlaskForm):
         filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
     )
     full_name = StringField(
-        _l("Full name"),
+        _l("Person's full name"),
         validators=[DataRequired(), Length(max=200)],
         filters=[lambda v: " ".join(v.split()) if isinstance(v, str) else v],
     )
