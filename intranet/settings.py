@@ -23,8 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
+    # A working day from login; not re-sent with every response (slow links).
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": False,
+    # Forms translate WTForms' messages themselves (intranet.forms.Form).
+    "WTF_I18N_ENABLED": False,
     "BABEL_DEFAULT_LOCALE": "ru",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
     # Lockout: this many failures for one login within the window lock it for the window.

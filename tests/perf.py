@@ -56,19 +56,32 @@ def gz(data: bytes) -> int:
 class Result:
     name: str
     median_ms: float
+    ratio: float  # to the baseline page measured alongside
     queries: int
     html_kb: float
     first_load_kb: float
 
 
-def measure(name: str, client, url: str, repeat: int, app: Flask | None, headers=None) -> Result:
-    times = []
+def _timed(client, url: str, headers) -> tuple[float, object]:
+    start = time.perf_counter()
+    response = client.get(url, headers=headers or {})
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed, response
+
+
+def measure(
+    name: str, client, url: str, repeat: int, app: Flask | None, baseline=None, headers=None
+) -> Result:
+    """Median server time of ``url``; with ``baseline`` (a client of the minimal page),
+    the two are requested in turn so that any drift of the machine hits both alike."""
+    times, base_times = [], []
     response = None
     for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers or {})
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200, (url, response.status_code)
+        if baseline is not None:
+            base_times.append(_timed(baseline, "/", None)[0])
+        elapsed, response = _timed(client, url, headers)
+        times.append(elapsed)
     body = response.get_data()
     queries = count_queries(app, lambda: client.get(url, headers=headers or {})) if app else 0
     assets = 0
@@ -76,9 +89,9 @@ def measure(name: str, client, url: str, repeat: int, app: Flask | None, headers
         asset_response = client.get(asset)
         assets += gz(asset_response.get_data())
         asset_response.close()
-    return Result(
-        name, statistics.median(times) * 1000, queries, gz(body) / 1024, (gz(body) + assets) / 1024
-    )
+    median = statistics.median(times) * 1000
+    ratio = median / (statistics.median(base_times) * 1000) if base_times else 1.0
+    return Result(name, median, ratio, queries, gz(body) / 1024, (gz(body) + assets) / 1024)
 
 
 def baseline_app() -> Flask:
@@ -175,8 +188,8 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> list[Result]:
         _, school = seed(n_schools)
         school_id = school.id
 
-    base = baseline_app()
-    results = [measure("baseline (minimal Flask page)", base.test_client(), "/", repeat, None)]
+    baseline = baseline_app().test_client()
+    results = [measure("baseline (minimal Flask page)", baseline, "/", repeat, None)]
     anon = app.test_client()
     user = app.test_client()
     with app.app_context():
@@ -185,7 +198,9 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> list[Result]:
     for name, template, logged_in, headers in PAGES:
         client = user if logged_in else anon
         results.append(
-            measure(name, client, template.format(school_id=school_id), repeat, app, headers)
+            measure(
+                name, client, template.format(school_id=school_id), repeat, app, baseline, headers
+            )
         )
     tmp.cleanup()
     return results
@@ -194,18 +209,17 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> list[Result]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     args = parser.parse_args(argv)
     results = run(args.schools, args.repeat, args.database_url)
-    base = results[0].median_ms
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(
         f"{'page':<34} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML gz KB':>11} {'first load gz KB':>17}"
     )
     for r in results:
         print(
-            f"{r.name:<34} {r.median_ms:>10.2f} {r.median_ms / base:>7.1f} {r.queries:>5} "
+            f"{r.name:<34} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
             f"{r.html_kb:>11.1f} {r.first_load_kb:>17.1f}"
         )
     return 0

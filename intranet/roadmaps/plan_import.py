@@ -45,9 +45,11 @@ Cleaning (cell text is never reworded)
 
 Order details and period
 ------------------------
-The order number and date come from the appendix stamp ("Приложение к приказу ...
-от 31.08.2023 № 216", "Утвержден приказом ... от 01.07.2022 № 244/1") or, failing
-that, from the order's header (the lines after "ПРИКАЗ": "31.08.2023" ... "№ 216",
+The order number and date come from the last appendix stamp before the table: a line
+starting with "Приложение", "к приказу", "Утвержден" or "приказом" and the few lines
+after it ("Приложение к приказу ... от 31.08.2023 № 216", "Утвержден приказом ... от
+01.07.2022 № 244/1"); references to other documents inside the order's sentences are
+ignored. Failing that, they come from the order's header (the lines after "ПРИКАЗ": "31.08.2023" ... "№ 216",
 "«_01_» __июля_ 2022_ г. №_244/1_"). The period comes from the plan's title, then the
 "Об утверждении ..." line, then the rest of the text before the table: "на 2023-2024
 учебный год" -> 2023-09-01..2024-08-31, "на 2021 год" -> 2021-01-01..2021-12-31,
@@ -645,15 +647,36 @@ def _find_header(table: _Table) -> tuple[int, dict[str, list[int]]] | None:
 class _Draft:
     number: str
     lines: dict[str, list[str]]
+    bold: bool = False  # the item's text cell is bold, so bold does not mean "title"
 
     def empty(self) -> bool:
         return not any(self.lines[f] for f in ("text", "deadline", "responsible", "result"))
+
+
+@dataclass
+class _Segment:
+    """Rows under one header: the plan table, or a table continuing it."""
+
+    rows: list[list[_Cell]]
+    mapping: dict[str, list[int]]
+    header: tuple[str, ...]  # normalised header texts, to skip the header when repeated
 
 
 _NUMBER_ONLY = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6})\.?$")
 _SECTION_WORD = re.compile(r"^(?:раздел|глава|блок|часть|направление)\s", re.I)
 _SECTION_NUMBERED = re.compile(r"^(?:[IVXLC]{1,6}|\d{1,2})\.?\s+[А-ЯЁA-Z«\"]")
 _ROMAN = re.compile(r"^[IVXLC]{1,6}$")
+
+
+def _row_signature(row: list[_Cell]) -> tuple[str, ...]:
+    return tuple(" ".join(c.key.lower().replace("ё", "е").split()) for c in row)
+
+
+def _is_header_again(row: list[_Cell], header: tuple[str, ...]) -> bool:
+    sig = _row_signature(row)
+    width = max(len(sig), len(header))
+    sig += ("",) * (width - len(sig))
+    return sig == header + ("",) * (width - len(header))
 
 
 def _is_numbering_row(row: list[_Cell]) -> bool:
@@ -678,70 +701,79 @@ def _field_lines(row: list[_Cell], cols: list[int], own_only: bool) -> list[str]
     return lines
 
 
-def _walk(segments: list[tuple[list[list[_Cell]], dict[str, list[int]]]]) -> list[_Draft | str]:
+def _new_draft(row: list[_Cell], number: str, mapping: dict[str, list[int]]) -> _Draft:
+    lines = {f: _field_lines(row, mapping.get(f, []), False) for f in _FIELDS[1:]}
+    text_cells = [row[i] for i in mapping.get("text", []) if i < len(row) and row[i].lines]
+    return _Draft(number, lines, bool(text_cells) and all(c.bold for c in text_cells))
+
+
+def _extend_draft(draft: _Draft, row: list[_Cell], mapping: dict[str, list[int]]) -> None:
+    """A row without a number: the rest of the item above, split across pages."""
+    for f in _FIELDS[1:]:
+        draft.lines[f].extend(_field_lines(row, mapping.get(f, []), True))
+
+
+def _walk(segments: list[_Segment]) -> list[_Draft | str]:
     """Turn table rows into a sequence of section titles (str) and item drafts."""
     entries: list[_Draft | str] = []
     current: _Draft | None = None
-    for rows, mapping in segments:
+
+    def start(row: list[_Cell], number: str, mapping: dict[str, list[int]]) -> None:
+        nonlocal current
+        current = _new_draft(row, number, mapping)
+        entries.append(current)
+
+    def section(title: str) -> None:
+        nonlocal current
+        entries.append(title)
+        current = None
+
+    for seg in segments:
+        mapping = seg.mapping
         num_cols = mapping.get("number", [])
         text_cols = mapping.get("text", [])
-
-        def draft(row: list[_Cell], number: str, mapping=mapping) -> _Draft:
-            lines = {f: _field_lines(row, mapping.get(f, []), False) for f in _FIELDS[1:]}
-            return _Draft(number, lines)
-
-        for row in rows:
+        for row in seg.rows:
             own = [(i, c) for i, c in enumerate(row) if c.copy != "v" and c.lines]
-            if not own or _is_numbering_row(row) or _header_mapping(row) is not None:
+            if not own or _is_numbering_row(row) or _is_header_again(row, seg.header):
                 continue
-            distinct = list(dict.fromkeys(c.key for _, c in own))
-            number_lines = _field_lines(row, num_cols, True)
-            number_is_copy = any(i < len(row) and row[i].copy == "v" for i in num_cols)
 
+            distinct = {c.key for _, c in own}
             if len(distinct) == 1:
-                only = distinct[0]
-                where = [i for i, c in own]
-                cell = own[0][1]
-                if len(where) >= 2:
-                    entries.append(only)  # merged (or repeated) across the row
-                    current = None
+                only = own[0][1].key
+                col, cell = own[0]
+                if len(own) >= 2:  # merged across the row, or the same text in each cell
+                    section(only)
                     continue
-                col = where[0]
                 if col in num_cols or (not num_cols and col == 0 and col not in text_cols):
                     if _NUMBER_ONLY.match(only):
-                        current = draft(row, _clean_number(only))
-                        entries.append(current)
+                        start(row, _clean_number(only), mapping)
                     else:
-                        entries.append(only)
-                        current = None
+                        section(only)  # a title in the "№" column, the rest left empty
                     continue
                 if col in text_cols:
                     titled = bool(
-                        cell.bold or _SECTION_WORD.match(only) or _SECTION_NUMBERED.match(only)
+                        (cell.bold and not (current is not None and current.bold))
+                        or _SECTION_WORD.match(only)
+                        or _SECTION_NUMBERED.match(only)
                     )
-                    # With a "№" column, a lone text before any item is a title too;
-                    # without one, every plain text row is an item.
+                    # With a "№" column a lone text before any item is a title too;
+                    # without one, a plain text row is an item.
                     if titled or (num_cols and current is None):
-                        entries.append(only)
-                        current = None
+                        section(only)
                         continue
 
             if num_cols:
-                if number_lines and not number_is_copy:
-                    current = draft(row, _clean_number(" ".join(number_lines)))
-                    entries.append(current)
+                number = _field_lines(row, num_cols, True)
+                if number:
+                    start(row, _clean_number(" ".join(number)), mapping)
                 elif current is not None:
-                    for f in _FIELDS[1:]:
-                        current.lines[f].extend(_field_lines(row, mapping.get(f, []), True))
+                    _extend_draft(current, row, mapping)
                 else:
-                    current = draft(row, "")
-                    entries.append(current)
-            elif _field_lines(row, text_cols, True) or current is None:
-                current = draft(row, "")
-                entries.append(current)
+                    start(row, "", mapping)
+            elif current is None or _field_lines(row, text_cols, True):
+                start(row, "", mapping)
             else:
-                for f in _FIELDS[1:]:
-                    current.lines[f].extend(_field_lines(row, mapping.get(f, []), True))
+                _extend_draft(current, row, mapping)
     return entries
 
 
@@ -795,7 +827,7 @@ _NUM_DATE_RE = re.compile(_NUM + r"\s*от\s+" + _DATE, re.I)
 # ... от 01.07.2022 № 244/1". Only lines that start with these words count, so that the
 # order's references to other documents ("утвержденным приказом ... от ...") do not.
 _STAMP_START = re.compile(r"^(?:приложение|к\s+приказу|утвержд\w*|приказом)\b", re.I)
-STAMP_LINES = 7
+_STAMP_LINES = 7
 _OWN_LINE_RE = re.compile(r"^от\s+" + _DATE + _YEAR_TAIL + _NUM + r"\s*$", re.I)
 _ORDER_WORDS = ("ПРИКАЗ", "РАСПОРЯЖЕНИЕ", "ПОСТАНОВЛЕНИЕ")
 _HEADER_END = re.compile(r"^(?:об?\s|приказываю|в\s+целях|в\s+соответствии|на\s+основании)", re.I)
@@ -837,7 +869,7 @@ def _order_from_stamp(lines: list[str]) -> tuple[str | None, date | None]:
     for k, line in enumerate(lines):
         if not _STAMP_START.match(line):
             continue
-        window = "\n".join(lines[k : k + STAMP_LINES])
+        window = "\n".join(lines[k : k + _STAMP_LINES])
         if m := _DATE_NUM_RE.search(window):
             found = _clean_order_number(m.group(7)), _date_of(m.groups()[:6])
         elif m := _NUM_DATE_RE.search(window):
@@ -922,7 +954,8 @@ def _approval_line(paras: list[tuple[str, ...]]) -> str | None:
 
 
 def _school_year_of(day: date) -> tuple[date, date]:
-    start = day.year if day.month >= 9 else day.year - 1
+    # Orders of August already plan the coming school year.
+    start = day.year if day.month >= 8 else day.year - 1
     return date(start, 9, 1), date(start + 1, 8, 31)
 
 
@@ -958,7 +991,8 @@ def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> Par
             paras.append(())
     paras.extend(_row_text(r) for r in table.rows[:header_row])
 
-    segments = [(table.rows[header_row + 1 :], mapping)]
+    header_sig = _row_signature(table.rows[header_row])
+    segments = [_Segment(table.rows[header_row + 1 :], mapping, header_sig)]
     for block in blocks[index + 1 :]:
         if isinstance(block, _Para):
             if block.lines:
@@ -966,9 +1000,11 @@ def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> Par
             continue
         own = _find_header(block)
         if own is not None:
-            segments.append((block.rows[own[0] + 1 :], own[1]))
+            segments.append(
+                _Segment(block.rows[own[0] + 1 :], own[1], _row_signature(block.rows[own[0]]))
+            )
         elif block.width == table.width:
-            segments.append((block.rows, mapping))
+            segments.append(_Segment(block.rows, mapping, header_sig))
         else:
             break
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
+
+from intranet.forms import Form
 
 SCHOOL_FIELDS = ("code", "name", "short_name", "head_name", "email", "phone", "address", "website")
 
@@ -13,7 +14,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(Form):
     """One school's card. The XLSX/CSV import validates every row with this same form."""
 
     class Meta:
@@ -55,7 +56,7 @@ class SchoolForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         _l("File (.xlsx or .csv)"),
         validators=[
@@ -65,5 +66,5 @@ class ImportForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: the staged file's id is in the URL."""

@@ -34,6 +34,7 @@ class District(UUIDMixin, TimestampMixin, Audited, db.Model):
 
 class School(UUIDMixin, TimestampMixin, Audited, db.Model):
     __tablename__ = "schools"
+    # Also the index the district list is read from, in code order.
     __table_args__ = (UniqueConstraint("district_id", "code"),)
     __audit_entity__ = "school"
     __audit_ignore__ = frozenset({"created_at", "updated_at", "search_text"})

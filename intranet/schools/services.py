@@ -94,7 +94,7 @@ def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPa
     """One page of the schools the user may see, filtered by code, name or head, with
     their user counts.
 
-    One query whatever the number of schools.
+    Two queries whatever the number of schools: the count and the page.
     """
     from intranet.auth.models import User
 
@@ -112,19 +112,17 @@ def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPa
     if q:
         needle = q.lower().replace("ё", "е")
         stmt = stmt.where(School.search_text.contains(needle, autoescape=True))
-    # Counted per row of the page only, through the index on users.school_id.
+    total = db.session.scalar(stmt.with_only_columns(func.count(School.id))) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    # Users are counted for the rows of the page only, through users.school_id's index;
+    # the page itself walks the unique (district_id, code) index, in code order.
+    page_rows = stmt.order_by(School.code).limit(per_page).offset((page - 1) * per_page).subquery()
     users = (
         select(func.count(User.id))
-        .where(User.school_id == School.id, User.active.is_(True))
+        .where(User.school_id == page_rows.c.id, User.active.is_(True))
         .scalar_subquery()
     )
-    # The window count gives the total of the whole filtered list with the page itself.
-    stmt = stmt.add_columns(users, func.count().over()).order_by(School.active.desc(), School.code)
-    page = max(page, 1)
-    result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    if not result and page > 1:  # past the end (a stale link): show the first page
-        page = 1
-        result = db.session.execute(stmt.limit(per_page)).all()
-    total = result[0][-1] if result else 0
-    rows = [SchoolRow(*row[:-1]) for row in result]
+    outer = select(*page_rows.c, users).order_by(page_rows.c.code)
+    rows = [SchoolRow(*row) for row in db.session.execute(outer)]
     return SchoolPage(rows, total, page, per_page)

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from intranet.auth.access import role_choices
+from intranet.forms import Form
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     login = StringField(
         _l("Login"),
         validators=[
@@ -38,7 +38,7 @@ class UserForm(FlaskForm):
         ]
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -511,6 +511,49 @@ def test_later_unrelated_table_is_not_part_of_the_plan():
     assert [i.text for i in plan.items] == ["Совещание"]
 
 
+def test_references_in_the_order_body_are_not_the_order_number():
+    # 002 without its appendix stamp: the body cites "приказом ... от 15.06.2022 № 216/1".
+    stamp_at = fx.SEED_002_BEFORE.index("\tПриложение № 1")
+    before = fx.SEED_002_BEFORE[:stamp_at] + fx.SEED_002_BEFORE[stamp_at + 6 :]
+    plan = parse_plan(fx.build_docx(fx.SEED_002_ROWS, fx.SEED_002_HEADER, before=before), "p")
+    assert (plan.order_number, plan.order_date) == ("244/1", date(2022, 7, 1))
+
+
+def test_item_worded_like_a_header_is_kept():
+    rows = [
+        ("1", "Мероприятия ко Дню знаний", "в установленные сроки", "Ответственные педагоги"),
+        ("2", "Семинар", "май", "ИМЦ"),
+    ]
+    plan = parse_plan(fx.build_docx(rows), "p.docx")
+    assert [i.number for i in plan.items] == ["1", "2"]
+
+
+def test_bold_items_continued_on_next_row_are_not_sections():
+    data = fx.build_docx(
+        [("1", "Совещание руководителей", "май", "УО"), ("", "по итогам ВПР", "", "")]
+    )
+    doc = Document(io.BytesIO(data))
+    for row in doc.tables[0].rows[1:]:
+        for run in row.cells[1].paragraphs[0].runs:
+            run.bold = True
+    out = io.BytesIO()
+    doc.save(out)
+    plan = parse_plan(out.getvalue(), "p.docx")
+    assert plan.sections == []
+    assert [i.text for i in plan.items] == ["Совещание руководителей по итогам ВПР"]
+
+
+def test_xlsx_plan_on_second_sheet():
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(fx.seed_003_xlsx()))
+    notes = wb.create_sheet("Пояснения", 0)
+    notes.append(["Заполните план на листе «План»"])
+    out = io.BytesIO()
+    wb.save(out)
+    check_003(parse_plan(out.getvalue(), "plan.xlsx"))
+
+
 # ====================================================================== bad input
 
 

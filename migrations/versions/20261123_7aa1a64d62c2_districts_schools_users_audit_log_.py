@@ -1,8 +1,8 @@
 """districts, schools, users, audit log, staged uploads
 
-Revision ID: c765a38782d5
+Revision ID: 7aa1a64d62c2
 Revises: 
-Create Date: 2026-11-23 19:06:53.165802
+Create Date: 2026-11-23 19:20:26.749971
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c765a38782d5'
+revision = '7aa1a64d62c2'
 down_revision = None
 branch_labels = None
 depends_on = None
