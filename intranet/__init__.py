@@ -41,10 +41,12 @@ def init_extensions(app: Flask) -> None:
 def init_blueprints(app: Flask) -> None:
     from intranet.audit.views import bp as audit_bp
     from intranet.auth.views import bp as auth_bp
+    from intranet.roadmaps.plan_views import bp as plans_bp
+    from intranet.roadmaps.views import bp as roadmaps_bp
     from intranet.schools.views import bp as schools_bp
     from intranet.users.views import bp as users_bp
 
-    for bp in (auth_bp, schools_bp, users_bp, audit_bp):
+    for bp in (auth_bp, schools_bp, users_bp, audit_bp, plans_bp, roadmaps_bp):
         app.register_blueprint(bp)
 
 

@@ -13,3 +13,7 @@ class Form(FlaskForm):
     class Meta:
         locales = ["ru_RU", "ru"]
         cache_translations = True
+
+
+class ConfirmForm(Form):
+    """Only the CSRF token: for buttons whose object is named in the URL."""

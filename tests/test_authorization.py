@@ -28,6 +28,37 @@ def test_every_route_declares_its_access(app):
     assert unclassified == [], f"routes without an access rule: {unclassified}"
 
 
+def _published_plan(make, district, schools):
+    """A published plan of ``district`` with one item, a roadmap for each school and a
+    file attached to the first school's item."""
+    from datetime import date
+
+    from intranet.roadmaps import services
+
+    admin = make.user(Role.DISTRICT_ADMIN, district=district)
+    plan = services.create_plan(
+        admin,
+        district.id,
+        {"title": "План", "period_start": date(2025, 9, 1), "period_end": date(2026, 8, 31)},
+    )
+    services.add_plan_item(admin, plan, {"text": "Мероприятие", "deadline_text": "сентябрь"})
+    services.publish(admin, plan)
+    roadmaps = {r.school_id: r for r in _roadmaps(plan)}
+    staff = make.user(Role.SCHOOL_STAFF, school=schools[0])
+    item = roadmaps[schools[0].id].items[0]
+    evidence = services.add_evidence_file(staff, item, "акт.pdf", b"%PDF-1.4 test")
+    return plan, roadmaps, evidence
+
+
+def _roadmaps(plan):
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.roadmaps.models import SchoolRoadmap
+
+    return db.session.scalars(select(SchoolRoadmap).where(SchoolRoadmap.plan_id == plan.id))
+
+
 @pytest.fixture
 def world(make):
     """Two districts; in ours two schools, a user of every role, and the objects they own."""
@@ -37,30 +68,55 @@ def world(make):
     theirs = make.district()
     foreign_school = make.school(theirs)
     users = {role: make.user(role, school=school, district=ours) for role in ROLES}
-    foreign_user = make.user(Role.SCHOOL_STAFF, school=foreign_school)
-    sibling_user = make.user(Role.SCHOOL_STAFF, school=other_school)
+    plan, roadmaps, evidence = _published_plan(make, ours, [school, other_school])
+    far_plan, far_roadmaps, far_evidence = _published_plan(make, theirs, [foreign_school])
+
+    def values(school, user, plan, roadmap, evidence):
+        return {
+            "school_id": school.id,
+            "user_id": user.id,
+            "staged_id": str(uuid.uuid4()),
+            "plan_id": plan.id,
+            "plans.item_id": plan.items[0].id,
+            "roadmap_id": roadmap.id,
+            "roadmaps.item_id": roadmap.items[0].id,
+            "evidence_id": evidence.id,
+        }
+
+    sibling_roadmap = roadmaps[other_school.id]
     return {
-        "school": school,
-        "other_school": other_school,
-        "foreign_school": foreign_school,
+        "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence),
+        "foreign": values(
+            foreign_school,
+            make.user(Role.SCHOOL_STAFF, school=foreign_school),
+            far_plan,
+            far_roadmaps[foreign_school.id],
+            far_evidence,
+        ),
+        # Another school of the same district: its roadmap, not the district's plan.
+        "sibling": {
+            "school_id": other_school.id,
+            "user_id": make.user(Role.SCHOOL_STAFF, school=other_school).id,
+            "roadmap_id": sibling_roadmap.id,
+            "roadmaps.item_id": sibling_roadmap.items[0].id,
+        },
         "users": users,
-        "foreign_user": foreign_user,
-        "sibling_user": sibling_user,
     }
 
 
-def _url(rule, values):
+def _value(values, rule, name):
+    blueprint = rule.endpoint.split(".")[0]
+    return values.get(f"{blueprint}.{name}", values.get(name))
+
+
+def _url(rule, values, fallback=None):
     from flask import url_for
 
-    return url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
-
-
-def _own_values(world, role):
-    return {
-        "school_id": world["school"].id,
-        "user_id": world["users"][Role.SCHOOL_STAFF].id,
-        "staged_id": str(uuid.uuid4()),
-    }
+    args = {}
+    for name in rule.arguments:
+        value = _value(values, rule, name)
+        args[name] = value if value is not None else _value(fallback, rule, name)
+    return url_for(rule.endpoint, **args)
 
 
 def _methods(rule):
@@ -72,7 +128,7 @@ def test_anonymous_is_sent_to_login(app, client, world):
         kind, _ = access_of(app.view_functions[rule.endpoint])
         for method in _methods(rule):
             with app.test_request_context():
-                url = _url(rule, _own_values(world, None))
+                url = _url(rule, world["own"])
             response = client.open(url, method=method)
             if kind == "public":
                 assert response.status_code < 400, (rule.rule, method, response.status_code)
@@ -89,7 +145,7 @@ def test_each_role_gets_exactly_what_it_may(app, client, world, role):
         for method in _methods(rule):
             login(client, user)
             with app.test_request_context():
-                url = _url(rule, _own_values(world, role))
+                url = _url(rule, world["own"])
             response = client.open(url, method=method)
             where = (rule.rule, method, role.value, response.status_code)
             if kind == "public" or role in allowed:
@@ -105,26 +161,24 @@ def test_each_role_gets_exactly_what_it_may(app, client, world, role):
 def test_objects_of_others_answer_404(app, client, world, role):
     """Another district's objects are invisible to everyone; a sibling school's to schools."""
     user = world["users"][role]
-    foreign = {
-        "school_id": world["foreign_school"].id,
-        "user_id": world["foreign_user"].id,
-    }
-    sibling = {
-        "school_id": world["other_school"].id,
-        "user_id": world["sibling_user"].id,
-    }
     checked = 0
     for rule in _routes(app):
         kind, allowed = access_of(app.view_functions[rule.endpoint])
-        params = set(rule.arguments) & set(foreign)
-        if not params or role not in allowed:
+        if role not in allowed:
             continue
-        for values in (foreign, sibling) if role.is_school else (foreign,):
+        cases = [world["foreign"]]
+        if role.is_school:
+            cases.append(world["sibling"])
+        for values in cases:
+            # Only routes that name an object of this kind of case.
+            named = [n for n in rule.arguments if _value(values, rule, n) is not None]
+            if not named or "staged_id" in rule.arguments:
+                continue
             for method in _methods(rule):
                 login(client, user)
                 with app.test_request_context():
-                    url = _url(rule, {**_own_values(world, role), **values})
+                    url = _url(rule, values, world["own"])
                 response = client.open(url, method=method)
-                assert response.status_code == 404, (rule.rule, method, role.value)
+                assert response.status_code == 404, (url, method, role.value, response.status_code)
                 checked += 1
     assert checked > 0

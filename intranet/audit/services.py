@@ -37,6 +37,20 @@ def acting(user: Any) -> Iterator[None]:
         _actor.reset(token)
 
 
+@contextlib.contextmanager
+def writing(actor: Any) -> Iterator[None]:
+    """``acting(actor)`` that also rolls the session back when the block fails, so a
+    refused write leaves nothing half-done behind for a later commit."""
+    from intranet.extensions import db
+
+    with acting(actor):
+        try:
+            yield
+        except Exception:
+            db.session.rollback()
+            raise
+
+
 def current_actor() -> Any:
     actor = _actor.get()
     if actor is not None:

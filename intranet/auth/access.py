@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select
+from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.roles import ALL_ROLES, DISTRICT_ROLES, Role
 from intranet.extensions import db, login_manager
@@ -75,6 +76,6 @@ def scoped_or_404(stmt: Select, ident: Any, column: Any) -> Any:
     return obj
 
 
-def role_choices(exclude: Iterable[Role] = ()) -> list[tuple[str, str]]:
+def role_choices(exclude: Iterable[Role] = ()) -> list[SelectChoice]:
     skip = set(exclude)
-    return [(r.value, r.label) for r in Role if r not in skip]
+    return [SelectChoice(r.value, r.label) for r in Role if r not in skip]

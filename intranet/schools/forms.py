@@ -64,7 +64,3 @@ class ImportForm(Form):
             FileAllowed(["xlsx", "csv"], message=_l("Only .xlsx and .csv files are accepted.")),
         ],
     )
-
-
-class ConfirmForm(Form):
-    """Only the CSRF token: the staged file's id is in the URL."""

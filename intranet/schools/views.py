@@ -18,8 +18,9 @@ from flask_login import current_user
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.forms import ConfirmForm
 from intranet.schools import importer, services
-from intranet.schools.forms import SCHOOL_FIELDS, ConfirmForm, ImportForm, SchoolForm
+from intranet.schools.forms import SCHOOL_FIELDS, ImportForm, SchoolForm
 from intranet.schools.models import School
 from intranet.uploads import services as uploads
 from intranet.web import render_page
@@ -59,7 +60,15 @@ def detail(school_id: int):
     users = db.session.scalars(
         select(User).where(User.school_id == school.id).order_by(User.active.desc(), User.full_name)
     ).all()
-    return render_template("schools/detail.html", school=school, users=users)
+    from intranet.roadmaps.models import Plan, SchoolRoadmap
+
+    roadmaps = db.session.execute(
+        select(SchoolRoadmap, Plan.title)
+        .join(Plan, Plan.id == SchoolRoadmap.plan_id)
+        .where(SchoolRoadmap.school_id == school.id)
+        .order_by(Plan.period_start.desc())
+    ).all()
+    return render_template("schools/detail.html", school=school, users=users, roadmaps=roadmaps)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from intranet.auth.access import role_choices
@@ -33,8 +34,8 @@ class UserForm(Form):
     def __init__(self, schools, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = role_choices()
-        self.school_id.choices = [(0, "—")] + [
-            (s.id, f"{s.code} · {s.display_name}") for s in schools
+        self.school_id.choices = [SelectChoice(0, "—")] + [
+            SelectChoice(s.id, f"{s.code} · {s.display_name}") for s in schools
         ]
 
 

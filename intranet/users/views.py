@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from intranet.auth import services as auth_services
 from intranet.auth.access import district_admin, scoped_or_404
 from intranet.auth.models import User
 from intranet.errors import Refused
 from intranet.extensions import db
-from intranet.schools.forms import ConfirmForm
+from intranet.forms import ConfirmForm
 from intranet.schools.models import School
 from intranet.users import services
 from intranet.users.forms import UserFilterForm, UserForm
@@ -34,8 +35,8 @@ def _load(user_id: int) -> User:
 def index():
     schools = _schools()
     filters = UserFilterForm(request.args)
-    filters.school_id.choices = [(0, _("All schools"))] + [
-        (s.id, f"{s.code} · {s.display_name}") for s in schools
+    filters.school_id.choices = [SelectChoice(0, _("All schools"))] + [
+        SelectChoice(s.id, f"{s.code} · {s.display_name}") for s in schools
     ]
     stmt = User.visible_to(current_user).order_by(User.school_id.is_not(None), User.full_name)
     school_id = filters.school_id.data if filters.validate() else 0

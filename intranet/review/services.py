@@ -1,0 +1,197 @@
+"""Submit, return, accept, comment; versions and their differences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from intranet.audit.services import writing
+from intranet.auth.roles import Role
+from intranet.errors import Refused
+from intranet.extensions import db
+from intranet.review.models import (
+    Reviewable,
+    ReviewAction,
+    ReviewEvent,
+    ReviewState,
+    Version,
+)
+
+
+def _subject_filter(model, subject: Reviewable):
+    return (model.subject_type == subject.review_type) & (model.subject_id == subject.id)
+
+
+def latest_version(subject: Reviewable) -> Version | None:
+    return db.session.scalar(
+        select(Version).where(_subject_filter(Version, subject)).order_by(Version.number.desc())
+    )
+
+
+def versions(subject: Reviewable) -> list[Version]:
+    return db.session.scalars(
+        select(Version).where(_subject_filter(Version, subject)).order_by(Version.number)
+    ).all()
+
+
+def events(subject: Reviewable) -> list[ReviewEvent]:
+    return db.session.scalars(
+        select(ReviewEvent).where(_subject_filter(ReviewEvent, subject)).order_by(ReviewEvent.id)
+    ).all()
+
+
+def open_comments(subject: Reviewable) -> dict[str | None, list[ReviewEvent]]:
+    """Comments of the latest return, by target key (None: about the whole record)."""
+    last_return = db.session.scalar(
+        select(func.max(ReviewEvent.id)).where(
+            _subject_filter(ReviewEvent, subject), ReviewEvent.action == ReviewAction.RETURN
+        )
+    )
+    if last_return is None:
+        return {}
+    rows = db.session.scalars(
+        select(ReviewEvent)
+        .where(
+            _subject_filter(ReviewEvent, subject),
+            ReviewEvent.id >= last_return,
+            ReviewEvent.action.in_([ReviewAction.RETURN, ReviewAction.COMMENT]),
+        )
+        .order_by(ReviewEvent.id)
+    ).all()
+    out: dict[str | None, list[ReviewEvent]] = {}
+    for event in rows:
+        out.setdefault(event.target_key, []).append(event)
+    return out
+
+
+def _event(actor, subject: Reviewable, action: ReviewAction, **values: Any) -> ReviewEvent:
+    event = ReviewEvent(
+        subject_type=subject.review_type,
+        subject_id=subject.id,
+        district_id=subject.district_id,
+        school_id=subject.school_id,
+        action=action.value,
+        author_id=getattr(actor, "id", None),
+        author_name=getattr(actor, "full_name", "") or "",
+        **values,
+    )
+    db.session.add(event)
+    return event
+
+
+def can_submit(user, subject: Reviewable) -> bool:
+    return user.role_enum is Role.SCHOOL_HEAD and user.school_id == subject.school_id
+
+
+def can_review(user, subject: Reviewable) -> bool:
+    return user.is_district_staff and user.district_id == subject.district_id
+
+
+def submit(actor, subject: Reviewable) -> Version:
+    """The school head sends the record for review: one new version, whatever the clicks."""
+    if not can_submit(actor, subject):
+        raise Refused(_("Only the school head can submit."))
+    if subject.state is ReviewState.SUBMITTED:
+        raise Refused(_("Already submitted; wait for the district's review."))
+    problems = subject.submit_problems()
+    if problems:
+        raise Refused("; ".join(problems))
+    parent = latest_version(subject)
+    with writing(actor):
+        version = Version(
+            parent_uuid=parent.uuid if parent else None,
+            subject_type=subject.review_type,
+            subject_id=subject.id,
+            district_id=subject.district_id,
+            school_id=subject.school_id,
+            number=(parent.number + 1) if parent else 1,
+            content=subject.review_snapshot(),
+            author_id=actor.id,
+            author_name=actor.full_name,
+        )
+        db.session.add(version)
+        db.session.flush()
+        _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
+        subject.status = ReviewState.SUBMITTED.value
+        db.session.commit()
+    return version
+
+
+def _require_submitted(actor, subject: Reviewable) -> Version:
+    if not can_review(actor, subject):
+        raise Refused(_("Only district staff can review."))
+    if subject.state is not ReviewState.SUBMITTED:
+        raise Refused(_("This is not waiting for review (someone may have reviewed it already)."))
+    version = latest_version(subject)
+    assert version is not None
+    return version
+
+
+def return_for_revision(
+    actor, subject: Reviewable, reason: str, comments: dict[str, str] | None = None
+) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_("Say why it is returned."), "reason")
+    version = _require_submitted(actor, subject)
+    snapshot_keys = {k.split(".")[0] for k in version.content}
+    with writing(actor):
+        _event(actor, subject, ReviewAction.RETURN, version_id=version.id, text=reason)
+        for key, text in (comments or {}).items():
+            text = (text or "").strip()
+            if text and key in snapshot_keys:
+                _event(
+                    actor,
+                    subject,
+                    ReviewAction.COMMENT,
+                    version_id=version.id,
+                    target_key=key,
+                    text=text,
+                )
+        subject.status = ReviewState.RETURNED.value
+        db.session.commit()
+
+
+def accept(actor, subject: Reviewable) -> None:
+    version = _require_submitted(actor, subject)
+    with writing(actor):
+        _event(actor, subject, ReviewAction.ACCEPT, version_id=version.id)
+        subject.status = ReviewState.ACCEPTED.value
+        subject.changed_since_accepted = False
+        db.session.commit()
+
+
+def before_school_edit(actor, subject: Reviewable) -> None:
+    """Called by every service that changes content: refuses while under review, and an
+    edit after acceptance reopens the record as "changed since accepted"."""
+    if subject.state is ReviewState.SUBMITTED:
+        raise Refused(
+            _("Submitted for review: nothing can be changed until the district returns it.")
+        )
+    if subject.state is ReviewState.ACCEPTED:
+        subject.status = ReviewState.DRAFT.value
+        subject.changed_since_accepted = True
+        _event(actor, subject, ReviewAction.REOPEN)
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    label: str
+    before: Any
+    after: Any
+
+
+def diff(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Change]:
+    """Field-by-field differences between two snapshots, in the newer one's order."""
+    changes = []
+    for key in list(new) + [k for k in old if k not in new]:
+        before = old.get(key, {}).get("value")
+        after = new.get(key, {}).get("value")
+        if before != after:
+            label = (new.get(key) or old.get(key) or {}).get("label", key)
+            changes.append(Change(key, label, before, after))
+    return changes

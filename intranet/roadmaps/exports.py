@@ -1,0 +1,57 @@
+"""Plan execution as an Excel workbook: schools on one sheet, items on another."""
+
+from __future__ import annotations
+
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from intranet.review.models import ReviewState
+
+
+def execution_xlsx(plan, schools, items) -> io.BytesIO:
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def header(ws, titles):
+        from openpyxl.cell import WriteOnlyCell
+
+        cells = []
+        for title in titles:
+            cell = WriteOnlyCell(ws, value=title)
+            cell.font = bold
+            cells.append(cell)
+        ws.append(cells)
+
+    ws = wb.create_sheet(_("Schools"))
+    ws.append([plan.title])
+    header(
+        ws,
+        [
+            _("Code"),
+            _("School"),
+            _("Roadmap"),
+            _("Items"),
+            _("done"),
+            _("in progress"),
+            _("overdue"),
+        ],
+    )
+    for row in schools:
+        state = ReviewState(row.status).label
+        if row.changed_since_accepted:
+            state += " (" + _("changed since accepted") + ")"
+        ws.append([row.code, row.name, state, row.items, row.done, row.in_progress, row.overdue])
+
+    ws = wb.create_sheet(_("Items"))
+    ws.append([plan.title])
+    header(ws, [_("No."), _("Measure"), _("Due"), _("Schools"), _("done"), _("overdue")])
+    for row in items:
+        ws.append([row.number, row.text, row.due_date, row.schools, row.done, row.overdue])
+
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    return out

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from intranet.forms import Form
+from intranet.roadmaps.models import ITEM_STATUS_LABELS
+
+
+def _squash(value):
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _trim(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+DEADLINE_KINDS = [
+    SelectChoice("", _l("as read from the text")),
+    SelectChoice("date", _l("due date")),
+    SelectChoice("window", _l("period")),
+    SelectChoice("continuous", _l("throughout the plan")),
+    SelectChoice("recurring", _l("recurring")),
+    SelectChoice("event", _l("tied to an event")),
+    SelectChoice("unknown", _l("not recognised")),
+]
+
+
+class PlanForm(Form):
+    title = TextAreaField(
+        _l("Title"), validators=[DataRequired(), Length(max=2000)], filters=[_squash]
+    )
+    order_number = StringField(
+        _l("Order number"), validators=[Optional(), Length(max=40)], filters=[_trim]
+    )
+    order_date = DateField(_l("Order date"), validators=[Optional()])
+    period_start = DateField(_l("Period from"), validators=[DataRequired()])
+    period_end = DateField(_l("Period to"), validators=[DataRequired()])
+    submit_by = DateField(
+        _l("Schools submit their roadmaps by"),
+        validators=[Optional()],
+    )
+
+
+class PlanImportForm(Form):
+    file = FileField(
+        _l("Order (.docx) or plan (.xlsx, .csv)"),
+        validators=[
+            FileRequired(message=_l("Choose a file.")),
+            FileAllowed(
+                ["docx", "xlsx", "csv"],
+                message=_l("Only .docx, .xlsx and .csv files are accepted."),
+            ),
+        ],
+    )
+
+
+class _ItemFields(Form):
+    number = StringField(_l("No."), validators=[Optional(), Length(max=20)], filters=[_trim])
+    text = TextAreaField(
+        _l("Measure"), validators=[DataRequired(), Length(max=5000)], filters=[_trim]
+    )
+    deadline_text = StringField(
+        _l("Deadline as written"), validators=[Optional(), Length(max=500)], filters=[_trim]
+    )
+    deadline_kind = SelectField(_l("Deadline is"), choices=DEADLINE_KINDS, validators=[Optional()])
+    deadline_start = DateField(_l("from"), validators=[Optional()])
+    deadline_end = DateField(_l("to"), validators=[Optional()])
+    responsible = TextAreaField(
+        _l("Responsible"), validators=[Optional(), Length(max=2000)], filters=[_trim]
+    )
+    result = TextAreaField(
+        _l("Expected result"), validators=[Optional(), Length(max=5000)], filters=[_trim]
+    )
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class PlanItemForm(_ItemFields):
+    section_id = SelectField(_l("Section"), coerce=int, validators=[Optional()])
+    schools_report = BooleanField(_l("Schools report on it"), default=True)
+
+
+class SectionForm(Form):
+    title = StringField(
+        _l("Section title"), validators=[DataRequired(), Length(max=1000)], filters=[_squash]
+    )
+
+
+class RoadmapItemForm(_ItemFields):
+    status = SelectField(
+        _l("Status"), choices=[SelectChoice(k.value, v) for k, v in ITEM_STATUS_LABELS.items()]
+    )
+    done_on = DateField(_l("Date done"), validators=[Optional()])
+    progress_note = TextAreaField(
+        _l("What was done"), validators=[Optional(), Length(max=5000)], filters=[_trim]
+    )
+
+
+class EvidenceForm(Form):
+    file = FileField(_l("File (PDF, DOCX, XLSX, image; up to 10 MB)"))
+    url = StringField(_l("or a link"), validators=[Optional(), Length(max=1000)], filters=[_trim])
+
+
+class ReturnForm(Form):
+    reason = TextAreaField(
+        _l("What must be fixed"), validators=[DataRequired(), Length(max=5000)], filters=[_trim]
+    )

@@ -1,0 +1,343 @@
+"""The district plan (Plan, PlanSection, PlanItem) and each school's roadmap."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intranet.audit.mixins import Audited
+from intranet.deadlines import Deadline
+from intranet.extensions import db
+from intranet.mixins import TimestampMixin, UUIDMixin
+from intranet.review.models import Reviewable, ReviewState
+
+if TYPE_CHECKING:
+    from intranet.auth.models import User
+    from intranet.schools.models import School
+
+# Kinds whose end date is a real deadline; events and unknown texts have none.
+DATED_KINDS = frozenset({"date", "window", "continuous", "recurring"})
+
+
+class DeadlineMixin:
+    """The deadline as written, what the parser (or a person) made of it, and its due date."""
+
+    deadline_text: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deadline_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_date: Mapped[date | None] = mapped_column(Date)
+
+    def set_deadline(self, parsed: Deadline, corrected: bool = False) -> None:
+        self.deadline_text = parsed.text
+        self.deadline = parsed.as_dict()
+        self.deadline_corrected = corrected
+        self.due_date = parsed.end if parsed.kind in DATED_KINDS else None
+
+    @property
+    def parsed_deadline(self) -> Deadline | None:
+        return Deadline.from_dict(self.deadline) if self.deadline else None
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Plan(UUIDMixin, TimestampMixin, Audited, db.Model):
+    __tablename__ = "plans"
+    __audit_entity__ = "plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    order_number: Mapped[str] = mapped_column(String(40), default="")
+    order_date: Mapped[date | None] = mapped_column(Date)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    submit_by: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.DRAFT.value)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    sections: Mapped[list[PlanSection]] = relationship(
+        back_populates="plan", order_by="PlanSection.position", cascade="all, delete-orphan"
+    )
+    items: Mapped[list[PlanItem]] = relationship(
+        back_populates="plan", order_by="PlanItem.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def period(self) -> tuple[date, date]:
+        return self.period_start, self.period_end
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == PlanStatus.DRAFT
+
+    @property
+    def basis(self) -> str:
+        parts = []
+        if self.order_date:
+            parts.append(self.order_date.strftime("%d.%m.%Y"))
+        if self.order_number:
+            parts.append(f"№ {self.order_number}")
+        return " ".join(parts)
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, None
+
+    @staticmethod
+    def visible_to(user: User):
+        stmt = select(Plan).where(Plan.district_id == user.district_id)
+        if not user.is_district_staff:
+            stmt = stmt.where(Plan.status == PlanStatus.PUBLISHED.value)
+        return stmt
+
+    def can_edit(self, user: User) -> bool:
+        return user.is_district_admin and user.district_id == self.district_id and self.is_draft
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.id} {self.status}>"
+
+
+class PlanSection(Audited, db.Model):
+    __tablename__ = "plan_sections"
+    __audit_entity__ = "plan_section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship(back_populates="sections")
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, None
+
+    def __repr__(self) -> str:
+        return f"<PlanSection {self.id} {self.title[:30]!r}>"
+
+
+class PlanItem(UUIDMixin, DeadlineMixin, Audited, db.Model):
+    __tablename__ = "plan_items"
+    __audit_entity__ = "plan_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_sections.id", ondelete="SET NULL")
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str] = mapped_column(String(20), default="")
+    text: Mapped[str] = mapped_column(Text)
+    responsible: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    schools_report: Mapped[bool] = mapped_column(Boolean, default=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    plan: Mapped[Plan] = relationship(back_populates="items")
+    section: Mapped[PlanSection | None] = relationship()
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, None
+
+    def __repr__(self) -> str:
+        return f"<PlanItem {self.id} {self.number}>"
+
+
+class ItemStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DONE = "not_done"
+
+    @property
+    def label(self) -> str:
+        return str(ITEM_STATUS_LABELS[self])
+
+
+ITEM_STATUS_LABELS = {
+    ItemStatus.PLANNED: _l("planned"),
+    ItemStatus.IN_PROGRESS: _l("in progress"),
+    ItemStatus.DONE: _l("done"),
+    ItemStatus.NOT_DONE: _l("not done"),
+}
+
+
+class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
+    """One school's roadmap for one plan, reviewed by the district."""
+
+    __tablename__ = "school_roadmaps"
+    __table_args__ = (UniqueConstraint("plan_id", "school_id"),)
+    __audit_entity__ = "roadmap"
+    review_type = "roadmap"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReviewState.DRAFT.value)
+    changed_since_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    plan: Mapped[Plan] = relationship()
+    school: Mapped[School] = relationship()
+    items: Mapped[list[RoadmapItem]] = relationship(
+        back_populates="roadmap", order_by="RoadmapItem.position", cascade="all, delete-orphan"
+    )
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, self.school_id
+
+    @staticmethod
+    def visible_to(user: User):
+        stmt = select(SchoolRoadmap).where(SchoolRoadmap.district_id == user.district_id)
+        if not user.is_district_staff:
+            stmt = stmt.where(SchoolRoadmap.school_id == user.school_id)
+        return stmt
+
+    def can_edit(self, user: User) -> bool:
+        return user.is_school_user and user.school_id == self.school_id and self.is_editable
+
+    def review_snapshot(self) -> dict[str, dict[str, Any]]:
+        snapshot: dict[str, dict[str, Any]] = {}
+        for item in self.items:
+            snapshot.update(item.snapshot())
+        return snapshot
+
+    def submit_problems(self) -> list[str]:
+        from flask_babel import gettext as _
+
+        if not self.items:
+            return [_("The roadmap has no items.")]
+        return []
+
+    def __repr__(self) -> str:
+        return f"<SchoolRoadmap {self.id} plan={self.plan_id} school={self.school_id}>"
+
+
+class RoadmapItem(UUIDMixin, DeadlineMixin, TimestampMixin, Audited, db.Model):
+    """A measure of a school's roadmap: the district's (``plan_item_id``) or the school's own."""
+
+    __tablename__ = "roadmap_items"
+    __audit_entity__ = "roadmap_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roadmap_id: Mapped[int] = mapped_column(
+        ForeignKey("school_roadmaps.id", ondelete="CASCADE"), index=True
+    )
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    plan_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
+    )
+    section: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str] = mapped_column(String(20), default="")
+    text: Mapped[str] = mapped_column(Text)
+    responsible: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PLANNED.value)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    progress_note: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock: an edit names the revision it started from.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    roadmap: Mapped[SchoolRoadmap] = relationship(back_populates="items")
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="item", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_own(self) -> bool:
+        return self.plan_item_id is None
+
+    @property
+    def status_label(self) -> str:
+        return ItemStatus(self.status).label
+
+    def is_overdue(self, today: date) -> bool:
+        return (
+            self.due_date is not None
+            and self.due_date < today
+            and self.status != ItemStatus.DONE.value
+        )
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        head = f"{self.number} {self.text[:60]}".strip()
+        values = {
+            "text": (_l("Measure"), self.text),
+            "deadline": (_l("Deadline"), self.deadline_text),
+            "responsible": (_l("Responsible"), self.responsible),
+            "result": (_l("Expected result"), self.result),
+            "status": (_l("Status"), self.status_label),
+            "done_on": (_l("Date done"), self.done_on.strftime("%d.%m.%Y") if self.done_on else ""),
+            "progress": (_l("What was done"), self.progress_note),
+            "evidence": (_l("Evidence"), ", ".join(e.title for e in self.evidence)),
+        }
+        return {
+            f"{self.uuid}.{key}": {"label": f"{head} — {label}", "value": value}
+            for key, (label, value) in values.items()
+        }
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, self.school_id
+
+    def __repr__(self) -> str:
+        return f"<RoadmapItem {self.id} {self.number}>"
+
+
+class Evidence(UUIDMixin, Audited, db.Model):
+    """A link or a file (kept in the database, so backups and sync carry it)."""
+
+    __tablename__ = "evidence"
+    __audit_entity__ = "evidence"
+    __audit_ignore__ = frozenset({"data"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("roadmap_items.id", ondelete="CASCADE"), index=True
+    )
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    item: Mapped[RoadmapItem] = relationship(back_populates="evidence")
+
+    @property
+    def is_file(self) -> bool:
+        return not self.url
+
+    @property
+    def title(self) -> str:
+        return self.filename or self.url
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, self.school_id
+
+    def __repr__(self) -> str:
+        return f"<Evidence {self.id} {self.title!r}>"

@@ -1,0 +1,581 @@
+"""Plans and roadmaps: every write takes the acting user and goes through here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from intranet.audit.services import writing
+from intranet.deadlines import Deadline, parse_deadline
+from intranet.errors import Refused
+from intranet.extensions import db
+from intranet.mixins import utcnow
+from intranet.review import services as review
+from intranet.roadmaps.models import (
+    Evidence,
+    ItemStatus,
+    Plan,
+    PlanItem,
+    PlanSection,
+    PlanStatus,
+    RoadmapItem,
+    SchoolRoadmap,
+)
+from intranet.roadmaps.plan_import import ParsedPlan
+from intranet.schools.models import School
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+
+class StaleEdit(Refused):
+    """Someone saved the same item since this edit began; ``current`` is what they saved."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__(
+            _(
+                "Someone else changed this item while you were editing it. Their version is "
+                "shown below; your text is kept in the form. Save again to overwrite."
+            )
+        )
+        self.current = current
+
+
+# -- the district plan ----------------------------------------------------------------------
+
+
+def school_year(start_year: int) -> tuple[date, date]:
+    return date(start_year, 9, 1), date(start_year + 1, 8, 31)
+
+
+def _new_plan(district_id: int, data: dict[str, Any]) -> Plan:
+    _check_period(data["period_start"], data["period_end"])
+    plan = Plan(
+        district_id=district_id,
+        title=data["title"],
+        order_number=data.get("order_number") or "",
+        order_date=data.get("order_date"),
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        submit_by=data.get("submit_by"),
+        status=PlanStatus.DRAFT.value,
+    )
+    db.session.add(plan)
+    return plan
+
+
+def create_plan(actor, district_id: int, data: dict[str, Any]) -> Plan:
+    with writing(actor):
+        plan = _new_plan(district_id, data)
+        db.session.commit()
+    return plan
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise Refused(_("The period ends before it starts."), "period_end")
+
+
+def update_plan(actor, plan: Plan, data: dict[str, Any]) -> Plan:
+    _require_draft(plan)
+    _check_period(data["period_start"], data["period_end"])
+    period_changed = (plan.period_start, plan.period_end) != (
+        data["period_start"],
+        data["period_end"],
+    )
+    with writing(actor):
+        for key in (
+            "title",
+            "order_number",
+            "order_date",
+            "period_start",
+            "period_end",
+            "submit_by",
+        ):
+            value = data.get(key)
+            if key == "order_number":
+                value = value or ""
+            if getattr(plan, key) != value:
+                setattr(plan, key, value)
+        if period_changed:
+            # Months without a year are read within the period: read them again.
+            for item in plan.items:
+                if not item.deadline_corrected:
+                    item.set_deadline(parse_deadline(item.deadline_text, plan.period))
+        db.session.commit()
+    return plan
+
+
+def _require_draft(plan: Plan) -> None:
+    if not plan.is_draft:
+        raise Refused(_("The plan is published and can no longer be changed."))
+
+
+def import_plan(actor, district_id: int, parsed: ParsedPlan, data: dict[str, Any]) -> Plan:
+    """Save a parsed plan as a draft: the user's corrections of title and period win."""
+    if not parsed.items:
+        raise Refused(_("The file holds no plan items."))
+    with writing(actor):
+        plan = _new_plan(district_id, data)
+        db.session.flush()
+        sections: dict[str, PlanSection] = {}
+        for position, title in enumerate(parsed.sections, start=1):
+            section = PlanSection(
+                plan_id=plan.id, district_id=district_id, position=position, title=title
+            )
+            db.session.add(section)
+            sections[title] = section
+        db.session.flush()
+        for position, parsed_item in enumerate(parsed.items, start=1):
+            item = PlanItem(
+                plan_id=plan.id,
+                district_id=district_id,
+                section_id=sections[parsed_item.section].id if parsed_item.section else None,
+                position=position,
+                number=parsed_item.number,
+                text=parsed_item.text,
+                responsible=parsed_item.responsible,
+                result=parsed_item.result,
+                schools_report=True,
+            )
+            item.set_deadline(parse_deadline(parsed_item.deadline_text, plan.period))
+            db.session.add(item)
+        db.session.commit()
+    return plan
+
+
+def add_section(actor, plan: Plan, title: str) -> PlanSection:
+    _require_draft(plan)
+    title = " ".join((title or "").split())
+    if not title:
+        raise Refused(_("Name the section."), "title")
+    with writing(actor):
+        section = PlanSection(
+            plan_id=plan.id,
+            district_id=plan.district_id,
+            position=len(plan.sections) + 1,
+            title=title,
+        )
+        db.session.add(section)
+        db.session.commit()
+    return section
+
+
+def deadline_from_form(
+    text: str, kind: str, start: date | None, end: date | None, period
+) -> tuple[Deadline, bool]:
+    """The parsed deadline, or the person's correction of it when they gave one."""
+    parsed = parse_deadline(text or "", period)
+    if not kind or kind == parsed.kind and start == parsed.start and end == parsed.end:
+        return parsed, False
+    if kind in ("event", "unknown"):
+        start = end = None
+    elif kind == "date":
+        start = None
+    if kind != "date" and kind not in ("event", "unknown") and (start is None or end is None):
+        raise Refused(_("Give both the first and the last day."), "deadline_end")
+    if kind == "date" and end is None:
+        raise Refused(_("Give the due date."), "deadline_end")
+    if start and end and end < start:
+        raise Refused(_("The period ends before it starts."), "deadline_end")
+    windows = ((start, end),) if start and end else ()
+    return Deadline(
+        kind=kind, start=start, end=end, windows=windows, needs_review=False, text=parsed.text
+    ), True
+
+
+def _apply_item_fields(item, data: dict[str, Any], period) -> None:
+    for key in ("number", "text", "responsible", "result"):
+        if key in data and getattr(item, key) != (data[key] or ""):
+            setattr(item, key, data[key] or "")
+    if "deadline_text" in data:
+        deadline, corrected = deadline_from_form(
+            data["deadline_text"],
+            data.get("deadline_kind") or "",
+            data.get("deadline_start"),
+            data.get("deadline_end"),
+            period,
+        )
+        if deadline.as_dict() != item.deadline or corrected != item.deadline_corrected:
+            item.set_deadline(deadline, corrected)
+
+
+def _check_revision(item, revision: int | None, fields: tuple[str, ...]) -> None:
+    if revision is not None and revision != item.revision:
+        raise StaleEdit({key: getattr(item, key) for key in fields})
+
+
+PLAN_ITEM_FIELDS = ("number", "text", "deadline_text", "responsible", "result")
+
+
+def add_plan_item(actor, plan: Plan, data: dict[str, Any]) -> PlanItem:
+    _require_draft(plan)
+    with writing(actor):
+        item = PlanItem(
+            plan_id=plan.id,
+            district_id=plan.district_id,
+            section_id=data.get("section_id") or None,
+            position=(max((i.position for i in plan.items), default=0) + 1),
+            text="",
+            schools_report=data.get("schools_report", True),
+        )
+        _apply_item_fields(item, data, plan.period)
+        if not item.text:
+            raise Refused(_("Describe the measure."), "text")
+        db.session.add(item)
+        db.session.commit()
+    return item
+
+
+def update_plan_item(actor, item: PlanItem, data: dict[str, Any], revision: int | None) -> PlanItem:
+    _require_draft(item.plan)
+    _check_revision(item, revision, PLAN_ITEM_FIELDS)
+    with writing(actor):
+        _apply_item_fields(item, data, item.plan.period)
+        if "schools_report" in data and item.schools_report != data["schools_report"]:
+            item.schools_report = data["schools_report"]
+        if not item.text:
+            raise Refused(_("Describe the measure."), "text")
+        if db.session.is_modified(item):
+            item.revision += 1
+        db.session.commit()
+    return item
+
+
+def move_plan_item(actor, item: PlanItem, direction: str) -> None:
+    plan = item.plan
+    _require_draft(plan)
+    items = list(plan.items)
+    index = items.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(items):
+        return
+    with writing(actor):
+        items[index], items[other] = items[other], items[index]
+        # Moving across a section border takes the neighbour's section.
+        item.section_id = items[index if direction == "down" else other].section_id
+        for position, each in enumerate(items, start=1):
+            if each.position != position:
+                each.position = position
+        db.session.commit()
+
+
+def delete_plan_item(actor, item: PlanItem) -> None:
+    _require_draft(item.plan)
+    with writing(actor):
+        db.session.delete(item)
+        db.session.commit()
+
+
+def renumber(actor, plan: Plan) -> None:
+    """1, 2, 3 ... or, with sections, 1.1, 1.2, 2.1 ... in the order shown."""
+    _require_draft(plan)
+    section_index = {s.id: n for n, s in enumerate(plan.sections, start=1)}
+    counters: dict[int | None, int] = {}
+    with writing(actor):
+        for item in plan.items:
+            counters[item.section_id] = counters.get(item.section_id, 0) + 1
+            n = counters[item.section_id]
+            number = f"{section_index[item.section_id]}.{n}" if item.section_id else str(n)
+            if item.number != number:
+                item.number = number
+                item.revision += 1
+        db.session.commit()
+
+
+def publish(actor, plan: Plan) -> int:
+    """Publish the plan and give every active school its roadmap; returns how many."""
+    _require_draft(plan)
+    if not plan.items:
+        raise Refused(_("The plan has no items."))
+    schools = db.session.scalars(
+        select(School).where(School.district_id == plan.district_id, School.active.is_(True))
+    ).all()
+    sections = {s.id: s.title for s in plan.sections}
+    reported = [i for i in plan.items if i.schools_report]
+    with writing(actor):
+        plan.status = PlanStatus.PUBLISHED.value
+        plan.published_at = utcnow()
+        for school in schools:
+            roadmap = SchoolRoadmap(
+                plan_id=plan.id, district_id=plan.district_id, school_id=school.id
+            )
+            db.session.add(roadmap)
+            db.session.flush()
+            db.session.add_all(
+                RoadmapItem(
+                    roadmap_id=roadmap.id,
+                    district_id=plan.district_id,
+                    school_id=school.id,
+                    plan_item_id=item.id,
+                    section=sections.get(item.section_id, ""),
+                    position=position,
+                    number=item.number,
+                    text=item.text,
+                    responsible="",
+                    result=item.result,
+                    deadline_text=item.deadline_text,
+                    deadline=item.deadline,
+                    deadline_corrected=item.deadline_corrected,
+                    due_date=item.due_date,
+                )
+                for position, item in enumerate(reported, start=1)
+            )
+        db.session.commit()
+    return len(schools)
+
+
+# -- the school's roadmap -------------------------------------------------------------------
+
+ROADMAP_ITEM_FIELDS = (
+    "number",
+    "text",
+    "deadline_text",
+    "responsible",
+    "result",
+    "status",
+    "done_on",
+    "progress_note",
+)
+
+
+def _begin_school_edit(actor, roadmap: SchoolRoadmap) -> None:
+    if not (actor.is_school_user and actor.school_id == roadmap.school_id):
+        raise Refused(_("Only the school's staff can change its roadmap."))
+    review.before_school_edit(actor, roadmap)
+
+
+def update_roadmap_item(
+    actor, item: RoadmapItem, data: dict[str, Any], revision: int | None
+) -> RoadmapItem:
+    roadmap = item.roadmap
+    _check_revision(item, revision, ROADMAP_ITEM_FIELDS)
+    status = data.get("status") or item.status
+    if status not in {s.value for s in ItemStatus}:
+        raise Refused(_("Unknown status."), "status")
+    done_on = data.get("done_on")
+    if status == ItemStatus.DONE.value and done_on is None:
+        done_on = date.today()
+    if done_on and done_on > date.today():
+        raise Refused(_("The date done cannot be in the future."), "done_on")
+    with writing(actor):
+        _begin_school_edit(actor, roadmap)
+        _apply_item_fields(item, data, roadmap.plan.period)
+        if not item.text:
+            raise Refused(_("Describe the measure."), "text")
+        if item.status != status:
+            item.status = status
+        if item.done_on != done_on:
+            item.done_on = done_on
+        note = data.get("progress_note")
+        if note is not None and item.progress_note != note:
+            item.progress_note = note
+        if db.session.is_modified(item):
+            item.revision += 1
+        db.session.commit()
+    return item
+
+
+def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> RoadmapItem:
+    with writing(actor):
+        _begin_school_edit(actor, roadmap)
+        item = RoadmapItem(
+            roadmap_id=roadmap.id,
+            district_id=roadmap.district_id,
+            school_id=roadmap.school_id,
+            section=_("Own measures of the school"),
+            position=max((i.position for i in roadmap.items), default=0) + 1,
+            text="",
+        )
+        _apply_item_fields(item, data, roadmap.plan.period)
+        if not item.text:
+            raise Refused(_("Describe the measure."), "text")
+        if not item.number:
+            own = sum(1 for i in roadmap.items if i.is_own)
+            item.number = f"С.{own + 1}"
+        db.session.add(item)
+        db.session.commit()
+    return item
+
+
+def delete_own_item(actor, item: RoadmapItem) -> None:
+    if not item.is_own:
+        raise Refused(_("Only the school's own measures can be removed."))
+    with writing(actor):
+        _begin_school_edit(actor, item.roadmap)
+        db.session.delete(item)
+        db.session.commit()
+
+
+# Magic numbers of what a school may attach: a scan, a Word or Excel file, a photo.
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+_OOXML = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def sniff_evidence(data: bytes, filename: str) -> str:
+    for magic, content_type in _SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    lower = filename.lower()
+    if data.startswith(b"PK\x03\x04"):
+        for ext, content_type in _OOXML.items():
+            if lower.endswith(ext):
+                return content_type
+    raise Refused(_("Attach a PDF, DOCX, XLSX or an image (PNG, JPEG, GIF)."), "file")
+
+
+def add_evidence_file(actor, item: RoadmapItem, filename: str, data: bytes) -> Evidence:
+    if not data:
+        raise Refused(_("The file is empty."), "file")
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise Refused(
+            _("The file is larger than %(mb)d MB.", mb=MAX_EVIDENCE_BYTES // 2**20), "file"
+        )
+    content_type = sniff_evidence(data, filename)
+    digest = hashlib.sha256(data).hexdigest()
+    if any(e.sha256 == digest for e in item.evidence):
+        raise Refused(_("This file is already attached."), "file")
+    with writing(actor):
+        _begin_school_edit(actor, item.roadmap)
+        evidence = Evidence(
+            item_id=item.id,
+            district_id=item.district_id,
+            school_id=item.school_id,
+            filename=(filename or "file").replace("/", "_").replace("\\", "_")[-255:],
+            content_type=content_type,
+            size=len(data),
+            sha256=digest,
+            data=data,
+            created_at=utcnow(),
+            created_by=actor.id,
+        )
+        db.session.add(evidence)
+        item.revision += 1
+        db.session.commit()
+    return evidence
+
+
+def add_evidence_link(actor, item: RoadmapItem, url: str) -> Evidence:
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")) or len(url) > 1000 or " " in url:
+        raise Refused(_("Not a web address (https://...)."), "url")
+    with writing(actor):
+        _begin_school_edit(actor, item.roadmap)
+        evidence = Evidence(
+            item_id=item.id,
+            district_id=item.district_id,
+            school_id=item.school_id,
+            url=url,
+            created_at=utcnow(),
+            created_by=actor.id,
+        )
+        db.session.add(evidence)
+        item.revision += 1
+        db.session.commit()
+    return evidence
+
+
+def delete_evidence(actor, evidence: Evidence) -> None:
+    item = evidence.item
+    with writing(actor):
+        _begin_school_edit(actor, item.roadmap)
+        db.session.delete(evidence)
+        item.revision += 1
+        db.session.commit()
+
+
+# -- district view of execution --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolExecution:
+    school_id: int
+    code: str
+    name: str
+    roadmap_id: int
+    status: str
+    changed_since_accepted: bool
+    items: int
+    done: int
+    in_progress: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class ItemExecution:
+    plan_item_id: int
+    number: str
+    text: str
+    due_date: date | None
+    schools: int
+    done: int
+    overdue: int
+
+
+def execution(plan: Plan, today: date, status: str | None = None, overdue_only: bool = False):
+    """Per school and per item counts, in two grouped queries whatever the number of schools."""
+    done = RoadmapItem.status == ItemStatus.DONE.value
+    overdue = (RoadmapItem.due_date < today) & ~done
+    as_int = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    per_school = (
+        select(
+            School.id,
+            School.code,
+            func.coalesce(func.nullif(School.short_name, ""), School.name),
+            SchoolRoadmap.id,
+            SchoolRoadmap.status,
+            SchoolRoadmap.changed_since_accepted,
+            func.count(RoadmapItem.id),
+            as_int(done),
+            as_int(RoadmapItem.status == ItemStatus.IN_PROGRESS.value),
+            as_int(overdue),
+        )
+        .join(SchoolRoadmap, SchoolRoadmap.school_id == School.id)
+        .outerjoin(RoadmapItem, RoadmapItem.roadmap_id == SchoolRoadmap.id)
+        .where(SchoolRoadmap.plan_id == plan.id)
+        .group_by(
+            School.id,
+            School.code,
+            School.short_name,
+            School.name,
+            SchoolRoadmap.id,
+            SchoolRoadmap.status,
+            SchoolRoadmap.changed_since_accepted,
+        )
+        .order_by(School.code)
+    )
+    if status:
+        per_school = per_school.where(SchoolRoadmap.status == status)
+    if overdue_only:
+        per_school = per_school.having(as_int(overdue) > 0)
+    schools = [SchoolExecution(*row) for row in db.session.execute(per_school)]
+    per_item = (
+        select(
+            PlanItem.id,
+            PlanItem.number,
+            PlanItem.text,
+            PlanItem.due_date,
+            func.count(RoadmapItem.id),
+            as_int(done),
+            as_int(overdue),
+        )
+        .outerjoin(RoadmapItem, RoadmapItem.plan_item_id == PlanItem.id)
+        .where(PlanItem.plan_id == plan.id, PlanItem.schools_report.is_(True))
+        .group_by(PlanItem.id, PlanItem.number, PlanItem.text, PlanItem.due_date, PlanItem.position)
+        .order_by(PlanItem.position)
+    )
+    items = [ItemExecution(*row) for row in db.session.execute(per_item)]
+    return schools, items

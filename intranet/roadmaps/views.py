@@ -1,0 +1,307 @@
+"""A school's roadmap: the school edits and reports; the district reviews."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
+from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.errors import Refused
+from intranet.extensions import htmx
+from intranet.forms import ConfirmForm
+from intranet.review import services as review
+from intranet.roadmaps import services
+from intranet.roadmaps.forms import EvidenceForm, ReturnForm, RoadmapItemForm
+from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
+
+bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
+
+school_roles = roles(*SCHOOL_ROLES)
+
+
+def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
+    stmt = SchoolRoadmap.visible_to(current_user).where(SchoolRoadmap.school_id == school_id)
+    return scoped_or_404(stmt, roadmap_id, SchoolRoadmap.id)
+
+
+def _item(roadmap: SchoolRoadmap, item_id: int) -> RoadmapItem:
+    stmt = select(RoadmapItem).where(RoadmapItem.roadmap_id == roadmap.id)
+    return scoped_or_404(stmt, item_id, RoadmapItem.id)
+
+
+def _evidence(roadmap: SchoolRoadmap, evidence_id: int) -> Evidence:
+    stmt = (
+        select(Evidence)
+        .join(RoadmapItem, RoadmapItem.id == Evidence.item_id)
+        .where(RoadmapItem.roadmap_id == roadmap.id)
+    )
+    return scoped_or_404(stmt, evidence_id, Evidence.id)
+
+
+def _back(roadmap: SchoolRoadmap, anchor: str | None = None):
+    return redirect(
+        url_for(
+            "roadmaps.detail", school_id=roadmap.school_id, roadmap_id=roadmap.id, _anchor=anchor
+        )
+    )
+
+
+def _context(roadmap: SchoolRoadmap) -> dict:
+    return {
+        "roadmap": roadmap,
+        "today": date.today(),
+        "comments": review.open_comments(roadmap),
+        "can_edit": roadmap.can_edit(current_user),
+        "can_submit": review.can_submit(current_user, roadmap) and roadmap.is_editable,
+        "can_review": review.can_review(current_user, roadmap)
+        and roadmap.state.value == "submitted",
+    }
+
+
+@bp.route("/<int:roadmap_id>")
+@logged_in
+def detail(school_id: int, roadmap_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    return render_template(
+        "roadmaps/roadmap.html",
+        confirm=ConfirmForm(),
+        return_form=ReturnForm(),
+        new_item_form=RoadmapItemForm(formdata=None),
+        evidence_form=EvidenceForm(formdata=None),
+        **_context(roadmap),
+    )
+
+
+def _row(roadmap: SchoolRoadmap, item: RoadmapItem):
+    return render_template(
+        "roadmaps/_partials/roadmap_item_row.html",
+        item=item,
+        confirm=ConfirmForm(),
+        evidence_form=EvidenceForm(formdata=None),
+        **_context(roadmap),
+    )
+
+
+@bp.route("/<int:roadmap_id>/items/<int:item_id>")
+@logged_in
+def item_row(school_id: int, roadmap_id: int, item_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    return _row(roadmap, _item(roadmap, item_id))
+
+
+_ITEM_KEYS = (
+    "number",
+    "text",
+    "deadline_text",
+    "deadline_kind",
+    "deadline_start",
+    "deadline_end",
+    "responsible",
+    "result",
+    "status",
+    "done_on",
+    "progress_note",
+)
+
+
+@bp.route("/<int:roadmap_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@school_roles
+def edit_item(school_id: int, roadmap_id: int, item_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    item = _item(roadmap, item_id)
+    form = RoadmapItemForm(obj=item)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.update_roadmap_item(
+                current_user, item, {k: form[k].data for k in _ITEM_KEYS}, form.revision.data
+            )
+        except services.StaleEdit as exc:
+            conflict = exc
+            form.revision.data = item.revision
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            if htmx:
+                return _row(roadmap, item)
+            flash(_("Item %(n)s saved.", n=item.number), "success")
+            return _back(roadmap, f"item-{item.id}")
+    context = {"roadmap": roadmap, "item": item, "form": form, "conflict": conflict}
+    if htmx and htmx.target == f"item-{item.id}":
+        return render_template("roadmaps/_partials/roadmap_item_form.html", **context)
+    return render_template("roadmaps/roadmap_item_edit.html", **context)
+
+
+@bp.route("/<int:roadmap_id>/items/new", methods=["POST"])
+@school_roles
+def add_item(school_id: int, roadmap_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    form = RoadmapItemForm()
+    if form.validate_on_submit():
+        try:
+            item = services.add_own_item(
+                current_user, roadmap, {k: form[k].data for k in _ITEM_KEYS}
+            )
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Item %(n)s added.", n=item.number), "success")
+            return _back(roadmap, f"item-{item.id}")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return _back(roadmap, "new-item")
+
+
+@bp.route("/<int:roadmap_id>/items/<int:item_id>/delete", methods=["POST"])
+@school_roles
+def delete_item(school_id: int, roadmap_id: int, item_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    item = _item(roadmap, item_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.delete_own_item(current_user, item)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Item removed."), "success")
+    return _back(roadmap)
+
+
+@bp.route("/<int:roadmap_id>/items/<int:item_id>/evidence", methods=["POST"])
+@school_roles
+def add_evidence(school_id: int, roadmap_id: int, item_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    item = _item(roadmap, item_id)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        try:
+            upload = form.file.data
+            if upload and upload.filename:
+                services.add_evidence_file(current_user, item, upload.filename, upload.read())
+            elif form.url.data:
+                services.add_evidence_link(current_user, item, form.url.data)
+            else:
+                raise Refused(_("Choose a file or give a link."))
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Evidence added to item %(n)s.", n=item.number), "success")
+    else:
+        flash(_("The form has expired. Try again."), "error")
+    return _back(roadmap, f"item-{item.id}")
+
+
+@bp.route("/<int:roadmap_id>/evidence/<int:evidence_id>")
+@logged_in
+def download_evidence(school_id: int, roadmap_id: int, evidence_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    evidence = _evidence(roadmap, evidence_id)
+    if not evidence.is_file:
+        return redirect(evidence.url)
+    import io
+
+    return send_file(
+        io.BytesIO(evidence.data or b""),
+        mimetype=evidence.content_type,
+        as_attachment=True,
+        download_name=evidence.filename,
+    )
+
+
+@bp.route("/<int:roadmap_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@school_roles
+def delete_evidence(school_id: int, roadmap_id: int, evidence_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    evidence = _evidence(roadmap, evidence_id)
+    anchor = f"item-{evidence.item_id}"
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.delete_evidence(current_user, evidence)
+        except Refused as exc:
+            flash(str(exc), "error")
+    return _back(roadmap, anchor)
+
+
+@bp.route("/<int:roadmap_id>/submit", methods=["POST"])
+@roles(Role.SCHOOL_HEAD)
+def submit(school_id: int, roadmap_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            version = review.submit(current_user, roadmap)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Submitted to the district (version %(n)d).", n=version.number), "success")
+    return _back(roadmap)
+
+
+@bp.route("/<int:roadmap_id>/return", methods=["POST"])
+@district_staff
+def return_(school_id: int, roadmap_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        comments = {
+            key.removeprefix("comment-"): value
+            for key, value in request.form.items()
+            if key.startswith("comment-")
+        }
+        try:
+            review.return_for_revision(current_user, roadmap, form.reason.data, comments)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Returned to the school for revision."), "success")
+    else:
+        flash(_("Say why it is returned."), "error")
+    return _back(roadmap)
+
+
+@bp.route("/<int:roadmap_id>/accept", methods=["POST"])
+@district_staff
+def accept(school_id: int, roadmap_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            review.accept(current_user, roadmap)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Accepted."), "success")
+    return _back(roadmap)
+
+
+@bp.route("/<int:roadmap_id>/history")
+@logged_in
+def history(school_id: int, roadmap_id: int):
+    roadmap = _roadmap(school_id, roadmap_id)
+    versions = review.versions(roadmap)
+    by_number = {v.number: v for v in versions}
+    a = by_number.get(request.args.get("a", type=int) or 0)
+    b = by_number.get(request.args.get("b", type=int) or 0)
+    if a is None and len(versions) >= 2:
+        a, b = versions[-2], versions[-1]
+    changes = None
+    if a is not None and b is not None:
+        if a.number > b.number:
+            a, b = b, a
+        changes = review.diff(a.content, b.content)
+    elif request.args.get("a") or request.args.get("b"):
+        abort(404)
+    return render_template(
+        "roadmaps/history.html",
+        roadmap=roadmap,
+        versions=versions,
+        events=review.events(roadmap),
+        a=a,
+        b=b,
+        changes=changes,
+    )
