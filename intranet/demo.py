@@ -121,6 +121,140 @@ def _contacts(code: str, n: int) -> dict[str, str]:
     }
 
 
+PLAN_SECTIONS = [
+    "1. Меры по повышению объективности оценки, выявлению образовательных организаций "
+    "с необъективными результатами и профилактическая работа с ними",
+    "2. Меры по формированию позитивного отношения к объективной оценке "
+    "образовательных результатов",
+]
+PLAN_ITEMS = [
+    (
+        0,
+        "1.1",
+        "Анализ объективности проведения оценочных процедур (выявление необъективных "
+        "результатов), сопоставление результатов ВПР с отметками по журналу",
+        "сентябрь",
+        "Управление образования, ИМЦ",
+    ),
+    (
+        0,
+        "1.2",
+        "Разработка и утверждение в каждой ОО плана мероприятий («дорожной карты») "
+        "по обеспечению объективности оценочных процедур",
+        "до 15 сентября",
+        "Руководители ОО",
+    ),
+    (
+        0,
+        "1.3",
+        "Обеспечение присутствия независимых наблюдателей при проведении ВПР",
+        "по графику проведения ОП",
+        "Руководители ОО",
+    ),
+    (
+        0,
+        "1.4",
+        "Видеонаблюдение в аудиториях при проведении ВПР и при проверке работ",
+        "апрель - май",
+        "Руководители ОО",
+    ),
+    (
+        0,
+        "1.5",
+        "Перепроверка работ участников ВПР в ОО с признаками необъективности",
+        "октябрь - ноябрь",
+        "ИМЦ, муниципальная предметная комиссия",
+    ),
+    (
+        0,
+        "1.6",
+        "Размещение на сайте ОО Положения о ВСОКО и Положения о формах, "
+        "периодичности и порядке текущего контроля",
+        "до 1 октября",
+        "Руководители ОО",
+    ),
+    (
+        1,
+        "2.1",
+        "Семинары для учителей по критериям оценивания и объективности оценки",
+        "2 раза в год",
+        "ИМЦ",
+    ),
+    (
+        1,
+        "2.2",
+        "Анализ результатов ВПР на заседаниях методических объединений",
+        "декабрь, май",
+        "Руководители ОО, руководители ШМО",
+    ),
+    (
+        1,
+        "2.3",
+        "Информирование родителей о целях и порядке проведения оценочных процедур",
+        "в течение учебного года",
+        "Руководители ОО",
+    ),
+]
+
+
+def _demo_plan(district: District, schools: list[School], staff: User) -> None:
+    """A published plan with the first school's roadmap partly done."""
+    from datetime import date
+
+    from intranet.roadmaps import services
+    from intranet.roadmaps.models import SchoolRoadmap
+
+    today = date.today()
+    start, end = services.school_year(today.year if today.month >= 8 else today.year - 1)
+    plan = services.create_plan(
+        None,
+        district.id,
+        {
+            "title": "План («дорожная карта») мероприятий по повышению объективности "
+            f"оценочных процедур на {start.year}-{end.year} учебный год",
+            "order_number": "216",
+            "order_date": date(start.year, 8, 31),
+            "period_start": start,
+            "period_end": end,
+            "submit_by": date(start.year, 9, 15),
+        },
+    )
+    sections = [services.add_section(None, plan, title) for title in PLAN_SECTIONS]
+    for section, number, text, deadline, responsible in PLAN_ITEMS:
+        services.add_plan_item(
+            None,
+            plan,
+            {
+                "section_id": sections[section].id,
+                "number": number,
+                "text": text,
+                "deadline_text": deadline,
+                "responsible": responsible,
+            },
+        )
+    services.publish(None, plan)
+    roadmap = db.session.scalar(
+        select(SchoolRoadmap).where(
+            SchoolRoadmap.plan_id == plan.id, SchoolRoadmap.school_id == schools[0].id
+        )
+    )
+    first, second = roadmap.items[0], roadmap.items[1]
+    for item, note in (
+        (first, "Проведён анализ результатов ВПР прошлого года; расхождений с журналом нет."),
+        (second, "Дорожная карта ОО утверждена приказом директора."),
+    ):
+        services.update_roadmap_item(
+            staff,
+            item,
+            {
+                "status": "done",
+                "done_on": min(today, item.due_date or today),
+                "progress_note": note,
+            },
+            None,
+        )
+
+
 def fill() -> list[tuple[str, str, str]]:
     """Create the demo district once; return (login, role, password) to print, or []."""
     if db.session.scalar(select(District.id).where(District.name == DISTRICT[0])):
@@ -144,6 +278,7 @@ def fill() -> list[tuple[str, str, str]]:
             db.session.add(school)
             by_code[code] = school
         db.session.flush()
+        users: dict[str, User] = {}
         for login, full_name, role, code in USERS:
             password = generate_one_time_password()
             user = User(
@@ -157,5 +292,7 @@ def fill() -> list[tuple[str, str, str]]:
             user.set_password(password)
             db.session.add(user)
             printed.append((login, role.value, password))
+            users[login] = user
         db.session.commit()
+    _demo_plan(district, list(by_code.values()), users["secretary1"])
     return printed

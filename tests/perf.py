@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import re
 import statistics
 import sys
@@ -155,9 +156,91 @@ def seed(n_schools: int):
         district_id=district.id,
         password_hash=hashed.password_hash,
     )
-    db.session.add_all([*users, reviewer])
+    admin = User(
+        login="bench-admin",
+        full_name="Администратор",
+        role=Role.DISTRICT_ADMIN.value,
+        district_id=district.id,
+        password_hash=hashed.password_hash,
+    )
+    db.session.add_all([*users, reviewer, admin])
     db.session.commit()
     return district, schools[0]
+
+
+def seed_plan(district, n_items: int = 40):
+    """A published plan of ``n_items`` in 4 sections: every school gets a roadmap; a third
+    of the items are done, a third in progress."""
+    from datetime import date
+
+    from sqlalchemy import update
+
+    from intranet.extensions import db
+    from intranet.roadmaps import services
+    from intranet.roadmaps.models import RoadmapItem
+
+    plan = services.create_plan(
+        None,
+        district.id,
+        {
+            "title": "План мероприятий (бенчмарк)",
+            "period_start": date(2025, 9, 1),
+            "period_end": date(2026, 8, 31),
+        },
+    )
+    sections = [services.add_section(None, plan, f"Раздел {n}") for n in range(1, 5)]
+    months = ["сентябрь", "октябрь", "ноябрь", "декабрь", "январь", "февраль", "март", "апрель"]
+    for n in range(n_items):
+        services.add_plan_item(
+            None,
+            plan,
+            {
+                "section_id": sections[n * 4 // n_items].id,
+                "number": f"{n * 4 // n_items + 1}.{n % (n_items // 4) + 1}",
+                "text": f"Мероприятие {n + 1}: анализ результатов оценочных процедур",
+                "deadline_text": months[n % len(months)] if n % 5 else "в течение учебного года",
+                "responsible": "Руководители ОО",
+            },
+        )
+    services.publish(None, plan)
+    db.session.execute(
+        update(RoadmapItem).where(RoadmapItem.id % 3 == 0).values(status="done", done_on=date(2025, 12, 1))
+    )
+    db.session.execute(
+        update(RoadmapItem).where(RoadmapItem.id % 3 == 1).values(status="in_progress")
+    )
+    db.session.commit()
+    return plan
+
+
+def time_plan_import(app, client, repeat: int = 5) -> list[tuple[str, float]]:
+    """Median seconds to parse a 200-item .docx, and to import it through the pages."""
+    from intranet.roadmaps.plan_import import parse_plan
+    from tests.roadmaps.plan_fixtures import build_docx, make_rows
+
+    data = build_docx(make_rows(200))
+    parse_times, ui_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        parsed = parse_plan(data, "plan.docx")
+        parse_times.append(time.perf_counter() - start)
+        assert len(parsed.items) == 200
+        start = time.perf_counter()
+        r = client.post(
+            "/plans/import",
+            data={"file": (io.BytesIO(data), "plan.docx")},
+            content_type="multipart/form-data",
+        )
+        preview_url = r.headers["Location"]
+        assert client.get(preview_url).status_code == 200
+        fields = {"title": "План", "period_start": "2025-09-01", "period_end": "2026-08-31"}
+        r = client.post(preview_url, data={**fields, "confirm": "1"})
+        ui_times.append(time.perf_counter() - start)
+        assert r.status_code == 302 and "/plans/" in r.headers["Location"], r.get_data(as_text=True)[-3000:]
+    return [
+        ("parse a 200-item .docx", statistics.median(parse_times)),
+        ("import a 200-item .docx (upload, preview, save)", statistics.median(ui_times)),
+    ]
 
 
 # (name, url template, logged in, extra headers); later issues append their pages here.
@@ -171,10 +254,13 @@ PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
         {"HX-Request": "true", "HX-Target": "school-list"},
     ),
     ("school home", "/schools/{school_id}", True, {}),
+    ("plan execution by school (300 x 40)", "/plans/{plan_id}/execution", True, {}),
+    ("plan execution by item (300 x 40)", "/plans/{plan_id}/execution/items", True, {}),
+    ("school roadmap (40 items)", "/schools/{school_id}/roadmaps/{roadmap_id}", True, {}),
 ]
 
 
-def run(n_schools: int, repeat: int, database_url: str | None) -> list[Result]:
+def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Result], list]:
     from intranet import create_app
     from intranet.database import upgrade_database
 
@@ -185,25 +271,50 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> list[Result]:
     )
     with app.app_context():
         upgrade_database()
-        _, school = seed(n_schools)
+        district, school = seed(n_schools)
         school_id = school.id
+        plan = seed_plan(district)
+        ids = {
+            "school_id": school_id,
+            "plan_id": plan.id,
+            "roadmap_id": _roadmap_id(plan.id, school_id),
+        }
 
     baseline = baseline_app().test_client()
     results = [measure("baseline (minimal Flask page)", baseline, "/", repeat, None)]
     anon = app.test_client()
     user = app.test_client()
-    with app.app_context():
-        r = user.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
-        assert r.status_code == 302, "benchmark login failed"
+    # No app context around requests: each request must get its own, as in production.
+    r = user.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark login failed"
+    admin = app.test_client()
+    r = admin.post("/login", data={"login": "bench-admin", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark admin login failed"
     for name, template, logged_in, headers in PAGES:
         client = user if logged_in else anon
         results.append(
-            measure(
-                name, client, template.format(school_id=school_id), repeat, app, baseline, headers
-            )
+            measure(name, client, template.format(**ids), repeat, app, baseline, headers)
         )
+    operations = time_plan_import(app, admin)
+    with app.app_context():
+        from intranet.extensions import db
+
+        db.engine.dispose()
     tmp.cleanup()
-    return results
+    return results, operations
+
+
+def _roadmap_id(plan_id: int, school_id: int) -> int:
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.roadmaps.models import SchoolRoadmap
+
+    return db.session.scalar(
+        select(SchoolRoadmap.id).where(
+            SchoolRoadmap.plan_id == plan_id, SchoolRoadmap.school_id == school_id
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,16 +323,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     args = parser.parse_args(argv)
-    results = run(args.schools, args.repeat, args.database_url)
+    results, operations = run(args.schools, args.repeat, args.database_url)
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(
         f"{'page':<34} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML gz KB':>11} {'first load gz KB':>17}"
     )
     for r in results:
         print(
-            f"{r.name:<34} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
+            f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
             f"{r.html_kb:>11.1f} {r.first_load_kb:>17.1f}"
         )
+    print()
+    print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
     return 0
 
 

@@ -19,6 +19,15 @@ def test_demo_fills_a_district_once_and_prints_passwords_once(runner, app_ctx):
     assert roles == {"school_staff", "school_head", "district_reviewer", "district_admin"}
     for login in ("admin", "metodist", "director1", "secretary1"):
         assert login in result.output
+    from intranet.roadmaps.models import Plan, RoadmapItem, SchoolRoadmap
+
+    plan = db.session.scalar(select(Plan))
+    assert plan.status == "published" and len(plan.items) >= 9
+    assert db.session.scalar(select(func.count(SchoolRoadmap.id))) == len(schools)
+    assert (
+        db.session.scalar(select(func.count(RoadmapItem.id)).where(RoadmapItem.status == "done"))
+        == 2
+    )
     again = runner.invoke(args=["demo", "--no-serve"])
     assert again.exit_code == 0
     assert "already there" in again.output

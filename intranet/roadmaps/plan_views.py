@@ -22,9 +22,9 @@ from intranet.auth.access import district_admin, district_staff, logged_in, scop
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
+from intranet.review.models import ReviewState
 from intranet.roadmaps import exports, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
-from intranet.review.models import ReviewState
 from intranet.roadmaps.models import Plan, PlanItem, SchoolRoadmap
 from intranet.roadmaps.plan_import import PlanImportError, parse_plan
 from intranet.uploads import services as uploads
@@ -349,16 +349,30 @@ def _execution_args():
 def execution(plan_id: int):
     plan = _plan(plan_id)
     status, overdue_only = _execution_args()
-    schools, items = services.execution(plan, date.today(), status, overdue_only)
+    result = services.execution_by_school(
+        plan,
+        date.today(),
+        status,
+        overdue_only,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+    )
     return render_template(
         "roadmaps/execution.html",
         plan=plan,
-        schools=schools,
-        items=items,
+        result=result,
         status=status,
         overdue_only=overdue_only,
         state_labels={s.value: s.label for s in ReviewState},
     )
+
+
+@bp.route("/<int:plan_id>/execution/items")
+@district_staff
+def execution_items(plan_id: int):
+    plan = _plan(plan_id)
+    items = services.execution_by_item(plan, date.today())
+    return render_template("roadmaps/execution_items.html", plan=plan, items=items)
 
 
 @bp.route("/<int:plan_id>/execution.xlsx")
@@ -366,8 +380,10 @@ def execution(plan_id: int):
 def execution_xlsx(plan_id: int):
     plan = _plan(plan_id)
     status, overdue_only = _execution_args()
-    schools, items = services.execution(plan, date.today(), status, overdue_only)
-    data = exports.execution_xlsx(plan, schools, items)
+    today = date.today()
+    schools = services.execution_by_school(plan, today, status, overdue_only, per_page=None)
+    items = services.execution_by_item(plan, today)
+    data = exports.execution_xlsx(plan, schools.schools, items)
     return send_file(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

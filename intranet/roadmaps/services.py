@@ -316,7 +316,7 @@ def publish(actor, plan: Plan) -> int:
                     position=position,
                     number=item.number,
                     text=item.text,
-                    responsible="",
+                    responsible=item.responsible,
                     result=item.result,
                     deadline_text=item.deadline_text,
                     deadline=item.deadline,
@@ -525,12 +525,43 @@ class ItemExecution:
     overdue: int
 
 
-def execution(plan: Plan, today: date, status: str | None = None, overdue_only: bool = False):
-    """Per school and per item counts, in two grouped queries whatever the number of schools."""
+@dataclass(frozen=True)
+class ExecutionPage:
+    schools: list[SchoolExecution]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _counts(today: date):
     done = RoadmapItem.status == ItemStatus.DONE.value
     overdue = (RoadmapItem.due_date < today) & ~done
-    as_int = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-    per_school = (
+
+    def as_int(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    return done, overdue, as_int
+
+
+def execution_by_school(
+    plan: Plan,
+    today: date,
+    status: str | None = None,
+    overdue_only: bool = False,
+    page: int = 1,
+    per_page: int | None = 50,
+) -> ExecutionPage:
+    """One page of schools with their counts: three queries whatever the number of schools.
+
+    The roadmaps of the page are chosen first (filters, order, limit); only their items
+    are then counted, so a page costs the same in a district of 40 schools or 400.
+    """
+    done, overdue, as_int = _counts(today)
+    roadmaps = (
         select(
             School.id,
             School.code,
@@ -538,30 +569,48 @@ def execution(plan: Plan, today: date, status: str | None = None, overdue_only: 
             SchoolRoadmap.id,
             SchoolRoadmap.status,
             SchoolRoadmap.changed_since_accepted,
-            func.count(RoadmapItem.id),
-            as_int(done),
-            as_int(RoadmapItem.status == ItemStatus.IN_PROGRESS.value),
-            as_int(overdue),
         )
-        .join(SchoolRoadmap, SchoolRoadmap.school_id == School.id)
-        .outerjoin(RoadmapItem, RoadmapItem.roadmap_id == SchoolRoadmap.id)
+        .join(School, School.id == SchoolRoadmap.school_id)
         .where(SchoolRoadmap.plan_id == plan.id)
-        .group_by(
-            School.id,
-            School.code,
-            School.short_name,
-            School.name,
-            SchoolRoadmap.id,
-            SchoolRoadmap.status,
-            SchoolRoadmap.changed_since_accepted,
-        )
-        .order_by(School.code)
     )
     if status:
-        per_school = per_school.where(SchoolRoadmap.status == status)
+        roadmaps = roadmaps.where(SchoolRoadmap.status == status)
     if overdue_only:
-        per_school = per_school.having(as_int(overdue) > 0)
-    schools = [SchoolExecution(*row) for row in db.session.execute(per_school)]
+        roadmaps = roadmaps.where(
+            select(RoadmapItem.id)
+            .where(RoadmapItem.roadmap_id == SchoolRoadmap.id, overdue)
+            .exists()
+        )
+    total = (
+        db.session.scalar(roadmaps.with_only_columns(func.count(SchoolRoadmap.id)).order_by(None))
+        or 0
+    )
+    stmt = roadmaps.order_by(School.code)
+    if per_page:
+        page = min(max(page, 1), max(1, -(-total // per_page)))
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(stmt).all()
+    counts = {
+        roadmap_id: rest
+        for roadmap_id, *rest in db.session.execute(
+            select(
+                RoadmapItem.roadmap_id,
+                func.count(RoadmapItem.id),
+                as_int(done),
+                as_int(RoadmapItem.status == ItemStatus.IN_PROGRESS.value),
+                as_int(overdue),
+            )
+            .where(RoadmapItem.roadmap_id.in_([row[3] for row in rows]))
+            .group_by(RoadmapItem.roadmap_id)
+        )
+    }
+    schools = [SchoolExecution(*row, *counts.get(row[3], (0, 0, 0, 0))) for row in rows]
+    return ExecutionPage(schools, total, page, per_page or max(total, 1))
+
+
+def execution_by_item(plan: Plan, today: date) -> list[ItemExecution]:
+    """Per item of the plan: how many schools have it, did it, are late with it."""
+    done, overdue, as_int = _counts(today)
     per_item = (
         select(
             PlanItem.id,
@@ -577,5 +626,4 @@ def execution(plan: Plan, today: date, status: str | None = None, overdue_only: 
         .group_by(PlanItem.id, PlanItem.number, PlanItem.text, PlanItem.due_date, PlanItem.position)
         .order_by(PlanItem.position)
     )
-    items = [ItemExecution(*row) for row in db.session.execute(per_item)]
-    return schools, items
+    return [ItemExecution(*row) for row in db.session.execute(per_item)]

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
@@ -25,7 +26,16 @@ school_roles = roles(*SCHOOL_ROLES)
 
 
 def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
-    stmt = SchoolRoadmap.visible_to(current_user).where(SchoolRoadmap.school_id == school_id)
+    # Items and their evidence come in two more queries, whatever the number of items.
+    stmt = (
+        SchoolRoadmap.visible_to(current_user)
+        .where(SchoolRoadmap.school_id == school_id)
+        .options(
+            selectinload(SchoolRoadmap.items).selectinload(RoadmapItem.evidence),
+            joinedload(SchoolRoadmap.plan),
+            joinedload(SchoolRoadmap.school),
+        )
+    )
     return scoped_or_404(stmt, roadmap_id, SchoolRoadmap.id)
 
 
