@@ -1,8 +1,8 @@
 """plans, school roadmaps, review workflow
 
-Revision ID: 467fc1efd1f8
+Revision ID: 81ba86f1b0e9
 Revises: 7aa1a64d62c2
-Create Date: 2026-11-23 19:27:03.464159
+Create Date: 2026-11-23 19:36:57.630552
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '467fc1efd1f8'
+revision = '81ba86f1b0e9'
 down_revision = '7aa1a64d62c2'
 branch_labels = None
 depends_on = None
@@ -180,8 +180,8 @@ def upgrade():
     sa.UniqueConstraint('uuid', name=op.f('uq_roadmap_items_uuid'))
     )
     with op.batch_alter_table('roadmap_items', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_roadmap_items_plan_item_id'), ['plan_item_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_roadmap_items_roadmap_id'), ['roadmap_id'], unique=False)
+        batch_op.create_index('ix_roadmap_items_plan_item_progress', ['plan_item_id', 'status', 'due_date'], unique=False)
+        batch_op.create_index('ix_roadmap_items_roadmap_progress', ['roadmap_id', 'status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_roadmap_items_school_id'), ['school_id'], unique=False)
 
     op.create_table('evidence',
@@ -221,8 +221,8 @@ def downgrade():
     op.drop_table('evidence')
     with op.batch_alter_table('roadmap_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roadmap_items_school_id'))
-        batch_op.drop_index(batch_op.f('ix_roadmap_items_roadmap_id'))
-        batch_op.drop_index(batch_op.f('ix_roadmap_items_plan_item_id'))
+        batch_op.drop_index('ix_roadmap_items_roadmap_progress')
+        batch_op.drop_index('ix_roadmap_items_plan_item_progress')
 
     op.drop_table('roadmap_items')
     with op.batch_alter_table('review_events', schema=None) as batch_op:
