@@ -17,6 +17,14 @@
     var msg = doc.querySelector(".card p");
     showMessage(msg ? msg.textContent : document.body.dataset.msgError + " (" + xhr.status + ")");
   });
+  // Plain forms (they work without htmx) ask before destructive or final actions.
+  document.addEventListener("submit", function (evt) {
+    var button = evt.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      evt.preventDefault();
+    }
+  });
   document.addEventListener("htmx:sendError", function () {
     showMessage(document.body.dataset.msgOffline);
   });

@@ -44,7 +44,10 @@ def events(subject: Reviewable) -> list[ReviewEvent]:
 
 
 def open_comments(subject: Reviewable) -> dict[str | None, list[ReviewEvent]]:
-    """Comments of the latest return, by target key (None: about the whole record)."""
+    """While a record is returned: the reason and remarks of that return, by target key
+    (None: about the whole record). Once resubmitted they live on in the history only."""
+    if subject.state is not ReviewState.RETURNED:
+        return {}
     last_return = db.session.scalar(
         select(func.max(ReviewEvent.id)).where(
             _subject_filter(ReviewEvent, subject), ReviewEvent.action == ReviewAction.RETURN

@@ -172,7 +172,7 @@ def detail(plan_id: int):
         "roadmaps/plan.html",
         plan=plan,
         section_form=SectionForm(),
-        new_item_form=_item_form(plan),
+        new_item_form=_item_form(plan, prefix="new"),
         confirm=ConfirmForm(),
         editable=plan.can_edit(current_user),
     )
@@ -255,7 +255,7 @@ def edit_item(plan_id: int, item_id: int):
 @district_admin
 def add_item(plan_id: int):
     plan = _plan(plan_id)
-    form = _item_form(plan)
+    form = _item_form(plan, prefix="new")
     if form.validate_on_submit():
         try:
             item = services.add_plan_item(current_user, plan, _item_data(form))

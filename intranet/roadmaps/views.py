@@ -81,7 +81,7 @@ def detail(school_id: int, roadmap_id: int):
         "roadmaps/roadmap.html",
         confirm=ConfirmForm(),
         return_form=ReturnForm(),
-        new_item_form=RoadmapItemForm(formdata=None),
+        new_item_form=RoadmapItemForm(formdata=None, prefix="new"),
         evidence_form=EvidenceForm(formdata=None),
         **_context(roadmap),
     )
@@ -151,7 +151,7 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
 @school_roles
 def add_item(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
-    form = RoadmapItemForm()
+    form = RoadmapItemForm(prefix="new")
     if form.validate_on_submit():
         try:
             item = services.add_own_item(
