@@ -48,6 +48,8 @@ def init_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, schools_bp, users_bp, audit_bp, plans_bp, roadmaps_bp):
         app.register_blueprint(bp)
+    # Models whose views are not registered yet still belong to the schema.
+    import intranet.inspections.models  # noqa: F401
 
 
 def init_web(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Self-inspection forms: templates with versions, campaigns, filling, review, consolidation."""

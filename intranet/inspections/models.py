@@ -1,0 +1,282 @@
+"""Form templates and their versions, campaigns, submissions and their saved changes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intranet.audit.mixins import Audited
+from intranet.extensions import db
+from intranet.inspections import schema as form_schema
+from intranet.mixins import TimestampMixin, UUIDMixin, utcnow
+from intranet.review.models import Reviewable, ReviewState
+
+if TYPE_CHECKING:
+    from intranet.auth.models import User
+    from intranet.schools.models import School
+
+
+class FormTemplate(UUIDMixin, TimestampMixin, Audited, db.Model):
+    __tablename__ = "form_templates"
+    __audit_entity__ = "form_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    versions: Mapped[list[FormVersion]] = relationship(
+        back_populates="template", order_by="FormVersion.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def latest(self) -> FormVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def draft(self) -> FormVersion | None:
+        latest = self.latest
+        return latest if latest is not None and latest.is_draft else None
+
+    @staticmethod
+    def visible_to(user: User):
+        return select(FormTemplate).where(FormTemplate.district_id == user.district_id)
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, None
+
+    def __repr__(self) -> str:
+        return f"<FormTemplate {self.id} {self.title[:30]!r}>"
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class FormVersion(UUIDMixin, Audited, db.Model):
+    """A version of a template. Once published it never changes; edits make a new draft."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("template_id", "number"),)
+    __audit_entity__ = "form_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("form_templates.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=VersionStatus.DRAFT.value)
+    schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    template: Mapped[FormTemplate] = relationship(back_populates="versions")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+    @property
+    def fields(self) -> list[dict]:
+        return form_schema.fields(self.schema)
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, None
+
+    def __repr__(self) -> str:
+        return f"<FormVersion {self.template_id} v{self.number} {self.status}>"
+
+
+class Campaign(UUIDMixin, TimestampMixin, Audited, db.Model):
+    """A published form version sent to schools with a due date."""
+
+    __tablename__ = "campaigns"
+    __audit_entity__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
+    title: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date)
+    # Days after the due date during which late answers are still taken; then it locks.
+    grace_days: Mapped[int] = mapped_column(Integer, default=0)
+
+    version: Mapped[FormVersion] = relationship()
+    targets: Mapped[list[CampaignTarget]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan"
+    )
+
+    @property
+    def locks_after(self) -> date:
+        return self.due_date + timedelta(days=self.grace_days)
+
+    @staticmethod
+    def visible_to(user: User):
+        stmt = select(Campaign).where(Campaign.district_id == user.district_id)
+        if not user.is_district_staff:
+            stmt = stmt.join(CampaignTarget).where(CampaignTarget.school_id == user.school_id)
+        return stmt
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, None
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} due={self.due_date}>"
+
+
+class CampaignTarget(Audited, db.Model):
+    """A school a campaign is sent to; ``reopened_until`` lets one school answer late."""
+
+    __tablename__ = "campaign_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "school_id"),)
+    __audit_entity__ = "campaign_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    reopened_until: Mapped[date | None] = mapped_column(Date)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="targets")
+
+    def is_locked(self, today: date) -> bool:
+        if self.reopened_until is not None and today <= self.reopened_until:
+            return False
+        return today > self.campaign.locks_after
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, self.school_id
+
+    def __repr__(self) -> str:
+        return f"<CampaignTarget {self.campaign_id}:{self.school_id}>"
+
+
+class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
+    """One school's answers to one campaign. ``answers`` is the current state; every save
+    is also kept in ``answer_changes``, append-only."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("campaign_id", "school_id"),)
+    __audit_entity__ = "submission"
+    # The answers change with every autosave; their history is answer_changes.
+    __audit_ignore__ = frozenset(
+        {"created_at", "updated_at", "answers", "field_revisions", "revision", "last_saved_at"}
+    )
+    review_type = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReviewState.DRAFT.value)
+    changed_since_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The save number that last changed each field: a save based on an older number
+    # that touches the same field is a conflict; other fields merge.
+    field_revisions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    last_saved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    campaign: Mapped[Campaign] = relationship()
+    school: Mapped[School] = relationship()
+
+    @property
+    def schema(self) -> dict:
+        return self.campaign.version.schema
+
+    @staticmethod
+    def visible_to(user: User):
+        stmt = select(Submission).where(Submission.district_id == user.district_id)
+        if not user.is_district_staff:
+            stmt = stmt.where(Submission.school_id == user.school_id)
+        return stmt
+
+    def can_edit(self, user: User) -> bool:
+        return user.is_school_user and user.school_id == self.school_id and self.is_editable
+
+    def review_snapshot(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for f in form_schema.fields(self.schema):
+            out[f["key"]] = {"label": f["label"], "value": self.answers.get(f["key"])}
+        return out
+
+    def submit_problems(self) -> list[str]:
+        from flask_babel import gettext as _
+
+        missing = form_schema.missing_required(self.schema, self.answers)
+        if missing:
+            names = "; ".join(f"«{f['label']}»" for f in missing[:20])
+            return [_("Answer the required questions first: %(names)s", names=names)]
+        return []
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, self.school_id
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.id} c={self.campaign_id} s={self.school_id} {self.status}>"
+
+
+class AnswerChange(db.Model):
+    """One saved change of one answer: append-only, with its own uuid and its parent's."""
+
+    __tablename__ = "answer_changes"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number"),
+        Index("ix_answer_changes_submission", "submission_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    parent_uuid: Mapped[str | None] = mapped_column(String(36))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(80))
+    value: Mapped[Any] = mapped_column(JSON)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<AnswerChange {self.submission_id} #{self.number} {self.key}>"
+
+
+class Notification(db.Model):
+    """An in-app message to a school (a new campaign, a return, a deadline soon)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_school", "school_id", "created_at"),
+        UniqueConstraint("school_id", "dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(300), default="")
+    # The same reminder is created once (e.g. "due:campaign:12").
+    dedupe_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.school_id} {self.dedupe_key}>"
