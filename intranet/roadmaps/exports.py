@@ -45,7 +45,7 @@ def execution_xlsx(plan, schools, items) -> io.BytesIO:
             state += " (" + _("changed since accepted") + ")"
         ws.append([row.code, row.name, state, row.items, row.done, row.in_progress, row.overdue])
 
-    ws = wb.create_sheet(_("Items"))
+    ws = wb.create_sheet(_("Measures"))
     ws.append([plan.title])
     header(ws, [_("No."), _("Measure"), _("Due"), _("Schools"), _("done"), _("overdue")])
     for row in items:

@@ -85,6 +85,20 @@ class _ItemFields(Form):
     )
     revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
+    def show_item(self, item) -> None:
+        """On a GET, show a person's correction of the deadline, so saving keeps it."""
+        deadline = item.parsed_deadline if item.deadline_corrected else None
+        if deadline is not None:
+            self.deadline_kind.data = deadline.kind
+            self.deadline_start.data = deadline.start
+            self.deadline_end.data = deadline.end
+
+    def set_revision(self, revision: int) -> None:
+        """After a conflict the page must carry the revision it now shows, so that saving
+        again overwrites on purpose (WTForms renders raw_data before data)."""
+        self.revision.data = revision
+        self.revision.raw_data = [str(revision)]
+
 
 class PlanItemForm(_ItemFields):
     section_id = SelectField(_l("Section"), coerce=int, validators=[Optional()])
@@ -95,6 +109,10 @@ class SectionForm(Form):
     title = StringField(
         _l("Section title"), validators=[DataRequired(), Length(max=1000)], filters=[_squash]
     )
+
+
+class OwnItemForm(_ItemFields):
+    """A school's own measure, added at the foot of its roadmap."""
 
 
 class RoadmapItemForm(_ItemFields):

@@ -185,6 +185,7 @@ def _item_form(plan: Plan, item: PlanItem | None = None, **kwargs) -> PlanItemFo
     ]
     if item is not None and request.method == "GET":
         form.section_id.data = item.section_id or 0
+        form.show_item(item)
     return form
 
 
@@ -235,7 +236,7 @@ def edit_item(plan_id: int, item_id: int):
             services.update_plan_item(current_user, item, _item_data(form), form.revision.data)
         except services.StaleEdit as exc:
             conflict = exc
-            form.revision.data = item.revision
+            form.set_revision(item.revision)
         except Refused as exc:
             exc.attach(form)
         else:

@@ -256,8 +256,9 @@ def move_plan_item(actor, item: PlanItem, direction: str) -> None:
         return
     with writing(actor):
         items[index], items[other] = items[other], items[index]
-        # Moving across a section border takes the neighbour's section.
-        item.section_id = items[index if direction == "down" else other].section_id
+        # Moving across a section border takes the neighbour's section (after the swap
+        # the neighbour stands where the item was).
+        item.section_id = items[index].section_id
         for position, each in enumerate(items, start=1):
             if each.position != position:
                 each.position = position

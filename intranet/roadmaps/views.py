@@ -17,7 +17,7 @@ from intranet.extensions import htmx
 from intranet.forms import ConfirmForm
 from intranet.review import services as review
 from intranet.roadmaps import services
-from intranet.roadmaps.forms import EvidenceForm, ReturnForm, RoadmapItemForm
+from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, ReturnForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
@@ -81,7 +81,7 @@ def detail(school_id: int, roadmap_id: int):
         "roadmaps/roadmap.html",
         confirm=ConfirmForm(),
         return_form=ReturnForm(),
-        new_item_form=RoadmapItemForm(formdata=None, prefix="new"),
+        new_item_form=OwnItemForm(formdata=None, prefix="new"),
         evidence_form=EvidenceForm(formdata=None),
         **_context(roadmap),
     )
@@ -119,12 +119,18 @@ _ITEM_KEYS = (
 )
 
 
+# What the school's own-measure form asks; progress is reported later, like any item.
+_OWN_ITEM_KEYS = tuple(k for k in _ITEM_KEYS if k not in ("status", "done_on", "progress_note"))
+
+
 @bp.route("/<int:roadmap_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @school_roles
 def edit_item(school_id: int, roadmap_id: int, item_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
     item = _item(roadmap, item_id)
     form = RoadmapItemForm(obj=item)
+    if request.method == "GET":
+        form.show_item(item)
     conflict = None
     if form.validate_on_submit():
         try:
@@ -133,7 +139,7 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
             )
         except services.StaleEdit as exc:
             conflict = exc
-            form.revision.data = item.revision
+            form.set_revision(item.revision)
         except Refused as exc:
             exc.attach(form)
         else:
@@ -151,11 +157,11 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
 @school_roles
 def add_item(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
-    form = RoadmapItemForm(prefix="new")
+    form = OwnItemForm(prefix="new")
     if form.validate_on_submit():
         try:
             item = services.add_own_item(
-                current_user, roadmap, {k: form[k].data for k in _ITEM_KEYS}
+                current_user, roadmap, {k: form[k].data for k in _OWN_ITEM_KEYS}
             )
         except Refused as exc:
             flash(str(exc), "error")
