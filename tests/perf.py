@@ -173,11 +173,11 @@ def seed_plan(district, n_items: int = 40):
     of the items are done, a third in progress."""
     from datetime import date
 
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from intranet.extensions import db
     from intranet.roadmaps import services
-    from intranet.roadmaps.models import RoadmapItem
+    from intranet.roadmaps.models import RoadmapItem, SchoolRoadmap
 
     plan = services.create_plan(
         None,
@@ -204,11 +204,18 @@ def seed_plan(district, n_items: int = 40):
         )
     services.publish(None, plan)
     db.session.execute(
-        update(RoadmapItem).where(RoadmapItem.id % 3 == 0).values(status="done", done_on=date(2025, 12, 1))
+        update(RoadmapItem)
+        .where(RoadmapItem.id % 3 == 0)
+        .values(status="done", done_on=date(2025, 12, 1))
     )
     db.session.execute(
         update(RoadmapItem).where(RoadmapItem.id % 3 == 1).values(status="in_progress")
     )
+    db.session.expire_all()
+    for roadmap in db.session.scalars(
+        select(SchoolRoadmap).where(SchoolRoadmap.plan_id == plan.id)
+    ):
+        services.refresh_progress(roadmap)
     db.session.commit()
     return plan
 
@@ -236,7 +243,9 @@ def time_plan_import(app, client, repeat: int = 5) -> list[tuple[str, float]]:
         fields = {"title": "План", "period_start": "2025-09-01", "period_end": "2026-08-31"}
         r = client.post(preview_url, data={**fields, "confirm": "1"})
         ui_times.append(time.perf_counter() - start)
-        assert r.status_code == 302 and "/plans/" in r.headers["Location"], r.get_data(as_text=True)[-3000:]
+        assert r.status_code == 302 and "/plans/" in r.headers["Location"], r.get_data(
+            as_text=True
+        )[-3000:]
     return [
         ("parse a 200-item .docx", statistics.median(parse_times)),
         ("import a 200-item .docx (upload, preview, save)", statistics.median(ui_times)),

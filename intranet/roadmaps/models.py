@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -164,6 +165,11 @@ class PlanItem(UUIDMixin, DeadlineMixin, Audited, db.Model):
         return f"<PlanItem {self.id} {self.number}>"
 
 
+def overdue_in(open_due_dates: list[str], today: date) -> int:
+    """How many of these sorted ISO due dates have passed by ``today``."""
+    return bisect_left(open_due_dates or [], today.isoformat())
+
+
 class ItemStatus(StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
@@ -189,6 +195,17 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     __tablename__ = "school_roadmaps"
     __table_args__ = (UniqueConstraint("plan_id", "school_id"),)
     __audit_entity__ = "roadmap"
+    __audit_ignore__ = frozenset(
+        {
+            "created_at",
+            "updated_at",
+            "items_count",
+            "done_count",
+            "in_progress_count",
+            "open_due_dates",
+            "first_open_due",
+        }
+    )
     review_type = "roadmap"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,6 +214,15 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ReviewState.DRAFT.value)
     changed_since_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Progress counts, kept by services.refresh_progress after every change of the items,
+    # so the district's execution table reads 300 schools without counting 12,000 items.
+    items_count: Mapped[int] = mapped_column(Integer, default=0)
+    done_count: Mapped[int] = mapped_column(Integer, default=0)
+    in_progress_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Due dates (ISO, sorted) of the items not done yet: whether they are overdue depends
+    # on the day the page is read, so that is counted then and never stored.
+    open_due_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_open_due: Mapped[date | None] = mapped_column(Date)
 
     plan: Mapped[Plan] = relationship()
     school: Mapped[School] = relationship()
@@ -216,6 +242,9 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
 
     def can_edit(self, user: User) -> bool:
         return user.is_school_user and user.school_id == self.school_id and self.is_editable
+
+    def overdue_count(self, today: date) -> int:
+        return overdue_in(self.open_due_dates, today)
 
     def review_snapshot(self) -> dict[str, dict[str, Any]]:
         snapshot: dict[str, dict[str, Any]] = {}

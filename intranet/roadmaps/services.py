@@ -25,6 +25,7 @@ from intranet.roadmaps.models import (
     PlanStatus,
     RoadmapItem,
     SchoolRoadmap,
+    overdue_in,
 )
 from intranet.roadmaps.plan_import import ParsedPlan
 from intranet.schools.models import School
@@ -326,11 +327,34 @@ def publish(actor, plan: Plan) -> int:
                 )
                 for position, item in enumerate(reported, start=1)
             )
+            _set_progress(roadmap, [(ItemStatus.PLANNED.value, i.due_date) for i in reported])
         db.session.commit()
     return len(schools)
 
 
 # -- the school's roadmap -------------------------------------------------------------------
+
+
+def _set_progress(roadmap: SchoolRoadmap, items: list[tuple[str, date | None]]) -> None:
+    """Store the counts the district's execution table reads, from (status, due) pairs."""
+    roadmap.items_count = len(items)
+    roadmap.done_count = sum(1 for status, _ in items if status == ItemStatus.DONE.value)
+    roadmap.in_progress_count = sum(
+        1 for status, _ in items if status == ItemStatus.IN_PROGRESS.value
+    )
+    open_due = sorted(
+        due.isoformat() for status, due in items if due and status != ItemStatus.DONE.value
+    )
+    roadmap.open_due_dates = open_due
+    roadmap.first_open_due = date.fromisoformat(open_due[0]) if open_due else None
+
+
+def refresh_progress(roadmap: SchoolRoadmap) -> None:
+    """Recount after any change of a roadmap's items (called inside the writing block)."""
+    db.session.flush()
+    db.session.expire(roadmap, ["items"])
+    _set_progress(roadmap, [(i.status, i.due_date) for i in roadmap.items])
+
 
 ROADMAP_ITEM_FIELDS = (
     "number",
@@ -377,6 +401,7 @@ def update_roadmap_item(
             item.progress_note = note
         if db.session.is_modified(item):
             item.revision += 1
+            refresh_progress(roadmap)
         db.session.commit()
     return item
 
@@ -399,6 +424,7 @@ def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> Roadmap
             own = sum(1 for i in roadmap.items if i.is_own)
             item.number = f"С.{own + 1}"
         db.session.add(item)
+        refresh_progress(roadmap)
         db.session.commit()
     return item
 
@@ -406,9 +432,11 @@ def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> Roadmap
 def delete_own_item(actor, item: RoadmapItem) -> None:
     if not item.is_own:
         raise Refused(_("Only the school's own measures can be removed."))
+    roadmap = item.roadmap
     with writing(actor):
-        _begin_school_edit(actor, item.roadmap)
+        _begin_school_edit(actor, roadmap)
         db.session.delete(item)
+        refresh_progress(roadmap)
         db.session.commit()
 
 
@@ -556,12 +584,8 @@ def execution_by_school(
     page: int = 1,
     per_page: int | None = 50,
 ) -> ExecutionPage:
-    """One page of schools with their counts: three queries whatever the number of schools.
-
-    The roadmaps of the page are chosen first (filters, order, limit); only their items
-    are then counted, so a page costs the same in a district of 40 schools or 400.
-    """
-    done, overdue, as_int = _counts(today)
+    """One page of schools with their progress: two queries whatever the number of
+    schools, reading the counts each roadmap keeps (``refresh_progress``)."""
     roadmaps = (
         select(
             School.id,
@@ -570,6 +594,10 @@ def execution_by_school(
             SchoolRoadmap.id,
             SchoolRoadmap.status,
             SchoolRoadmap.changed_since_accepted,
+            SchoolRoadmap.items_count,
+            SchoolRoadmap.done_count,
+            SchoolRoadmap.in_progress_count,
+            SchoolRoadmap.open_due_dates,
         )
         .join(School, School.id == SchoolRoadmap.school_id)
         .where(SchoolRoadmap.plan_id == plan.id)
@@ -577,11 +605,7 @@ def execution_by_school(
     if status:
         roadmaps = roadmaps.where(SchoolRoadmap.status == status)
     if overdue_only:
-        roadmaps = roadmaps.where(
-            select(RoadmapItem.id)
-            .where(RoadmapItem.roadmap_id == SchoolRoadmap.id, overdue)
-            .exists()
-        )
+        roadmaps = roadmaps.where(SchoolRoadmap.first_open_due < today)
     total = (
         db.session.scalar(roadmaps.with_only_columns(func.count(SchoolRoadmap.id)).order_by(None))
         or 0
@@ -590,22 +614,9 @@ def execution_by_school(
     if per_page:
         page = min(max(page, 1), max(1, -(-total // per_page)))
         stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.execute(stmt).all()
-    counts = {
-        roadmap_id: rest
-        for roadmap_id, *rest in db.session.execute(
-            select(
-                RoadmapItem.roadmap_id,
-                func.count(RoadmapItem.id),
-                as_int(done),
-                as_int(RoadmapItem.status == ItemStatus.IN_PROGRESS.value),
-                as_int(overdue),
-            )
-            .where(RoadmapItem.roadmap_id.in_([row[3] for row in rows]))
-            .group_by(RoadmapItem.roadmap_id)
-        )
-    }
-    schools = [SchoolExecution(*row, *counts.get(row[3], (0, 0, 0, 0))) for row in rows]
+    schools = [
+        SchoolExecution(*row[:-1], overdue_in(row[-1], today)) for row in db.session.execute(stmt)
+    ]
     return ExecutionPage(schools, total, page, per_page or max(total, 1))
 
 
