@@ -41,15 +41,18 @@ def init_extensions(app: Flask) -> None:
 def init_blueprints(app: Flask) -> None:
     from intranet.audit.views import bp as audit_bp
     from intranet.auth.views import bp as auth_bp
+    from intranet.inspections.views import bp as inspections_bp
+    from intranet.inspections.views import campaigns_bp, forms_bp
+    from intranet.objectivity.views import bp as objectivity_bp
     from intranet.roadmaps.plan_views import bp as plans_bp
     from intranet.roadmaps.views import bp as roadmaps_bp
     from intranet.schools.views import bp as schools_bp
     from intranet.users.views import bp as users_bp
 
-    for bp in (auth_bp, schools_bp, users_bp, audit_bp, plans_bp, roadmaps_bp):
+    for bp in (auth_bp, schools_bp, users_bp, audit_bp, plans_bp, roadmaps_bp, objectivity_bp):
         app.register_blueprint(bp)
-    # Models whose views are not registered yet still belong to the schema.
-    import intranet.inspections.models  # noqa: F401
+    for bp in (forms_bp, campaigns_bp, inspections_bp):
+        app.register_blueprint(bp)
 
 
 def init_web(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from intranet.audit.services import acting
@@ -255,6 +257,72 @@ def _demo_plan(district: District, schools: list[School], staff: User) -> None:
         )
 
 
+def _demo_vpr(district: District, schools: list[School]) -> None:
+    """A year of ВПР in mathematics, grade 5, as ФИС ОКО exports it; the gymnasium's
+    marks look too good and disagree with its journal, so it lands in the risk zone."""
+    import csv
+    import io
+    import random
+
+    from intranet.objectivity import importer
+    from intranet.objectivity.models import MarkScale
+
+    year = date.today().year if date.today().month >= 5 else date.today().year - 1
+    db.session.add(
+        MarkScale(
+            district_id=district.id,
+            year=year,
+            subject="Математика",
+            grade=5,
+            min3=6,
+            min4=11,
+            min5=16,
+            max_score=20,
+        )
+    )
+    db.session.commit()
+    rng = random.Random(5)
+    rows = [
+        [
+            "Логин ОО",
+            "Класс",
+            "Код участника",
+            "Вариант",
+            "Первичный балл",
+            "Отметка",
+            "Отметка по журналу",
+            "Отсутствовал",
+        ]
+    ]
+    n = 0
+    for school in schools:
+        inflated = school.code == "sch0103"
+        for _ in range(rng.randint(30, 60)):
+            n += 1
+            score = max(0, min(20, int(rng.gauss(17 if inflated else 11, 2 if inflated else 4))))
+            mark = 5 if score >= 16 else 4 if score >= 11 else 3 if score >= 6 else 2
+            journal = (
+                rng.choice((3, 4)) if inflated else min(5, max(2, mark + rng.choice((-1, 0, 0, 1))))
+            )
+            rows.append(
+                [
+                    school.code,
+                    "5А",
+                    f"{n:05d}",
+                    str(1 + n % 2),
+                    str(score),
+                    str(mark),
+                    str(journal),
+                    "",
+                ]
+            )
+    out = io.StringIO()
+    out.write(f"ВПР {year}. Математика, 5 класс\n")
+    csv.writer(out, delimiter=";").writerows(rows)
+    parsed = importer.parse(district.id, out.getvalue().encode("utf-8"), "vpr.csv")
+    importer.apply(None, district.id, parsed, "ВПР математика 5 класс.csv")
+
+
 def fill() -> list[tuple[str, str, str]]:
     """Create the demo district once; return (login, role, password) to print, or []."""
     if db.session.scalar(select(District.id).where(District.name == DISTRICT[0])):
@@ -295,4 +363,23 @@ def fill() -> list[tuple[str, str, str]]:
             users[login] = user
         db.session.commit()
     _demo_plan(district, list(by_code.values()), users["secretary1"])
+    _demo_vpr(district, list(by_code.values()))
+    _demo_forms(district)
     return printed
+
+
+def _demo_forms(district: District) -> None:
+    """The two shipped forms, published, and a ВСОКО campaign sent to every school."""
+    from datetime import date, timedelta
+
+    from intranet.inspections import builtin
+    from intranet.inspections import services as inspections
+
+    templates = builtin.install(None, district.id)
+    inspections.launch_campaign(
+        None,
+        templates[0].latest,
+        "Самообследование ВСОКО",
+        date.today() + timedelta(days=14),
+        grace_days=7,
+    )

@@ -252,6 +252,174 @@ def time_plan_import(app, client, repeat: int = 5) -> list[tuple[str, float]]:
     ]
 
 
+def time_objectivity(district_id: int, repeat: int = 3) -> list[tuple[str, float]]:
+    """A district's year of ВПР: 50 schools, 4 subjects x 2 grades, 25,000 pupil rows in
+    eight .xlsx files as ФИС ОКО exports them. Median seconds to import them all (read,
+    check, bulk insert, markers), and to compute every indicator of the year."""
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.objectivity import importer, services
+    from intranet.objectivity.models import MarkScale
+    from intranet.schools.models import School
+    from tests.objectivity.files import RESULT_HEADER, district_year, xlsx
+
+    logins = list(
+        db.session.scalars(
+            select(School.code)
+            .where(School.district_id == district_id)
+            .order_by(School.code)
+            .limit(50)
+        )
+    )
+    subjects = ("Русский язык", "Математика", "История", "Биология")
+    files = []
+    for k, subject in enumerate(subjects):
+        for grade in (5, 6):
+            db.session.add(
+                MarkScale(
+                    district_id=district_id,
+                    year=2024,
+                    subject=subject,
+                    grade=grade,
+                    min3=6,
+                    min4=11,
+                    min5=16,
+                    max_score=20,
+                )
+            )
+            per_school = 25_000 // (len(logins) * 8) + (1 if k % 2 else 0)
+            rows = [RESULT_HEADER, *district_year(logins, per_school, seed=k * 10 + grade)]
+            files.append((xlsx(rows, title=f"ВПР 2024. {subject}, {grade} класс"), len(rows) - 1))
+    db.session.commit()
+    total_rows = sum(n for _, n in files)
+    import_times, compute_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for data, _n in files:
+            parsed = importer.parse(district_id, data, "vpr.xlsx")
+            assert parsed.valid, (parsed.errors, parsed.problems[:3])
+            importer.apply(None, district_id, parsed, "vpr.xlsx")
+        import_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        services.recompute(district_id, {2024})
+        compute_times.append(time.perf_counter() - start)
+    return [
+        (f"import ВПР: 50 schools, 8 files, {total_rows} rows", statistics.median(import_times)),
+        ("compute every objectivity indicator of that year", statistics.median(compute_times)),
+    ]
+
+
+def seed_inspections(district_id: int, n_campaigns: int = 12, n_fields: int = 60) -> dict:
+    """Self-inspection forms: ``n_campaigns`` campaigns sent to every school, one of them of
+    ``n_fields`` questions answered by every school (a table of 3 rows each)."""
+    import random
+    from datetime import date, timedelta
+
+    from sqlalchemy import select, update
+
+    from intranet.extensions import db
+    from intranet.inspections import services
+    from intranet.inspections.models import Submission
+
+    kinds = ["yesno", "integer", "decimal", "choice", "text", "url"]
+    fields = []
+    for n in range(n_fields - 1):
+        kind = kinds[n % len(kinds)]
+        spec = {"key": f"f{n}", "type": kind, "label": f"Вопрос {n + 1} самообследования"}
+        if kind == "choice":
+            spec["options"] = ["полностью", "частично", "нет"]
+        fields.append(spec)
+    fields.append(
+        {
+            "key": "classes",
+            "type": "table",
+            "label": "Классы",
+            "columns": [
+                {"key": "grade", "label": "Класс", "type": "text"},
+                {"key": "pupils", "label": "Участников", "type": "integer"},
+            ],
+        }
+    )
+    schema = {"sections": [{"key": "s1", "title": "Раздел", "fields": fields}]}
+    template = services.create_template(
+        None, district_id, "Самообследование (бенчмарк)", "", schema
+    )
+    services.publish_version(None, template.latest)
+    today = date.today()
+    campaigns = [
+        services.launch_campaign(None, template.latest, f"Кампания {n}", today + timedelta(days=n))
+        for n in range(n_campaigns)
+    ]
+    rng = random.Random(1)
+    values = {
+        "yesno": lambda: rng.choice(["yes", "no"]),
+        "integer": lambda: str(rng.randint(0, 50)),
+        "decimal": lambda: f"{rng.randint(0, 100)},5",
+        "choice": lambda: rng.choice(["полностью", "частично", "нет"]),
+        "text": lambda: "Ответ школы",
+        "url": lambda: "https://school.example.ru/doc.pdf",
+    }
+    big = campaigns[-1]
+    subs = db.session.execute(
+        select(Submission.id, Submission.school_id).where(Submission.campaign_id == big.id)
+    ).all()
+    for sid, _school in subs:
+        answers = {f["key"]: values[f["type"]]() for f in fields if f["type"] != "table"}
+        answers["classes"] = [
+            {"id": f"r{sid}-{k}", "grade": f"{k + 4}а", "pupils": str(20 + k)} for k in range(3)
+        ]
+        db.session.execute(
+            update(Submission).where(Submission.id == sid).values(answers=answers, revision=60)
+        )
+    # Some states across the other campaigns, so the matrix shows every kind of cell.
+    for n, c in enumerate(campaigns[:-1]):
+        db.session.execute(
+            update(Submission)
+            .where(Submission.campaign_id == c.id, Submission.id % 4 == n % 4)
+            .values(status="submitted", first_submitted_at=services.utcnow())
+        )
+    db.session.commit()
+    return {"campaign_id": big.id}
+
+
+def time_inspections(app, reviewer, staff, ids: dict, baseline, repeat: int) -> list:
+    """The consolidated .xlsx (seconds) and the autosave of one answer: server time,
+    ratio to the baseline page, response bytes, SQL queries."""
+    export_times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        r = reviewer.get(f"/campaigns/{ids['campaign_id']}/export.xlsx")
+        export_times.append(time.perf_counter() - start)
+        assert r.status_code == 200
+    url = f"/schools/{ids['school_id']}/forms/{ids['submission_id']}/save"
+    headers = {"HX-Request": "true", "HX-Target": "st-f1"}
+    times, base_times = [], []
+    body = b""
+    for n in range(repeat):
+        base_times.append(_timed(baseline, "/", None)[0])
+        data = {"_key": "f1", "f1": str(n % 50), "revision": "100000"}
+        start = time.perf_counter()
+        r = staff.post(url, data=data, headers=headers)
+        times.append(time.perf_counter() - start)
+        assert r.status_code == 200 and "error" not in r.get_data(as_text=True)
+        body = r.get_data()
+    queries = count_queries(
+        app,
+        lambda: staff.post(
+            url, data={"_key": "f1", "f1": "51", "revision": "100000"}, headers=headers
+        ),
+    )
+    median = statistics.median(times) * 1000
+    return [
+        ("consolidated .xlsx (300 x 60)", statistics.median(export_times)),
+        ("autosave median ms", median),
+        ("autosave x base", median / (statistics.median(base_times) * 1000)),
+        ("autosave response bytes", float(len(body))),
+        ("autosave SQL queries", float(queries)),
+    ]
+
+
 # (name, url template, logged in, extra headers); later issues append their pages here.
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
@@ -266,6 +434,9 @@ PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("plan execution by school (300 x 40)", "/plans/{plan_id}/execution", True, {}),
     ("plan execution by item (300 x 40)", "/plans/{plan_id}/execution/items", True, {}),
     ("school roadmap (40 items)", "/schools/{school_id}/roadmaps/{roadmap_id}", True, {}),
+    ("campaign matrix (300 x 12)", "/campaigns/", True, {}),
+    ("consolidated table (300 x 60)", "/campaigns/{campaign_id}", True, {}),
+    ("school form to fill (60 fields)", "/schools/{school_id}/forms/{submission_id}", True, {}),
 ]
 
 
@@ -282,12 +453,15 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
         upgrade_database()
         district, school = seed(n_schools)
         school_id = school.id
+        district_id = district.id
         plan = seed_plan(district)
         ids = {
             "school_id": school_id,
             "plan_id": plan.id,
             "roadmap_id": _roadmap_id(plan.id, school_id),
         }
+        ids |= seed_inspections(district_id)
+        ids["submission_id"] = _submission_id(ids["campaign_id"], school_id)
 
     baseline = baseline_app().test_client()
     results = [measure("baseline (minimal Flask page)", baseline, "/", repeat, None)]
@@ -305,12 +479,31 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
             measure(name, client, template.format(**ids), repeat, app, baseline, headers)
         )
     operations = time_plan_import(app, admin)
+    staff = app.test_client()
+    r = staff.post("/login", data={"login": "b0001-1", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark school login failed"
+    operations += time_inspections(app, user, staff, ids, baseline, repeat)
+    with app.app_context():
+        operations += time_objectivity(district_id)
     with app.app_context():
         from intranet.extensions import db
 
         db.engine.dispose()
     tmp.cleanup()
     return results, operations
+
+
+def _submission_id(campaign_id: int, school_id: int) -> int:
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.inspections.models import Submission
+
+    return db.session.scalar(
+        select(Submission.id).where(
+            Submission.campaign_id == campaign_id, Submission.school_id == school_id
+        )
+    )
 
 
 def _roadmap_id(plan_id: int, school_id: int) -> int:
@@ -326,12 +519,36 @@ def _roadmap_id(plan_id: int, school_id: int) -> int:
     )
 
 
+def _only_objectivity(database_url: str | None) -> int:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade_database()
+        district, _school = seed(50)
+        operations = time_objectivity(district.id)
+        from intranet.extensions import db
+
+        db.engine.dispose()
+    tmp.cleanup()
+    print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--only", choices=["objectivity"], help="run only these rows")
     args = parser.parse_args(argv)
+    if args.only == "objectivity":
+        return _only_objectivity(args.database_url)
     results, operations = run(args.schools, args.repeat, args.database_url)
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(

@@ -59,6 +59,41 @@ def _roadmaps(plan):
     return db.session.scalars(select(SchoolRoadmap).where(SchoolRoadmap.plan_id == plan.id))
 
 
+def _campaign(make, district, schools):
+    """A published form of ``district`` sent to ``schools``: (template, campaign,
+    {school id: submission})."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.inspections import services
+    from intranet.inspections.models import Submission
+
+    admin = make.user(Role.DISTRICT_ADMIN, district=district)
+    schema = {
+        "sections": [
+            {"title": "Раздел", "fields": [{"key": "ok", "type": "yesno", "label": "Да?"}]}
+        ]
+    }
+    template = services.create_template(admin, district.id, "Форма", "", schema)
+    services.publish_version(admin, template.latest)
+    campaign = services.launch_campaign(
+        admin, template.latest, "Кампания", date.today() + timedelta(days=5)
+    )
+    subs = db.session.scalars(select(Submission).where(Submission.campaign_id == campaign.id))
+    return template, campaign, {s.school_id: s for s in subs}
+
+
+def _form_values(forms, school):
+    template, campaign, subs = forms
+    return {
+        "template_id": template.id,
+        "campaign_id": campaign.id,
+        "submission_id": subs[school.id].id,
+    }
+
+
 @pytest.fixture
 def world(make):
     """Two districts; in ours two schools, a user of every role, and the objects they own."""
@@ -70,6 +105,8 @@ def world(make):
     users = {role: make.user(role, school=school, district=ours) for role in ROLES}
     plan, roadmaps, evidence = _published_plan(make, ours, [school, other_school])
     far_plan, far_roadmaps, far_evidence = _published_plan(make, theirs, [foreign_school])
+    forms = _campaign(make, ours, [school, other_school])
+    far_forms = _campaign(make, theirs, [foreign_school])
 
     def values(school, user, plan, roadmap, evidence):
         return {
@@ -84,24 +121,52 @@ def world(make):
         }
 
     sibling_roadmap = roadmaps[other_school.id]
+    own_vpr, far_vpr = _objectivity(ours), _objectivity(theirs)
     return {
-        "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence),
+        "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence)
+        | own_vpr
+        | _form_values(forms, school),
         "foreign": values(
             foreign_school,
             make.user(Role.SCHOOL_STAFF, school=foreign_school),
             far_plan,
             far_roadmaps[foreign_school.id],
             far_evidence,
-        ),
+        )
+        | far_vpr
+        | _form_values(far_forms, foreign_school),
         # Another school of the same district: its roadmap, not the district's plan.
         "sibling": {
             "school_id": other_school.id,
             "user_id": make.user(Role.SCHOOL_STAFF, school=other_school).id,
             "roadmap_id": sibling_roadmap.id,
             "roadmaps.item_id": sibling_roadmap.items[0].id,
+            "submission_id": forms[2][other_school.id].id,
         },
         "users": users,
     }
+
+
+def _objectivity(district):
+    """A mark scale and the default rules of ``district``: the objectivity routes' objects."""
+    from intranet.extensions import db
+    from intranet.objectivity import services
+    from intranet.objectivity.models import MarkScale
+
+    scale = MarkScale(
+        district_id=district.id,
+        year=2024,
+        subject="Математика",
+        grade=5,
+        min3=6,
+        min4=11,
+        min5=16,
+        max_score=20,
+    )
+    db.session.add(scale)
+    rule = services.rules(district.id)[0]
+    db.session.commit()
+    return {"scale_id": scale.id, "rule_id": rule.id}
 
 
 def _value(values, rule, name):

@@ -28,6 +28,13 @@ def test_demo_fills_a_district_once_and_prints_passwords_once(runner, app_ctx):
         db.session.scalar(select(func.count(RoadmapItem.id)).where(RoadmapItem.status == "done"))
         == 2
     )
+    from datetime import date
+
+    from intranet.objectivity.services import schools_at_risk
+
+    year = date.today().year if date.today().month >= 5 else date.today().year - 1
+    at_risk = schools_at_risk(plan.district_id, year)
+    assert "sch0103" in [s.code for s in schools if s.id in at_risk]
     again = runner.invoke(args=["demo", "--no-serve"])
     assert again.exit_code == 0
     assert "already there" in again.output

@@ -212,10 +212,10 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         return user.is_school_user and user.school_id == self.school_id and self.is_editable
 
     def review_snapshot(self) -> dict[str, dict[str, Any]]:
-        out = {}
-        for f in form_schema.fields(self.schema):
-            out[f["key"]] = {"label": f["label"], "value": self.answers.get(f["key"])}
-        return out
+        # Visible answers as people read them; a table gives one entry per cell.
+        from intranet.inspections.services import snapshot
+
+        return snapshot(self.schema, self.answers or {})
 
     def submit_problems(self) -> list[str]:
         from flask_babel import gettext as _

@@ -41,6 +41,7 @@ __all__ = [
     "classify_ratio",
     "cohort_ratio",
     "evaluate_rule",
+    "evaluate_rule_below",
     "high_mean",
     "interval_from_stats",
     "journal_mismatch",
@@ -434,6 +435,22 @@ def evaluate_rule(rule: Rule, value: float | None, participants: int) -> Marker:
         return Marker(rule.code, None, None, f"{rule.title_ru}: не рассчитывается")
     flagged = value > rule.threshold
     sign = ">" if flagged else "≤"
+    reason = f"{rule.title_ru}: {_fmt(value, 2)} {sign} порога {_fmt(rule.threshold, 2)}"
+    return Marker(rule.code, flagged, value, reason)
+
+
+def evaluate_rule_below(rule: Rule, value: float | None, participants: int) -> Marker:
+    """Apply a local rule the other way: flagged when ``value`` is strictly below the
+    threshold (e.g. "share of «2» below X": a school where nobody fails).
+
+    NOT the federal method. Not computable under the same conditions as ``evaluate_rule``.
+    """
+    if participants < rule.min_participants:
+        return _too_few(rule.code, participants, rule.min_participants)
+    if value is None:
+        return Marker(rule.code, None, None, f"{rule.title_ru}: не рассчитывается")
+    flagged = value < rule.threshold
+    sign = "<" if flagged else "≥"
     reason = f"{rule.title_ru}: {_fmt(value, 2)} {sign} порога {_fmt(rule.threshold, 2)}"
     return Marker(rule.code, flagged, value, reason)
 

@@ -68,7 +68,24 @@ def detail(school_id: int):
         .where(SchoolRoadmap.school_id == school.id)
         .order_by(Plan.period_start.desc())
     ).all()
-    return render_template("schools/detail.html", school=school, users=users, roadmaps=roadmaps)
+    from datetime import date
+
+    from intranet.inspections import services as inspections
+    from intranet.inspections.views import state_labels
+
+    today = date.today()
+    tasks = inspections.school_tasks(school.id, today)
+    if current_user.is_school_user:
+        inspections.remind_due_soon(school.id, school.district_id, tasks, today)
+    return render_template(
+        "schools/detail.html",
+        school=school,
+        users=users,
+        roadmaps=roadmaps,
+        tasks=tasks,
+        notifications=inspections.notifications(school.id),
+        labels=state_labels(),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -28,7 +28,13 @@ def test_parse_prints_the_plan_as_json(runner, tmp_path, name, build, order_numb
     assert plan["items"], "no items parsed"
     item = plan["items"][0]
     assert set(item) == {
-        "section", "number", "text", "deadline_text", "deadline", "responsible", "result",
+        "section",
+        "number",
+        "text",
+        "deadline_text",
+        "deadline",
+        "responsible",
+        "result",
     }
     assert set(item["deadline"]) == {"kind", "start", "end", "windows", "needs_review", "text"}
     assert all(not i["number"].endswith(".") for i in plan["items"])

@@ -1,0 +1,901 @@
+"""Self-inspection forms: every write takes the acting user and goes through here.
+
+Templates and campaigns belong to the district; a submission's answers belong to its
+school. Every autosave appends one ``AnswerChange`` (its own uuid, naming its parent),
+so any two saves can be rebuilt by replaying the changes and compared field by field.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from intranet.audit.services import writing
+from intranet.errors import Refused
+from intranet.extensions import db
+from intranet.inspections import schema as form_schema
+from intranet.inspections.models import (
+    AnswerChange,
+    Campaign,
+    CampaignTarget,
+    FormTemplate,
+    FormVersion,
+    Notification,
+    Submission,
+    VersionStatus,
+)
+from intranet.mixins import new_uuid, utcnow
+from intranet.review import services as review
+from intranet.review.models import ReviewState
+from intranet.schools.models import School
+
+DUE_SOON_DAYS = 3
+
+
+# -- templates and versions ----------------------------------------------------------------
+
+
+def _require_admin(actor, district_id: int) -> None:
+    if actor is not None and not (actor.is_district_admin and actor.district_id == district_id):
+        raise Refused(_("Only the district administrator can change form templates."))
+
+
+def _check_schema(template: FormTemplate, schema: dict, exclude: FormVersion | None) -> None:
+    previous = [v.schema for v in template.versions if v is not exclude]
+    try:
+        form_schema.validate_schema(schema, previous)
+    except form_schema.SchemaError as exc:
+        raise Refused(str(exc)) from exc
+
+
+def create_template(
+    actor, district_id: int, title: str, description: str = "", schema: dict | None = None
+) -> FormTemplate:
+    _require_admin(actor, district_id)
+    title = (title or "").strip()
+    if not title:
+        raise Refused(_("Give the form a title."), "title")
+    schema = schema or {"sections": []}
+    try:
+        form_schema.validate_schema(schema)
+    except form_schema.SchemaError as exc:
+        raise Refused(str(exc)) from exc
+    with writing(actor):
+        template = FormTemplate(district_id=district_id, title=title, description=description)
+        db.session.add(template)
+        db.session.flush()
+        db.session.add(
+            FormVersion(
+                template_id=template.id,
+                district_id=district_id,
+                number=1,
+                schema=schema,
+            )
+        )
+        db.session.commit()
+    return template
+
+
+def editable_version(actor, template: FormTemplate) -> FormVersion:
+    """The draft to edit: the latest version if it is a draft, else a new draft copied
+    from the published one (which itself never changes)."""
+    _require_admin(actor, template.district_id)
+    draft = template.draft
+    if draft is not None:
+        return draft
+    latest = template.latest
+    with writing(actor):
+        draft = FormVersion(
+            template_id=template.id,
+            district_id=template.district_id,
+            number=(latest.number + 1) if latest else 1,
+            schema=copy.deepcopy(latest.schema) if latest else {"sections": []},
+        )
+        db.session.add(draft)
+        db.session.commit()
+    db.session.refresh(template)
+    return draft
+
+
+def save_schema(actor, version: FormVersion, schema: dict) -> FormVersion:
+    """Replace a draft's schema; a published version is refused."""
+    _require_admin(actor, version.district_id)
+    if not version.is_draft:
+        raise Refused(_("A published version never changes; edit a new draft."))
+    _check_schema(version.template, schema, version)
+    with writing(actor):
+        version.schema = copy.deepcopy(schema)
+        db.session.commit()
+    return version
+
+
+def add_section(actor, version: FormVersion, title: str) -> FormVersion:
+    title = (title or "").strip()
+    if not title:
+        raise Refused(_("Every section needs a title."), "title")
+    schema = copy.deepcopy(version.schema)
+    sections = schema.setdefault("sections", [])
+    sections.append({"key": f"s{len(sections) + 1}", "title": title, "fields": []})
+    return save_schema(actor, version, schema)
+
+
+def add_field(actor, version: FormVersion, section_index: int, spec: dict) -> FormVersion:
+    schema = copy.deepcopy(version.schema)
+    sections = schema.get("sections", [])
+    if not 0 <= section_index < len(sections):
+        raise Refused(_("Add a section first."), "section")
+    sections[section_index]["fields"].append(spec)
+    return save_schema(actor, version, schema)
+
+
+def remove_field(actor, version: FormVersion, key: str) -> FormVersion:
+    schema = copy.deepcopy(version.schema)
+    for section in schema.get("sections", []):
+        section["fields"] = [f for f in section["fields"] if f["key"] != key]
+    for f in form_schema.fields(schema):
+        if (f.get("show_if") or {}).get("field") == key:
+            raise Refused(_("Field «%(key)s» depends on it; remove that first.", key=f["key"]))
+    return save_schema(actor, version, schema)
+
+
+def publish_version(actor, version: FormVersion) -> FormVersion:
+    _require_admin(actor, version.district_id)
+    if not version.is_draft:
+        raise Refused(_("This version is already published."))
+    if not form_schema.fields(version.schema):
+        raise Refused(_("The form has no questions."))
+    _check_schema(version.template, version.schema, version)
+    with writing(actor):
+        version.status = VersionStatus.PUBLISHED.value
+        version.published_at = utcnow()
+        db.session.commit()
+    return version
+
+
+# -- campaigns ------------------------------------------------------------------------------
+
+
+def _notify(district_id: int, school_ids: list[int], text: str, url: str, key: str) -> None:
+    """One notification per school, once per ``key`` (already sent ones are skipped)."""
+    if not school_ids:
+        return
+    sent = set(
+        db.session.scalars(
+            select(Notification.school_id).where(
+                Notification.school_id.in_(school_ids), Notification.dedupe_key == key
+            )
+        )
+    )
+    db.session.add_all(
+        Notification(district_id=district_id, school_id=s, text=text, url=url, dedupe_key=key)
+        for s in school_ids
+        if s not in sent
+    )
+
+
+def launch_campaign(
+    actor,
+    version: FormVersion,
+    title: str,
+    due_date: date,
+    grace_days: int = 0,
+    school_ids: list[int] | None = None,
+    today: date | None = None,
+) -> Campaign:
+    """Send a published version to all active schools of the district, or to some."""
+    _require_admin(actor, version.district_id)
+    if version.is_draft:
+        raise Refused(_("Publish the form before launching a campaign."))
+    title = (title or "").strip() or version.template.title
+    today = today or date.today()
+    if due_date is None or due_date < today:
+        raise Refused(_("The due date cannot be in the past."), "due_date")
+    if grace_days < 0 or grace_days > 365:
+        raise Refused(_("The grace period is 0 to 365 days."), "grace_days")
+    stmt = select(School.id).where(
+        School.district_id == version.district_id, School.active.is_(True)
+    )
+    if school_ids is not None:
+        stmt = stmt.where(School.id.in_(school_ids))
+    schools = list(db.session.scalars(stmt.order_by(School.code)))
+    if not schools or (school_ids is not None and len(schools) != len(set(school_ids))):
+        raise Refused(_("Choose the schools of your district."), "schools")
+    with writing(actor):
+        campaign = Campaign(
+            district_id=version.district_id,
+            version_id=version.id,
+            title=title,
+            due_date=due_date,
+            grace_days=grace_days,
+        )
+        db.session.add(campaign)
+        db.session.flush()
+        for school_id in schools:
+            db.session.add(
+                CampaignTarget(
+                    campaign_id=campaign.id, district_id=campaign.district_id, school_id=school_id
+                )
+            )
+            db.session.add(
+                Submission(
+                    campaign_id=campaign.id,
+                    district_id=campaign.district_id,
+                    school_id=school_id,
+                    answers={},
+                    field_revisions={},
+                )
+            )
+        _notify(
+            campaign.district_id,
+            schools,
+            _(
+                "New form to fill: «%(title)s», due %(due)s.",
+                title=title,
+                due=due_date.strftime("%d.%m.%Y"),
+            ),
+            "",
+            f"campaign:{campaign.id}",
+        )
+        db.session.commit()
+    return campaign
+
+
+def reopen(actor, target: CampaignTarget, until: date, today: date | None = None) -> None:
+    """Let one school answer a locked campaign until ``until``."""
+    _require_admin(actor, target.district_id)
+    today = today or date.today()
+    if until is None or until < today:
+        raise Refused(_("The date cannot be in the past."), "until")
+    with writing(actor):
+        target.reopened_until = until
+        db.session.commit()
+
+
+def target_of(submission: Submission) -> CampaignTarget:
+    target = db.session.scalar(
+        select(CampaignTarget).where(
+            CampaignTarget.campaign_id == submission.campaign_id,
+            CampaignTarget.school_id == submission.school_id,
+        )
+    )
+    if target is None:  # a submission without a target is never expected
+        raise Refused(_("This form was not sent to your school."))
+    return target
+
+
+# -- filling --------------------------------------------------------------------------------
+
+
+class StaleField(Refused):
+    """Someone saved the same field after the page was rendered; nothing was written."""
+
+    def __init__(self, key: str, current: Any, author: str, revision: int) -> None:
+        super().__init__(
+            _(
+                "%(who)s changed this answer while you were editing it; their value is shown. "
+                "Your value was not saved.",
+                who=author or _("Someone"),
+            ),
+            key,
+        )
+        self.current = current
+        self.revision = revision
+
+
+@dataclass
+class Saved:
+    revision: int
+    value: Any
+    visibility_changed: bool = False
+    reopened: bool = False
+
+
+def _begin_edit(actor, submission: Submission, today: date | None = None) -> None:
+    if not (actor.is_school_user and actor.school_id == submission.school_id):
+        raise Refused(_("Only the school's staff can fill its forms."))
+    if submission.state is ReviewState.SUBMITTED:
+        raise Refused(
+            _("Submitted for review: nothing can be changed until the district returns it.")
+        )
+    if target_of(submission).is_locked(today or date.today()):
+        raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
+
+
+def _resolve(schema: dict, answers: dict, key: str) -> tuple[dict, str, str | None, str | None]:
+    """(spec, field key, row id, column key) of ``key``: "field" or "table.row.column";
+    a forged key is refused."""
+    specs = form_schema.field_map(schema)
+    parts = key.split(".")
+    spec = specs.get(parts[0])
+    if spec is None or len(parts) not in (1, 3) or (len(parts) == 3) != (spec["type"] == "table"):
+        raise Refused(_("There is no such question in this form."))
+    if len(parts) == 1:
+        return spec, key, None, None
+    row_id, col_key = parts[1], parts[2]
+    column = next((c for c in spec["columns"] if c["key"] == col_key), None)
+    rows = answers.get(spec["key"]) or []
+    if column is None or not any(r.get("id") == row_id for r in rows):
+        raise Refused(_("There is no such row or column in this table."))
+    return column, spec["key"], row_id, col_key
+
+
+def _clean(spec: dict, raw: Any) -> Any:
+    if spec["type"] == "multichoice":
+        values = raw if isinstance(raw, list) else ([raw] if raw not in (None, "") else [])
+        return [v for v in values if v != ""]
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else ""
+    return "" if raw is None else str(raw)
+
+
+def _visibility(schema: dict, answers: dict) -> tuple[bool, ...]:
+    specs = form_schema.field_map(schema)
+    return tuple(form_schema.is_visible(f, answers, specs) for f in specs.values())
+
+
+def _append_change(actor, submission: Submission, key: str, value: Any) -> AnswerChange:
+    parent = db.session.scalar(
+        select(AnswerChange.uuid).where(
+            AnswerChange.submission_id == submission.id,
+            AnswerChange.number == submission.revision,
+        )
+    )
+    submission.revision += 1
+    now = utcnow()
+    change = AnswerChange(
+        uuid=new_uuid(),
+        parent_uuid=parent,
+        submission_id=submission.id,
+        school_id=submission.school_id,
+        number=submission.revision,
+        key=key,
+        value=value,
+        author_id=actor.id,
+        author_name=actor.full_name,
+        saved_at=now,
+        received_at=now,
+    )
+    db.session.add(change)
+    submission.last_saved_at = now
+    return change
+
+
+def _last_author(submission: Submission, number: int) -> str:
+    return (
+        db.session.scalar(
+            select(AnswerChange.author_name).where(
+                AnswerChange.submission_id == submission.id, AnswerChange.number == number
+            )
+        )
+        or ""
+    )
+
+
+def save_answer(
+    actor, submission: Submission, key: str, raw: Any, revision: int, today: date | None = None
+) -> Saved:
+    """Save one answer (or one table cell "table.row.column") typed on a page rendered at
+    ``revision``. An invalid value or a newer save of the same field by someone else is
+    refused and nothing is written; saves of other fields merge."""
+    _begin_edit(actor, submission, today)
+    schema = submission.schema
+    answers = submission.answers or {}
+    spec, field_key, row_id, col_key = _resolve(schema, answers, key)
+    value = _clean(spec, raw)
+    checked = form_schema.check_value(spec, value)
+    if not checked.ok:
+        raise Refused(checked.error, key)
+    revisions = submission.field_revisions or {}
+    last = max(revisions.get(key, 0), revisions.get(field_key, 0) if row_id else 0)
+    if last > revision:
+        current = _read(answers, field_key, row_id, col_key)
+        if current != value:
+            raise StaleField(key, current, _last_author(submission, last), submission.revision)
+    if _read(answers, field_key, row_id, col_key) == value:
+        return Saved(submission.revision, value)
+    before = _visibility(schema, answers)
+    with writing(actor):
+        state = submission.state
+        review.before_school_edit(actor, submission)
+        answers = copy.deepcopy(answers)
+        if row_id is None:
+            answers[field_key] = value
+        else:
+            for row in answers[field_key]:
+                if row["id"] == row_id:
+                    row[col_key] = value
+        submission.answers = answers
+        _append_change(actor, submission, key, value)
+        submission.field_revisions = {**revisions, key: submission.revision}
+        db.session.commit()
+    return Saved(
+        submission.revision,
+        value,
+        visibility_changed=before != _visibility(schema, answers),
+        reopened=state is ReviewState.ACCEPTED,
+    )
+
+
+def _read(answers: dict, field_key: str, row_id: str | None, col_key: str | None) -> Any:
+    value = answers.get(field_key)
+    if row_id is None:
+        return value
+    for row in value or []:
+        if row.get("id") == row_id:
+            return row.get(col_key, "")
+    return None
+
+
+def save_all(actor, submission: Submission, values: dict[str, Any], revision: int) -> list[str]:
+    """The no-JavaScript path: save every field posted; returns the keys refused (each
+    other field is still saved). Values equal to the stored ones are skipped."""
+    errors: dict[str, str] = {}
+    for key, raw in values.items():
+        try:
+            save_answer(actor, submission, key, raw, revision)
+        except Refused as exc:
+            errors[key] = str(exc)
+            if exc.field is None:
+                raise
+    return errors
+
+
+def add_row(actor, submission: Submission, table_key: str, today: date | None = None) -> str:
+    _begin_edit(actor, submission, today)
+    spec = form_schema.field_map(submission.schema).get(table_key)
+    if spec is None or spec["type"] != "table":
+        raise Refused(_("There is no such question in this form."))
+    rows = list(submission.answers.get(table_key) or [])
+    if len(rows) >= form_schema.MAX_ROWS:
+        raise Refused(_("At most %(n)d rows.", n=form_schema.MAX_ROWS), table_key)
+    row_id = new_uuid()
+    with writing(actor):
+        review.before_school_edit(actor, submission)
+        rows = copy.deepcopy(rows) + [{"id": row_id}]
+        submission.answers = {**submission.answers, table_key: rows}
+        _append_change(actor, submission, table_key, rows)
+        submission.field_revisions = {
+            **(submission.field_revisions or {}),
+            table_key: submission.revision,
+        }
+        db.session.commit()
+    return row_id
+
+
+def remove_row(
+    actor, submission: Submission, table_key: str, row_id: str, today: date | None = None
+) -> None:
+    _begin_edit(actor, submission, today)
+    spec = form_schema.field_map(submission.schema).get(table_key)
+    rows = list((submission.answers or {}).get(table_key) or [])
+    if spec is None or spec["type"] != "table" or not any(r.get("id") == row_id for r in rows):
+        raise Refused(_("There is no such row or column in this table."))
+    with writing(actor):
+        review.before_school_edit(actor, submission)
+        rows = [copy.deepcopy(r) for r in rows if r.get("id") != row_id]
+        submission.answers = {**submission.answers, table_key: rows}
+        _append_change(actor, submission, table_key, rows)
+        submission.field_revisions = {
+            **(submission.field_revisions or {}),
+            table_key: submission.revision,
+        }
+        db.session.commit()
+
+
+# -- review ---------------------------------------------------------------------------------
+
+
+def submit(actor, submission: Submission, today: date | None = None):
+    if target_of(submission).is_locked(today or date.today()):
+        raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
+    # Lock the row so that two clicks at once make one version (PostgreSQL; SQLite
+    # serialises writers anyway).
+    db.session.execute(
+        select(Submission.id).where(Submission.id == submission.id).with_for_update()
+    )
+    db.session.refresh(submission)
+    version = review.submit(actor, submission)
+    if submission.first_submitted_at is None:
+        with writing(actor):
+            submission.first_submitted_at = version.saved_at
+            db.session.commit()
+    return version
+
+
+def return_for_revision(actor, submission: Submission, reason: str, comments: dict) -> None:
+    review.return_for_revision(actor, submission, reason, comments)
+    with writing(actor):
+        _notify(
+            submission.district_id,
+            [submission.school_id],
+            _("The form «%(title)s» was returned for revision.", title=submission.campaign.title),
+            "",
+            f"return:{submission.id}:{submission.revision}:{len(review.events(submission))}",
+        )
+        db.session.commit()
+
+
+def accept(actor, submission: Submission) -> None:
+    review.accept(actor, submission)
+
+
+# -- history --------------------------------------------------------------------------------
+
+
+def answers_at(submission: Submission, number: int) -> dict[str, Any]:
+    """The answers as they were after save ``number``, rebuilt from the changes."""
+    answers: dict[str, Any] = {}
+    changes = db.session.execute(
+        select(AnswerChange.key, AnswerChange.value)
+        .where(AnswerChange.submission_id == submission.id, AnswerChange.number <= number)
+        .order_by(AnswerChange.number)
+    )
+    for key, value in changes:
+        parts = key.split(".")
+        if len(parts) == 3:
+            for row in answers.get(parts[0]) or []:
+                if row.get("id") == parts[1]:
+                    row[parts[2]] = value
+        else:
+            answers[key] = copy.deepcopy(value)
+    return answers
+
+
+def saves(submission: Submission) -> list[AnswerChange]:
+    return db.session.scalars(
+        select(AnswerChange)
+        .where(AnswerChange.submission_id == submission.id)
+        .order_by(AnswerChange.number)
+    ).all()
+
+
+def compare(submission: Submission, a: int, b: int) -> list[review.Change]:
+    schema = submission.schema
+    return review.diff(
+        snapshot(schema, answers_at(submission, a)), snapshot(schema, answers_at(submission, b))
+    )
+
+
+def snapshot(schema: dict, answers: dict) -> dict[str, dict[str, Any]]:
+    """{key: {"label", "value"}} of the visible answers; a table gives one entry per cell
+    ("table.row.column"), so versions compare cell by cell."""
+    specs = form_schema.field_map(schema)
+    out: dict[str, dict[str, Any]] = {}
+    for f in specs.values():
+        if not form_schema.is_visible(f, answers, specs):
+            continue
+        value = answers.get(f["key"])
+        if f["type"] == "table":
+            for n, row in enumerate(value or [], start=1):
+                for c in f["columns"]:
+                    out[f"{f['key']}.{row['id']}.{c['key']}"] = {
+                        "label": f"{f['label']} — {n} — {c['label']}",
+                        "value": display(c, row.get(c["key"])),
+                    }
+            continue
+        out[f["key"]] = {"label": f["label"], "value": display(f, value)}
+    return out
+
+
+def display(spec: dict, value: Any) -> str | None:
+    """An answer as a person reads it."""
+    if value in (None, "", []):
+        return None
+    if spec["type"] == "yesno":
+        return _("yes") if value == "yes" else _("no") if value == "no" else str(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+# -- school tasks and notifications ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    submission_id: int
+    title: str
+    due_date: date
+    locks_after: date
+    status: str
+    changed_since_accepted: bool
+    revision: int
+    locked: bool
+    late: bool
+
+
+def school_tasks(school_id: int, today: date) -> list[Task]:
+    """The school's forms with deadlines: one query."""
+    rows = db.session.execute(
+        select(
+            Submission.id,
+            Campaign.title,
+            Campaign.due_date,
+            Campaign.grace_days,
+            Submission.status,
+            Submission.changed_since_accepted,
+            Submission.revision,
+            CampaignTarget.reopened_until,
+        )
+        .join(Campaign, Campaign.id == Submission.campaign_id)
+        .join(
+            CampaignTarget,
+            (CampaignTarget.campaign_id == Submission.campaign_id)
+            & (CampaignTarget.school_id == Submission.school_id),
+        )
+        .where(Submission.school_id == school_id)
+        .order_by(Campaign.due_date.desc(), Campaign.id.desc())
+    ).all()
+    tasks = []
+    for sid, title, due, grace, status, changed, revision, reopened in rows:
+        locks = due + timedelta(days=grace)
+        locked = today > locks and not (reopened is not None and today <= reopened)
+        open_state = status in (ReviewState.DRAFT, ReviewState.RETURNED)
+        tasks.append(
+            Task(
+                sid,
+                title,
+                due,
+                locks,
+                status,
+                changed,
+                revision,
+                locked,
+                open_state and today > due,
+            )
+        )
+    return tasks
+
+
+def remind_due_soon(school_id: int, district_id: int, tasks: list[Task], today: date) -> None:
+    """Create the "deadline in three days" notification once per form (dedupe_key)."""
+    soon = [
+        t
+        for t in tasks
+        if t.status in (ReviewState.DRAFT, ReviewState.RETURNED)
+        and today <= t.due_date <= today + timedelta(days=DUE_SOON_DAYS)
+    ]
+    if not soon:
+        return
+    keys = {f"due:{t.submission_id}": t for t in soon}
+    sent = set(
+        db.session.scalars(
+            select(Notification.dedupe_key).where(
+                Notification.school_id == school_id, Notification.dedupe_key.in_(list(keys))
+            )
+        )
+    )
+    fresh = [
+        Notification(
+            district_id=district_id,
+            school_id=school_id,
+            text=_(
+                "The form «%(title)s» is due %(due)s.",
+                title=t.title,
+                due=t.due_date.strftime("%d.%m.%Y"),
+            ),
+            dedupe_key=key,
+        )
+        for key, t in keys.items()
+        if key not in sent
+    ]
+    if fresh:
+        db.session.add_all(fresh)
+        try:
+            db.session.commit()
+        except Exception:  # a concurrent view created it first: the unique key holds
+            db.session.rollback()
+
+
+def notifications(school_id: int, limit: int = 10) -> list[Notification]:
+    return db.session.scalars(
+        select(Notification)
+        .where(Notification.school_id == school_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
+
+
+# -- district dashboards --------------------------------------------------------------------
+
+CELL_STATES = ("not_started", "draft", "submitted", "returned", "accepted", "late")
+
+
+@dataclass
+class CampaignStats:
+    campaign: Campaign
+    expected: int = 0
+    submitted: int = 0
+    on_time: int = 0
+    overdue: int = 0
+
+    @property
+    def completeness(self) -> float:
+        return self.submitted / self.expected if self.expected else 0.0
+
+    @property
+    def on_time_rate(self) -> float:
+        return self.on_time / self.expected if self.expected else 0.0
+
+
+@dataclass
+class Matrix:
+    campaigns: list[CampaignStats]
+    schools: list[tuple[int, str, str]]
+    cells: dict[tuple[int, int], tuple[str, int, bool]] = field(default_factory=dict)
+    total: int = 0
+    page: int = 1
+    per_page: int = 50
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def cell_state(status: str, revision: int, first_submitted, due: date, today: date) -> str:
+    if status == ReviewState.DRAFT and first_submitted is None:
+        if today > due:
+            return "late"
+        return "not_started" if revision == 0 else "draft"
+    return status
+
+
+def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> Matrix:
+    """Schools x campaigns with each cell's state, and per campaign the completeness and
+    on-time rates: four queries whatever the number of schools."""
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .where(Campaign.district_id == district_id)
+        .order_by(Campaign.due_date.desc(), Campaign.id.desc())
+    ).all()
+    stats = {c.id: CampaignStats(c) for c in campaigns}
+    submitted_on = func.date(Submission.first_submitted_at)
+    for cid, expected, submitted, on_time, overdue in db.session.execute(
+        select(
+            Submission.campaign_id,
+            func.count(Submission.id),
+            func.count(Submission.first_submitted_at),
+            func.sum(case((submitted_on <= Campaign.due_date, 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        (Submission.first_submitted_at.is_(None)) & (Campaign.due_date < today),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .join(Campaign, Campaign.id == Submission.campaign_id)
+        .where(Submission.district_id == district_id)
+        .group_by(Submission.campaign_id)
+    ):
+        s = stats[cid]
+        s.expected, s.submitted, s.on_time, s.overdue = (
+            expected,
+            submitted,
+            on_time or 0,
+            overdue or 0,
+        )
+    total = (
+        db.session.scalar(
+            select(func.count(School.id)).where(
+                School.district_id == district_id, School.active.is_(True)
+            )
+        )
+        or 0
+    )
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    schools = db.session.execute(
+        select(
+            School.id, School.code, func.coalesce(func.nullif(School.short_name, ""), School.name)
+        )
+        .where(School.district_id == district_id, School.active.is_(True))
+        .order_by(School.code)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    due = {c.id: c.due_date for c in campaigns}
+    cells = {}
+    for sid, cid, school_id, status, revision, first, changed in db.session.execute(
+        select(
+            Submission.id,
+            Submission.campaign_id,
+            Submission.school_id,
+            Submission.status,
+            Submission.revision,
+            Submission.first_submitted_at,
+            Submission.changed_since_accepted,
+        ).where(
+            Submission.district_id == district_id,
+            Submission.school_id.in_([s[0] for s in schools]),
+        )
+    ):
+        cells[(school_id, cid)] = (
+            cell_state(status, revision, first, due[cid], today),
+            sid,
+            changed,
+        )
+    return Matrix(list(stats.values()), [tuple(s) for s in schools], cells, total, page, per_page)
+
+
+@dataclass
+class Column:
+    spec: dict
+    summary: str
+
+
+@dataclass
+class Consolidated:
+    campaign: Campaign
+    columns: list[Column]
+    # (submission id, school id, code, name, state, shown answers)
+    rows: list[tuple[int, int, str, str, str, list[str | None]]]
+    tables: list[tuple[dict, list[tuple[str, str, dict]]]]
+
+
+def _summary(spec: dict, values: list[Any], schools: int) -> str:
+    answered = [v for v in values if v not in (None, "", [])]
+    kind = spec["type"]
+    if kind == "yesno":
+        yes = sum(1 for v in answered if v == "yes")
+        share = round(100 * yes / schools) if schools else 0
+        return _("yes: %(n)d of %(m)d (%(p)d%%)", n=yes, m=schools, p=share)
+    if kind in ("integer", "decimal"):
+        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
+        total = sum(numbers, Decimal(0))
+        avg = (total / len(numbers)).quantize(Decimal("0.01")) if numbers else 0
+        return _("sum %(s)s, average %(a)s", s=total, a=avg)
+    if kind in ("choice", "multichoice"):
+        counts = []
+        for option in spec.get("options", []):
+            n = sum(1 for v in answered if v == option or (isinstance(v, list) and option in v))
+            counts.append(f"{option}: {n}")
+        return "; ".join(counts)
+    return _("answered: %(n)d of %(m)d", n=len(answered), m=schools)
+
+
+def consolidated(campaign: Campaign, today: date) -> Consolidated:
+    """Every school's answers side by side with totals: two queries."""
+    schema = campaign.version.schema
+    specs = form_schema.fields(schema)
+    plain = [f for f in specs if f["type"] != "table"]
+    tables = [f for f in specs if f["type"] == "table"]
+    rows = []
+    table_rows: dict[str, list] = {t["key"]: [] for t in tables}
+    values: dict[str, list] = {f["key"]: [] for f in plain}
+    for sid, school_id, code, name, status, revision, first, answers in db.session.execute(
+        select(
+            Submission.id,
+            Submission.school_id,
+            School.code,
+            func.coalesce(func.nullif(School.short_name, ""), School.name),
+            Submission.status,
+            Submission.revision,
+            Submission.first_submitted_at,
+            Submission.answers,
+        )
+        .join(School, School.id == Submission.school_id)
+        .where(Submission.campaign_id == campaign.id)
+        .order_by(School.code)
+    ):
+        answers = answers or {}
+        shown = []
+        for f in plain:
+            v = answers.get(f["key"])
+            values[f["key"]].append(v)
+            shown.append(display(f, v))
+        state = cell_state(status, revision, first, campaign.due_date, today)
+        rows.append((sid, school_id, code, name, state, shown))
+        for t in tables:
+            for row in answers.get(t["key"]) or []:
+                table_rows[t["key"]].append((code, name, row))
+    n = len(rows)
+    columns = [Column(f, _summary(f, values[f["key"]], n)) for f in plain]
+    return Consolidated(campaign, columns, rows, [(t, table_rows[t["key"]]) for t in tables])

@@ -1,0 +1,640 @@
+"""Form templates (district admin), campaigns and dashboards (district), filling (schools)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
+
+from intranet.auth.access import district_admin, district_staff, logged_in, roles, scoped_or_404
+from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.errors import Refused
+from intranet.extensions import db, htmx
+from intranet.forms import ConfirmForm
+from intranet.inspections import exports, services
+from intranet.inspections import schema as form_schema
+from intranet.inspections.forms import (
+    CampaignForm,
+    FieldForm,
+    ReopenForm,
+    ReturnForm,
+    SectionForm,
+    TemplateForm,
+)
+from intranet.inspections.models import (
+    Campaign,
+    CampaignTarget,
+    FormTemplate,
+    FormVersion,
+    Submission,
+    VersionStatus,
+)
+from intranet.review import services as review
+from intranet.review.models import ReviewState
+from intranet.schools.models import School
+
+forms_bp = Blueprint("forms", __name__, url_prefix="/forms")
+campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+bp = Blueprint("inspections", __name__, url_prefix="/schools/<int:school_id>/forms")
+
+school_roles = roles(*SCHOOL_ROLES)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# -- templates (the builder) -----------------------------------------------------------------
+
+
+def _template(template_id: int) -> FormTemplate:
+    stmt = FormTemplate.visible_to(current_user).options(selectinload(FormTemplate.versions))
+    return scoped_or_404(stmt, template_id, FormTemplate.id)
+
+
+@forms_bp.route("/")
+@district_admin
+def index():
+    templates = db.session.scalars(
+        FormTemplate.visible_to(current_user)
+        .options(selectinload(FormTemplate.versions))
+        .order_by(FormTemplate.created_at.desc())
+    ).all()
+    return render_template("inspections/templates.html", templates=templates, form=TemplateForm())
+
+
+@forms_bp.route("/new", methods=["POST"])
+@district_admin
+def create():
+    form = TemplateForm()
+    if form.validate_on_submit():
+        try:
+            template = services.create_template(
+                current_user, current_user.district_id, form.title.data, form.description.data
+            )
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            return redirect(url_for("forms.detail", template_id=template.id))
+    else:
+        flash(_("Give the form a title."), "error")
+    return redirect(url_for("forms.index"))
+
+
+def _field_form(version: FormVersion | None, **kwargs) -> FieldForm:
+    form = FieldForm(**kwargs)
+    sections = (version.schema.get("sections", []) if version else []) or []
+    form.section.choices = [SelectChoice(n, s["title"][:80]) for n, s in enumerate(sections)]
+    return form
+
+
+def _builder(template: FormTemplate, field_form: FieldForm | None = None, status: int = 200):
+    version = template.latest
+    return (
+        render_template(
+            "inspections/builder.html",
+            template=template,
+            version=version,
+            section_form=SectionForm(formdata=None),
+            field_form=field_form or _field_form(version, formdata=None),
+            confirm=ConfirmForm(),
+            field_types=form_schema.FIELD_TYPES,
+        ),
+        status,
+    )
+
+
+@forms_bp.route("/<int:template_id>")
+@district_admin
+def detail(template_id: int):
+    return _builder(_template(template_id))
+
+
+def _draft(template: FormTemplate) -> FormVersion:
+    draft = template.draft
+    if draft is None:
+        raise Refused(_("A published version never changes; edit a new draft."))
+    return draft
+
+
+@forms_bp.route("/<int:template_id>/draft", methods=["POST"])
+@district_admin
+def new_draft(template_id: int):
+    template = _template(template_id)
+    if ConfirmForm().validate_on_submit():
+        services.editable_version(current_user, template)
+        flash(_("A new draft version is open for editing."), "success")
+    return redirect(url_for("forms.detail", template_id=template.id))
+
+
+@forms_bp.route("/<int:template_id>/sections", methods=["POST"])
+@district_admin
+def add_section(template_id: int):
+    template = _template(template_id)
+    form = SectionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_section(current_user, _draft(template), form.title.data)
+        except Refused as exc:
+            flash(str(exc), "error")
+    else:
+        flash(_("Every section needs a title."), "error")
+    return redirect(url_for("forms.detail", template_id=template.id, _anchor="builder"))
+
+
+@forms_bp.route("/<int:template_id>/fields", methods=["POST"])
+@district_admin
+def add_field(template_id: int):
+    template = _template(template_id)
+    form = _field_form(template.latest)
+    if form.validate_on_submit():
+        try:
+            services.add_field(current_user, _draft(template), form.section.data or 0, form.spec())
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Question «%(label)s» added.", label=form.label.data), "success")
+            return redirect(url_for("forms.detail", template_id=template.id, _anchor="new-field"))
+    return _builder(template, form, 422)
+
+
+@forms_bp.route("/<int:template_id>/fields/delete", methods=["POST"])
+@district_admin
+def delete_field(template_id: int):
+    template = _template(template_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.remove_field(current_user, _draft(template), request.form.get("key", ""))
+        except Refused as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("forms.detail", template_id=template.id, _anchor="builder"))
+
+
+@forms_bp.route("/<int:template_id>/publish", methods=["POST"])
+@district_admin
+def publish(template_id: int):
+    template = _template(template_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            version = services.publish_version(current_user, _draft(template))
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Version %(n)d published.", n=version.number), "success")
+    return redirect(url_for("forms.detail", template_id=template.id))
+
+
+# -- campaigns and dashboards -----------------------------------------------------------------
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    stmt = Campaign.visible_to(current_user).options(
+        joinedload(Campaign.version).joinedload(FormVersion.template)
+    )
+    return scoped_or_404(stmt, campaign_id, Campaign.id)
+
+
+@campaigns_bp.route("/", endpoint="index")
+@district_staff
+def campaign_index():
+    result = services.matrix(
+        current_user.district_id,
+        date.today(),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+    )
+    return render_template("inspections/matrix.html", result=result)
+
+
+@campaigns_bp.route("/new", methods=["GET", "POST"], endpoint="create")
+@district_admin
+def campaign_create():
+    form = CampaignForm()
+    versions = db.session.execute(
+        select(FormVersion.id, FormTemplate.title, FormVersion.number)
+        .join(FormTemplate, FormTemplate.id == FormVersion.template_id)
+        .where(
+            FormVersion.district_id == current_user.district_id,
+            FormVersion.status == VersionStatus.PUBLISHED.value,
+        )
+        .order_by(FormTemplate.title, FormVersion.number.desc())
+    ).all()
+    form.version.choices = [SelectChoice(v, f"{t} (v{n})") for v, t, n in versions]
+    schools = db.session.execute(
+        select(School.id, School.code, School.short_name, School.name)
+        .where(School.district_id == current_user.district_id, School.active.is_(True))
+        .order_by(School.code)
+    ).all()
+    form.schools.choices = [SelectChoice(s, f"{c} {sh or n}") for s, c, sh, n in schools]
+    if request.method == "GET" and request.args.get("version", type=int):
+        form.version.data = request.args.get("version", type=int)
+    if form.validate_on_submit():
+        version = scoped_or_404(
+            select(FormVersion).where(FormVersion.district_id == current_user.district_id),
+            form.version.data,
+            FormVersion.id,
+        )
+        try:
+            campaign = services.launch_campaign(
+                current_user,
+                version,
+                form.title.data,
+                form.due_date.data,
+                form.grace_days.data or 0,
+                form.schools.data or None,
+            )
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Campaign launched: %(n)d schools.", n=len(campaign.targets)), "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("inspections/campaign_form.html", form=form)
+
+
+@campaigns_bp.route("/<int:campaign_id>", endpoint="detail")
+@district_staff
+def campaign_detail(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    return render_template(
+        "inspections/consolidated.html",
+        data=services.consolidated(campaign, date.today()),
+        reopen_form=_reopen_form(campaign, formdata=None),
+        labels=state_labels(),
+    )
+
+
+@campaigns_bp.route("/<int:campaign_id>/export.xlsx")
+@district_staff
+def export(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    data = exports.consolidated_xlsx(services.consolidated(campaign, date.today()), state_labels())
+    return send_file(
+        data, mimetype=XLSX, as_attachment=True, download_name=f"campaign-{campaign.id}.xlsx"
+    )
+
+
+@campaigns_bp.route("/<int:campaign_id>/reopen", methods=["POST"])
+@district_admin
+def reopen(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = _reopen_form(campaign)
+    if form.validate_on_submit():
+        target = scoped_or_404(
+            select(CampaignTarget).where(CampaignTarget.campaign_id == campaign.id),
+            form.school.data,
+            CampaignTarget.school_id,
+        )
+        try:
+            services.reopen(current_user, target, form.until.data)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(
+                _("Reopened for the school until %(d)s.", d=form.until.data.strftime("%d.%m.%Y")),
+                "success",
+            )
+    else:
+        flash(_("Give the date until which the form is open."), "error")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+def _reopen_form(campaign: Campaign, **kwargs) -> ReopenForm:
+    form = ReopenForm(**kwargs)
+    form.school.choices = [
+        SelectChoice(s, f"{c} {n}")
+        for s, c, n in db.session.execute(
+            select(School.id, School.code, School.short_name)
+            .join(CampaignTarget, CampaignTarget.school_id == School.id)
+            .where(CampaignTarget.campaign_id == campaign.id)
+            .order_by(School.code)
+        )
+    ]
+    return form
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        "not_started": _("not started"),
+        "draft": _("draft"),
+        "submitted": _("submitted"),
+        "returned": _("returned"),
+        "accepted": _("accepted"),
+        "late": _("late"),
+    }
+
+
+# -- the school's forms -------------------------------------------------------------------------
+
+
+@bp.route("/")
+@logged_in
+def tasks(school_id: int):
+    school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
+    today = date.today()
+    tasks = services.school_tasks(school.id, today)
+    if current_user.is_school_user:
+        services.remind_due_soon(school.id, school.district_id, tasks, today)
+    return render_template(
+        "inspections/tasks.html",
+        school=school,
+        tasks=tasks,
+        notifications=services.notifications(school.id),
+        labels=state_labels(),
+    )
+
+
+def _submission(school_id: int, submission_id: int) -> Submission:
+    stmt = (
+        Submission.visible_to(current_user)
+        .where(Submission.school_id == school_id)
+        .options(
+            joinedload(Submission.campaign).joinedload(Campaign.version),
+            joinedload(Submission.school),
+        )
+    )
+    return scoped_or_404(stmt, submission_id, Submission.id)
+
+
+def _fid(key: str) -> str:
+    return key.replace(".", "--")
+
+
+def _context(submission: Submission, errors: dict | None = None) -> dict:
+    today = date.today()
+    locked = services.target_of(submission).is_locked(today)
+    schema = submission.schema
+    return {
+        "sub": submission,
+        "campaign": submission.campaign,
+        "schema": schema,
+        "specs": form_schema.field_map(schema),
+        "answers": submission.answers or {},
+        "locked": locked,
+        "errors": errors or {},
+        "missing": {f["key"] for f in form_schema.missing_required(schema, submission.answers)},
+        "comments": review.open_comments(submission),
+        "can_edit": submission.can_edit(current_user) and not locked,
+        "can_submit": review.can_submit(current_user, submission)
+        and submission.is_editable
+        and not locked,
+        "can_review": review.can_review(current_user, submission)
+        and submission.state is ReviewState.SUBMITTED,
+        "is_visible": form_schema.is_visible,
+        "fid": _fid,
+        "display": services.display,
+    }
+
+
+@bp.route("/<int:submission_id>")
+@logged_in
+def fill(school_id: int, submission_id: int):
+    submission = _submission(school_id, submission_id)
+    return render_template(
+        "inspections/fill.html",
+        confirm=ConfirmForm(),
+        return_form=ReturnForm(formdata=None),
+        **_context(submission),
+    )
+
+
+def _page(submission: Submission, anchor: str | None = None):
+    return redirect(
+        url_for(
+            "inspections.fill",
+            school_id=submission.school_id,
+            submission_id=submission.id,
+            _anchor=anchor,
+        )
+    )
+
+
+def _raw(spec: dict, key: str):
+    if spec.get("type") == "multichoice":
+        return [v for v in request.form.getlist(key) if v != "__none__"]
+    return request.form.get(key, "")
+
+
+@bp.route("/<int:submission_id>/save", methods=["POST"])
+@school_roles
+def save(school_id: int, submission_id: int):
+    """Autosave of one answer: a tiny fragment back («сохранено», the new revision)."""
+    submission = _submission(school_id, submission_id)
+    key = request.form.get("_key", "")
+    base = request.form.get("_base", type=int)
+    revision = base if base is not None else request.form.get("revision", type=int)
+    if revision is None:
+        revision = submission.revision
+    specs = form_schema.field_map(submission.schema)
+    spec = specs.get(key.split(".")[0], {})
+    column = spec.get("type") == "table"
+    raw = _raw({} if column else spec, key)
+    try:
+        saved = services.save_answer(current_user, submission, key, raw, revision)
+    except services.StaleField as exc:
+        context = _context(submission)
+        response = make_response(
+            render_template(
+                "inspections/_partials/conflict.html",
+                key=key,
+                exc=exc,
+                mine=raw,
+                spec=spec,
+                **context,
+            )
+        )
+        response.headers["HX-Retarget"] = f"#fw-{_fid(key.split('.')[0])}"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    except Refused as exc:
+        if not htmx:
+            flash(str(exc), "error")
+            return _page(submission)
+        return render_template(
+            "inspections/_partials/saved.html", key=key, error=str(exc), revision=None, fid=_fid
+        )
+    if not htmx:
+        return _page(submission)
+    context: dict = {"fid": _fid}
+    if saved.visibility_changed:
+        # Conditional questions appear or disappear: re-render them out of band.
+        context = _context(submission)
+        context["dependent"] = [f for f in specs.values() if f.get("show_if")]
+    return render_template(
+        "inspections/_partials/saved.html",
+        key=key,
+        error=None,
+        revision=saved.revision,
+        at=submission.last_saved_at,
+        reopened=saved.reopened,
+        **context,
+    )
+
+
+@bp.route("/<int:submission_id>/save-all", methods=["POST"])
+@school_roles
+def save_all(school_id: int, submission_id: int):
+    """Without JavaScript: the «Сохранить» button posts every field at once."""
+    submission = _submission(school_id, submission_id)
+    errors = _save_posted(submission)
+    if errors is None:
+        return _page(submission)
+    if errors:
+        return render_template(
+            "inspections/fill.html",
+            confirm=ConfirmForm(),
+            return_form=ReturnForm(formdata=None),
+            **_context(submission, errors),
+        ), 422
+    flash(_("Saved."), "success")
+    return _page(submission)
+
+
+def _save_posted(submission: Submission) -> dict | None:
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired. Try again."), "error")
+        return None
+    revision = request.form.get("revision", type=int)
+    if revision is None:
+        revision = submission.revision
+    specs = form_schema.field_map(submission.schema)
+    values = {}
+    for name in request.form:
+        if name in ("csrf_token", "revision", "_key", "_base") or name.startswith("_"):
+            continue
+        spec = specs.get(name.split(".")[0])
+        if spec is None:
+            values[name] = request.form.get(name)
+        else:
+            values[name] = _raw(spec if spec["type"] != "table" else {}, name)
+    for key in request.form.getlist("_multi"):
+        if key not in values and key in specs:
+            values[key] = []
+    values.pop("_multi", None)
+    try:
+        return services.save_all(current_user, submission, values, revision)
+    except Refused as exc:
+        flash(str(exc), "error")
+        return None
+
+
+@bp.route("/<int:submission_id>/rows", methods=["POST"])
+@school_roles
+def rows(school_id: int, submission_id: int):
+    """Add (``add_row`` = table key) or remove (``remove_row`` = "table.row") a table row."""
+    submission = _submission(school_id, submission_id)
+    if not htmx and _save_posted(submission) is None:
+        return _page(submission)
+    add = request.form.get("add_row")
+    remove = request.form.get("remove_row", "")
+    table = add or remove.split(".")[0]
+    try:
+        if add:
+            services.add_row(current_user, submission, add)
+        elif remove.count(".") == 1:
+            services.remove_row(current_user, submission, *remove.split("."))
+        else:
+            raise Refused(_("There is no such question in this form."))
+    except Refused as exc:
+        if not htmx:
+            flash(str(exc), "error")
+            return _page(submission)
+        return render_template(
+            "inspections/_partials/saved.html", key=table, error=str(exc), revision=None, fid=_fid
+        )
+    if not htmx:
+        return _page(submission, f"fw-{_fid(table)}")
+    context = _context(submission)
+    return render_template(
+        "inspections/_partials/table_swap.html", f=context["specs"][table], **context
+    )
+
+
+@bp.route("/<int:submission_id>/submit", methods=["POST"])
+@roles(Role.SCHOOL_HEAD)
+def submit(school_id: int, submission_id: int):
+    submission = _submission(school_id, submission_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            version = services.submit(current_user, submission)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Submitted to the district (version %(n)d).", n=version.number), "success")
+    return _page(submission)
+
+
+@bp.route("/<int:submission_id>/return", methods=["POST"])
+@district_staff
+def return_(school_id: int, submission_id: int):
+    submission = _submission(school_id, submission_id)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        comments = {
+            key.removeprefix("comment-"): value
+            for key, value in request.form.items()
+            if key.startswith("comment-")
+        }
+        try:
+            services.return_for_revision(current_user, submission, form.reason.data, comments)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Returned to the school for revision."), "success")
+    else:
+        flash(_("Say why it is returned."), "error")
+    return _page(submission)
+
+
+@bp.route("/<int:submission_id>/accept", methods=["POST"])
+@district_staff
+def accept(school_id: int, submission_id: int):
+    submission = _submission(school_id, submission_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.accept(current_user, submission)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Accepted."), "success")
+    return _page(submission)
+
+
+@bp.route("/<int:submission_id>/history")
+@logged_in
+def history(school_id: int, submission_id: int):
+    submission = _submission(school_id, submission_id)
+    saves = services.saves(submission)
+    numbers = {c.number for c in saves}
+    a = request.args.get("a", type=int)
+    b = request.args.get("b", type=int)
+    if a is None and len(saves) >= 2:
+        a, b = saves[-2].number, saves[-1].number
+    changes = None
+    if a is not None and b is not None:
+        if (a not in numbers and a != 0) or b not in numbers:
+            abort(404)
+        a, b = min(a, b), max(a, b)
+        changes = services.compare(submission, a, b)
+    return render_template(
+        "inspections/history.html",
+        sub=submission,
+        saves=saves,
+        versions=review.versions(submission),
+        events=review.events(submission),
+        a=a,
+        b=b,
+        changes=changes,
+    )

@@ -1,0 +1,149 @@
+"""Hand-written SVG charts: a few KB each, no script, colours from classes in app.css.
+
+Old school PCs draw inline SVG well and run no chart library; the same markup can go
+into a PDF later. Geometry is in attributes, looks are in CSS classes (the CSP allows no
+style attributes).
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from intranet.objectivity.models import MarkScale
+
+MARKS = (2, 3, 4, 5)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f} %"
+
+
+def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
+    head = (
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">'
+        f"<title>{escape(label)}</title>"
+    )
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "middle") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="{anchor}"{c}>{escape(text)}</text>'
+
+
+def score_distribution(
+    counts: dict[int, int], scale: MarkScale | None, max_score: int | None = None
+) -> Markup:
+    """Pupils per primary score, bars coloured by mark, with the mark boundaries drawn:
+    a peak just at or above a boundary is a known sign of "pulled up" scores."""
+    top_score = scale.max_score if scale else max(max_score or 0, max(counts, default=0))
+    width, height = 600, 230
+    left, right, top, bottom = 40, 10, 24, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = top_score + 1
+    step = plot_w / n
+    peak = max(counts.values(), default=0) or 1
+    label = _("Distribution of primary scores")
+    body = [
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"/>',
+        _text(left - 4, top + 4, str(peak), "tick", "end"),
+        _text(left - 4, top + plot_h, "0", "tick", "end"),
+    ]
+    for score in range(n):
+        count = counts.get(score, 0)
+        x = left + score * step
+        if count:
+            h = plot_h * count / peak
+            cls = f"bar m{scale.mark_for(score)}" if scale else "bar"
+            body.append(
+                f'<rect class="{cls}" x="{x + 0.5:.1f}" y="{top + plot_h - h:.1f}" '
+                f'width="{max(step - 1, 1):.1f}" height="{h:.1f}"><title>{score}: {count}</title></rect>'
+            )
+        if n <= 20 or score % 5 == 0:
+            body.append(_text(x + step / 2, top + plot_h + 14, str(score), "tick"))
+    if scale is not None:
+        for mark, boundary in ((3, scale.min3), (4, scale.min4), (5, scale.min5)):
+            x = left + boundary * step
+            body.append(
+                f'<line class="boundary" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{top + plot_h}"/>'
+            )
+            body.append(_text(x + 3, top - 10, f"«{mark}» ≥ {boundary}", "boundary-label", "start"))
+    body.append(_text(left + plot_w / 2, height - 6, _("Primary score"), "axis-label"))
+    body.append(
+        f'<text class="axis-label" x="12" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{escape(_("Pupils"))}</text>'
+    )
+    return _svg(width, height, label, body)
+
+
+def marks_matrix(matrix: dict[tuple[int, int], int]) -> Markup:
+    """ВПР marks (rows) against journal marks (columns): the diagonal confirms the
+    journal, cells above it lowered it, cells below raised it."""
+    cell, left, top = 46, 70, 44
+    width, height = left + 4 * cell + 10, top + 4 * cell + 34
+    total = sum(matrix.values()) or 1
+    peak = max(matrix.values(), default=0) or 1
+    body = [_text(left + 2 * cell, 14, _("Journal mark"), "axis-label")]
+    for j, journal in enumerate(MARKS):
+        body.append(_text(left + j * cell + cell / 2, top - 8, f"«{journal}»", "tick"))
+    for i, vpr in enumerate(reversed(MARKS)):
+        y = top + i * cell
+        body.append(_text(left - 8, y + cell / 2 + 4, f"«{vpr}»", "tick", "end"))
+        for j, journal in enumerate(MARKS):
+            n = matrix.get((vpr, journal), 0)
+            level = 0 if not n else min(4, 1 + int(4 * n / peak))
+            cls = f"cell l{level}" + (" diag" if vpr == journal else "")
+            x = left + j * cell
+            body.append(
+                f'<rect class="{cls}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}">'
+                f"<title>{escape(_('ВПР %(v)s, journal %(j)s: %(n)s', v=vpr, j=journal, n=n))}</title></rect>"
+            )
+            if n:
+                body.append(_text(x + cell / 2 - 1, y + cell / 2 + 4, str(n), "cell-text"))
+    body.append(
+        f'<text class="axis-label" x="14" y="{top + 2 * cell}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + 2 * cell})">{escape(_("ВПР mark"))}</text>'
+    )
+    confirmed = sum(n for (v, j), n in matrix.items() if v == j)
+    body.append(
+        _text(
+            left, height - 10, _("Confirmed: %(p)s", p=_pct(confirmed / total)), "legend", "start"
+        )
+    )
+    return _svg(width, height, _("ВПР marks against journal marks"), body)
+
+
+def school_vs_district(
+    school: dict[int, float] | None, district: dict[int, float] | None
+) -> Markup:
+    """Shares of marks 2–5: the school's bar beside the district's."""
+    width, height = 420, 210
+    left, top, bottom = 30, 30, 40
+    plot_h = height - top - bottom
+    group_w = (width - left - 10) / 4
+    bar_w = group_w / 3
+    body = [
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}"/>',
+        f'<rect class="bar school" x="{left}" y="6" width="10" height="10"/>',
+        _text(left + 14, 15, _("School"), "legend", "start"),
+        f'<rect class="bar district" x="{left + 100}" y="6" width="10" height="10"/>',
+        _text(left + 114, 15, _("District"), "legend", "start"),
+    ]
+    for g, mark in enumerate(MARKS):
+        x0 = left + g * group_w + bar_w / 2
+        for k, (shares, cls) in enumerate(((school, "school"), (district, "district"))):
+            if shares is None:
+                continue
+            share = shares.get(mark, 0.0)
+            h = plot_h * share
+            x = x0 + k * bar_w
+            body.append(
+                f'<rect class="bar {cls}" x="{x:.1f}" y="{top + plot_h - h:.1f}" '
+                f'width="{bar_w - 2:.1f}" height="{h:.1f}"/>'
+            )
+            body.append(_text(x + bar_w / 2 - 1, top + plot_h - h - 3, _pct(share), "value"))
+        body.append(_text(x0 + bar_w, top + plot_h + 16, f"«{mark}»", "tick"))
+    body.append(_text(left + (width - left) / 2, height - 6, _("Share of marks"), "axis-label"))
+    return _svg(width, height, _("School against the district"), body)

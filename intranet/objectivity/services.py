@@ -1,0 +1,771 @@
+"""Markers, the risk zone, scales and rules: every write names its actor.
+
+Markers are computed from the stored results with the pure functions of
+``indicators`` and stored in ``objectivity_markers``, so the risk list is one read.
+They are rebuilt for a year after each import into it and for every year after a
+change of rules or settings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, func, insert, or_, select, true, union
+
+from intranet.audit.services import writing
+from intranet.errors import Refused
+from intranet.extensions import db
+from intranet.mixins import utcnow
+from intranet.objectivity import indicators
+from intranet.objectivity.models import (
+    MarkScale,
+    ObjectivityRule,
+    ObjectivitySetting,
+    SchoolMarker,
+    VprComparison,
+    VprMarkStat,
+    VprResult,
+)
+from intranet.schools.models import School
+
+COHORT_RATIO = "cohort_ratio"
+
+FEDERAL_TITLES = {
+    indicators.HIGH_MEAN: _l("Significantly high mean score"),
+    indicators.JOURNAL_MISMATCH: _l("Journal marks disagree with ВПР"),
+    COHORT_RATIO: _l("Sharp change of a cohort's results"),
+}
+
+# Rule kinds: what share a rule thresholds, and in which direction it flags.
+RULE_KINDS = {
+    "lowered_share": (_l("Share of marks lowered against the journal, above"), "above"),
+    "raised_share": (_l("Share of marks raised against the journal, above"), "above"),
+    "share5_above": (_l("Share of «5», above"), "above"),
+    "share2_below": (_l("Share of «2», below"), "below"),
+    "big_gap_share": (
+        _l("Share of pupils with ВПР and journal two or more marks apart, above"),
+        "above",
+    ),
+}
+
+LOCAL_SOURCE = "Настройка управления образования (не федеральная методика)"
+DEFAULT_RULES = (
+    ("lowered", "lowered_share", "Доля понизивших отметку по журналу", 0.5),
+    ("raised", "raised_share", "Доля повысивших отметку по журналу", 0.3),
+    ("share5", "share5_above", "Доля отметок «5»", 0.5),
+    ("share2", "share2_below", "Доля отметок «2»", 0.01),
+    ("big_gap", "big_gap_share", "Доля расхождений с журналом на 2 и более балла", 0.1),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Settings, rules, scales
+# --------------------------------------------------------------------------------------
+
+
+def min_participants(district_id: int) -> int:
+    value = db.session.scalar(
+        select(ObjectivitySetting.min_participants).where(
+            ObjectivitySetting.district_id == district_id
+        )
+    )
+    return value if value is not None else indicators.MIN_PARTICIPANTS
+
+
+def set_min_participants(actor, district_id: int, value: int) -> None:
+    if not 2 <= value <= 1000:
+        raise Refused(_("The minimum must be 2 to 1000 participants."), "min_participants")
+    with writing(actor):
+        setting = db.session.scalar(
+            select(ObjectivitySetting).where(ObjectivitySetting.district_id == district_id)
+        )
+        if setting is None:
+            setting = ObjectivitySetting(district_id=district_id)
+            db.session.add(setting)
+        setting.min_participants = value
+        db.session.flush()
+        recompute(district_id, commit=False)
+        db.session.commit()
+
+
+def rules(district_id: int) -> list[ObjectivityRule]:
+    """The district's rules, the defaults written on first use."""
+    found = db.session.scalars(
+        select(ObjectivityRule)
+        .where(ObjectivityRule.district_id == district_id)
+        .order_by(ObjectivityRule.code)
+    ).all()
+    if found:
+        return list(found)
+    for code, kind, title, threshold in DEFAULT_RULES:
+        db.session.add(
+            ObjectivityRule(
+                district_id=district_id,
+                code=code,
+                kind=kind,
+                title=title,
+                source=LOCAL_SOURCE,
+                version=1,
+                threshold=threshold,
+                min_participants=indicators.MIN_PARTICIPANTS,
+            )
+        )
+    db.session.flush()
+    return rules(district_id)
+
+
+RULE_FIELDS = (
+    "title",
+    "kind",
+    "source",
+    "threshold",
+    "min_participants",
+    "subject",
+    "grade",
+    "active",
+)
+
+
+def save_rule(actor, district_id: int, rule: ObjectivityRule | None, data: dict[str, Any]):
+    """Create or change a rule; a change of what it computes raises its version."""
+    if data["kind"] not in RULE_KINDS:
+        raise Refused(_("Unknown kind of rule."), "kind")
+    if not 0 <= data["threshold"] <= 1:
+        raise Refused(_("A threshold is a share from 0 to 1."), "threshold")
+    with writing(actor):
+        if rule is None:
+            code = data.get("code") or ""
+            taken = db.session.scalar(
+                select(ObjectivityRule.id).where(
+                    ObjectivityRule.district_id == district_id, ObjectivityRule.code == code
+                )
+            )
+            if taken is not None:
+                raise Refused(_("A rule with this code already exists."), "code")
+            rule = ObjectivityRule(district_id=district_id, code=code, version=1)
+            db.session.add(rule)
+            for key in RULE_FIELDS:
+                setattr(rule, key, data[key])
+        else:
+            changed = [k for k in RULE_FIELDS if getattr(rule, k) != data[k]]
+            for key in changed:
+                setattr(rule, key, data[key])
+            if set(changed) - {"title", "source"}:
+                rule.version += 1
+        db.session.flush()
+        recompute(district_id, commit=False)
+        db.session.commit()
+    return rule
+
+
+def scales(district_id: int) -> list[MarkScale]:
+    return list(
+        db.session.scalars(
+            select(MarkScale)
+            .where(MarkScale.district_id == district_id)
+            .order_by(MarkScale.year.desc(), MarkScale.subject, MarkScale.grade)
+        )
+    )
+
+
+SCALE_FIELDS = ("year", "subject", "grade", "min3", "min4", "min5", "max_score")
+
+
+def save_scale(actor, district_id: int, scale: MarkScale | None, data: dict[str, Any]) -> MarkScale:
+    if not 0 < data["min3"] < data["min4"] < data["min5"] <= data["max_score"]:
+        raise Refused(_("The boundaries must grow: 0 < «3» < «4» < «5» ≤ maximum."), "min4")
+    key = (data["year"], data["subject"], data["grade"])
+    other = db.session.scalar(
+        select(MarkScale.id).where(
+            MarkScale.district_id == district_id,
+            MarkScale.year == key[0],
+            MarkScale.subject == key[1],
+            MarkScale.grade == key[2],
+        )
+    )
+    if other is not None and (scale is None or other != scale.id):
+        raise Refused(_("A scale for this year, subject and grade already exists."), "year")
+    with writing(actor):
+        if scale is None:
+            scale = MarkScale(district_id=district_id, **{k: data[k] for k in SCALE_FIELDS})
+            db.session.add(scale)
+        else:
+            for k in SCALE_FIELDS:
+                if getattr(scale, k) != data[k]:
+                    setattr(scale, k, data[k])
+        db.session.flush()
+        # The cohort ratio is a share of the maximum: a scale change can move it.
+        recompute(district_id, {data["year"], data["year"] + 1}, commit=False)
+        db.session.commit()
+    return scale
+
+
+# --------------------------------------------------------------------------------------
+# Computing the markers
+# --------------------------------------------------------------------------------------
+
+
+def data_years(district_id: int) -> list[int]:
+    stmt = union(
+        *(
+            select(m.year).distinct().where(m.district_id == district_id)
+            for m in (VprResult, VprMarkStat, VprComparison)
+        )
+    )
+    return sorted({y for (y,) in db.session.execute(stmt)}, reverse=True)
+
+
+@dataclass
+class _Pupils:
+    scores: list[int] = field(default_factory=list)
+    journals: list[int | None] = field(default_factory=list)
+    marks: list[int | None] = field(default_factory=list)
+
+
+def _in_groups(model, only: set[tuple[str, int]] | None):
+    if only is None:
+        return true()
+    return or_(*(and_(model.subject == s, model.grade == g) for s, g in sorted(only)))
+
+
+def _load_pupils(
+    district_id: int, year: int, only: set[tuple[str, int]] | None = None
+) -> dict[tuple[str, int], dict[int, _Pupils]]:
+    groups: dict[tuple[str, int], dict[int, _Pupils]] = defaultdict(lambda: defaultdict(_Pupils))
+    rows = db.session.execute(
+        select(
+            VprResult.subject,
+            VprResult.grade,
+            VprResult.school_id,
+            VprResult.primary_score,
+            VprResult.mark,
+            VprResult.journal_mark,
+        ).where(
+            VprResult.district_id == district_id,
+            VprResult.year == year,
+            VprResult.absent.is_(False),
+            VprResult.primary_score.is_not(None),
+            _in_groups(VprResult, only),
+        )
+    )
+    for subject, grade, school_id, score, mark, journal in rows:
+        p = groups[(subject, grade)][school_id]
+        p.scores.append(score)
+        p.marks.append(mark)
+        p.journals.append(journal)
+    return groups
+
+
+def _rule_values(rule: ObjectivityRule, pupils: _Pupils | None, stat, comp) -> tuple[Any, int]:
+    """The share a rule thresholds and the participants it rests on, from the pupils'
+    rows when the school has them, else from the aggregated exports."""
+    kind = rule.kind
+    if pupils is not None:
+        if kind in ("lowered_share", "raised_share", "big_gap_share"):
+            pairs = sum(1 for j in pupils.journals if j is not None)
+            if kind == "big_gap_share":
+                gaps = indicators.big_gap_count(pupils.marks, pupils.journals)
+                return (gaps / pairs if pairs else None), pairs
+            shifts = indicators.mark_shift_shares(pupils.marks, pupils.journals)
+            return (shifts[kind.split("_")[0]] if shifts else None), pairs
+        shares = indicators.mark_shares(pupils.marks)
+        mark = 5 if kind == "share5_above" else 2
+        return (shares[mark] if shares else None), len(pupils.marks)
+    if kind in ("lowered_share", "raised_share") and comp is not None:
+        return getattr(comp, kind.split("_")[0]) / 100, comp.participants
+    if kind in ("share5_above", "share2_below") and stat is not None:
+        value = stat.share5 if kind == "share5_above" else stat.share2
+        return value / 100, stat.participants
+    return None, 0
+
+
+def _pct_done(district_id: int, year: int) -> dict[tuple[str, int, int], tuple[float, int]]:
+    """Each school's mean share of the maximum score, per subject and grade, with n."""
+    scale = {
+        (s.subject, s.grade): s.max_score
+        for s in db.session.scalars(
+            select(MarkScale).where(MarkScale.district_id == district_id, MarkScale.year == year)
+        )
+    }
+    rows = db.session.execute(
+        select(
+            VprResult.subject,
+            VprResult.grade,
+            VprResult.school_id,
+            func.avg(VprResult.primary_score),
+            func.count(VprResult.id),
+        )
+        .where(
+            VprResult.district_id == district_id,
+            VprResult.year == year,
+            VprResult.absent.is_(False),
+            VprResult.primary_score.is_not(None),
+        )
+        .group_by(VprResult.subject, VprResult.grade, VprResult.school_id)
+    )
+    return {
+        (subject, grade, school_id): (float(avg) / scale[(subject, grade)], n)
+        for subject, grade, school_id, avg, n in rows
+        if (subject, grade) in scale and scale[(subject, grade)]
+    }
+
+
+def _cohort_markers(district_id: int, year: int, minimum: int) -> list[dict[str, Any]]:
+    now_ = _pct_done(district_id, year)
+    before = _pct_done(district_id, year - 1)
+    out: list[dict[str, Any]] = []
+    by_group: dict[tuple[str, int], dict[int, float | None]] = defaultdict(dict)
+    for (subject, grade, school_id), (pct2, n2) in now_.items():
+        prior = before.get((subject, grade - 1, school_id))
+        if prior is None:
+            continue
+        pct1, n1 = prior
+        ok = n1 >= minimum and n2 >= minimum
+        by_group[(subject, grade)][school_id] = indicators.cohort_ratio(pct1, pct2) if ok else None
+    for (subject, grade), ks in by_group.items():
+        fences = indicators.ratio_fences(ks.values())
+        for school_id, k in ks.items():
+            flagged: bool | None
+            if k is None:
+                flagged, reason = (
+                    None,
+                    f"Не рассчитывается: участников меньше {minimum} в одном из двух лет",
+                )
+            elif fences is None:
+                flagged, reason = (
+                    None,
+                    "Не рассчитывается: в районе меньше 4 школ с данными двух лет",
+                )
+            else:
+                verdict = indicators.classify_ratio(k, fences)
+                shown = f"K = {k:.2f}, допустимо {fences[0]:.2f}–{fences[1]:.2f}".replace(".", ",")
+                flagged = verdict is not None
+                if verdict == "sharp_drop":
+                    reason = f"Результаты когорты резко снизились за год ({grade - 1} → {grade} класс): {shown}"
+                elif verdict == "sharp_rise":
+                    reason = f"Результаты когорты резко выросли за год ({grade - 1} → {grade} класс): {shown}"
+                else:
+                    reason = f"Изменение результатов когорты в пределах районного: {shown}"
+            out.append(
+                {
+                    "school_id": school_id,
+                    "subject": subject,
+                    "grade": grade,
+                    "code": COHORT_RATIO,
+                    "federal": True,
+                    "flagged": flagged,
+                    "value": k,
+                    "reason": reason,
+                    "title": "",
+                    "source": indicators.FEDERAL_SOURCE,
+                    "rule_version": None,
+                }
+            )
+    return out
+
+
+def compute_year(
+    district_id: int, year: int, only: set[tuple[str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Every marker of every school of the district for one year (or only for these
+    subjects and grades), as rows to store."""
+    minimum = min_participants(district_id)
+    active = [r for r in rules(district_id) if r.active]
+    pupils = _load_pupils(district_id, year, only)
+    stats = {
+        (s.subject, s.grade, s.school_id): s
+        for s in db.session.scalars(
+            select(VprMarkStat).where(
+                VprMarkStat.district_id == district_id,
+                VprMarkStat.year == year,
+                _in_groups(VprMarkStat, only),
+            )
+        )
+    }
+    comps = {
+        (c.subject, c.grade, c.school_id): c
+        for c in db.session.scalars(
+            select(VprComparison).where(
+                VprComparison.district_id == district_id,
+                VprComparison.year == year,
+                _in_groups(VprComparison, only),
+            )
+        )
+    }
+    out: list[dict[str, Any]] = []
+    for (subject, grade), schools in pupils.items():
+        area = [s for p in schools.values() for s in p.scores]
+        for school_id, p in schools.items():
+            for m in indicators.school_markers(p.scores, area, p.journals, minimum):
+                out.append(
+                    {
+                        "school_id": school_id,
+                        "subject": subject,
+                        "grade": grade,
+                        "code": m.code,
+                        "federal": True,
+                        "flagged": m.flagged,
+                        "value": m.value,
+                        "reason": m.reason_ru,
+                        "title": "",
+                        "source": indicators.FEDERAL_SOURCE,
+                        "rule_version": None,
+                    }
+                )
+    out.extend(
+        m
+        for m in _cohort_markers(district_id, year, minimum)
+        if only is None or (m["subject"], m["grade"]) in only
+    )
+    keys = (
+        {(s, g, sch) for (s, g), schools in pupils.items() for sch in schools}
+        | set(stats)
+        | set(comps)
+    )
+    for subject, grade, school_id in sorted(keys):
+        p = pupils.get((subject, grade), {}).get(school_id)
+        for rule in active:
+            if not rule.applies_to(subject, grade):
+                continue
+            value, n = _rule_values(
+                rule,
+                p,
+                stats.get((subject, grade, school_id)),
+                comps.get((subject, grade, school_id)),
+            )
+            if value is None and n == 0:
+                continue  # this school has no data this rule reads
+            spec = indicators.Rule(
+                rule.code,
+                rule.title,
+                rule.source,
+                rule.version,
+                rule.threshold,
+                rule.min_participants,
+            )
+            direction = RULE_KINDS[rule.kind][1]
+            evaluate = (
+                indicators.evaluate_rule_below if direction == "below" else indicators.evaluate_rule
+            )
+            m = evaluate(spec, value, n)
+            out.append(
+                {
+                    "school_id": school_id,
+                    "subject": subject,
+                    "grade": grade,
+                    "code": rule.code,
+                    "federal": False,
+                    "flagged": m.flagged,
+                    "value": m.value,
+                    "reason": m.reason_ru,
+                    "title": rule.title,
+                    "source": rule.source,
+                    "rule_version": rule.version,
+                }
+            )
+    return out
+
+
+def recompute(
+    district_id: int,
+    years: set[int] | None = None,
+    *,
+    only: dict[int, set[tuple[str, int]]] | None = None,
+    commit: bool = True,
+) -> int:
+    """Rebuild the stored markers of ``years`` (default: every year with data); ``only``
+    limits a year to some (subject, grade) groups, as an import of one of them needs."""
+    targets = set(years) if years is not None else set(data_years(district_id))
+    existing = set(data_years(district_id))
+    now = utcnow()
+    written = 0
+    for year in sorted(targets):
+        groups = (only or {}).get(year)
+        db.session.execute(
+            delete(SchoolMarker).where(
+                SchoolMarker.district_id == district_id,
+                SchoolMarker.year == year,
+                _in_groups(SchoolMarker, groups),
+            )
+        )
+        if year not in existing:
+            continue
+        rows = compute_year(district_id, year, groups)
+        if rows:
+            db.session.execute(
+                insert(SchoolMarker),
+                [{**r, "district_id": district_id, "year": year, "computed_at": now} for r in rows],
+            )
+        written += len(rows)
+    if commit:
+        db.session.commit()
+    return written
+
+
+# --------------------------------------------------------------------------------------
+# The risk zone
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RiskRow:
+    school_id: int
+    code: str
+    name: str
+    markers: list[SchoolMarker]
+    years_in_row: int
+
+    @property
+    def count(self) -> int:
+        return len(self.markers)
+
+
+def schools_at_risk(district_id: int, year: int) -> list[int]:
+    """Ids of the district's schools with at least one flagged marker in ``year``: what
+    campaigns and control acts target."""
+    return list(
+        db.session.scalars(
+            select(SchoolMarker.school_id)
+            .distinct()
+            .where(
+                SchoolMarker.district_id == district_id,
+                SchoolMarker.year == year,
+                SchoolMarker.flagged.is_(True),
+            )
+            .order_by(SchoolMarker.school_id)
+        )
+    )
+
+
+def _flagged_years(district_id: int, school_ids=None) -> dict[int, set[int]]:
+    stmt = (
+        select(SchoolMarker.school_id, SchoolMarker.year)
+        .distinct()
+        .where(SchoolMarker.district_id == district_id, SchoolMarker.flagged.is_(True))
+    )
+    if school_ids is not None:
+        stmt = stmt.where(SchoolMarker.school_id.in_(school_ids))
+    out: dict[int, set[int]] = defaultdict(set)
+    for school_id, year in db.session.execute(stmt):
+        out[school_id].add(year)
+    return out
+
+
+def years_in_row(flagged_years: set[int], year: int) -> int:
+    """How many years up to ``year`` the school has been flagged without a break."""
+    n = 0
+    while year - n in flagged_years:
+        n += 1
+    return n
+
+
+def risk_list(district_id: int, year: int) -> list[RiskRow]:
+    rows = db.session.execute(
+        select(SchoolMarker, School.code, School.short_name, School.name)
+        .join(School, School.id == SchoolMarker.school_id)
+        .where(
+            SchoolMarker.district_id == district_id,
+            SchoolMarker.year == year,
+            SchoolMarker.flagged.is_(True),
+        )
+        .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
+    ).all()
+    by_school: dict[int, RiskRow] = {}
+    for marker, code, short_name, name in rows:
+        row = by_school.get(marker.school_id)
+        if row is None:
+            row = by_school[marker.school_id] = RiskRow(
+                marker.school_id, code, short_name or name, [], 0
+            )
+        row.markers.append(marker)
+    history = _flagged_years(district_id, list(by_school)) if by_school else {}
+    for row in by_school.values():
+        row.years_in_row = years_in_row(history.get(row.school_id, set()), year)
+    return sorted(by_school.values(), key=lambda r: (-r.count, r.code))
+
+
+@dataclass
+class History:
+    years: list[int]
+    rows: list[tuple[int, str, str, dict[int, int]]]  # school id, code, name, year -> count
+
+
+def risk_history(district_id: int) -> History:
+    """Flag counts per school and year, for the schools ever at risk."""
+    rows = db.session.execute(
+        select(
+            SchoolMarker.school_id,
+            School.code,
+            School.short_name,
+            School.name,
+            SchoolMarker.year,
+            func.count(SchoolMarker.id),
+        )
+        .join(School, School.id == SchoolMarker.school_id)
+        .where(SchoolMarker.district_id == district_id, SchoolMarker.flagged.is_(True))
+        .group_by(
+            SchoolMarker.school_id, School.code, School.short_name, School.name, SchoolMarker.year
+        )
+        .order_by(School.code)
+    ).all()
+    years = sorted({r[4] for r in rows}, reverse=True)
+    schools: dict[int, tuple[int, str, str, dict[int, int]]] = {}
+    for school_id, code, short_name, name, year, count in rows:
+        schools.setdefault(school_id, (school_id, code, short_name or name, {}))[3][year] = count
+    return History(years, list(schools.values()))
+
+
+def latest_risk_ids(district_id: int) -> set[int]:
+    """Schools flagged in the district's latest year with markers, in one query: the
+    badge on the school list and page."""
+    latest = (
+        select(func.max(SchoolMarker.year))
+        .where(SchoolMarker.district_id == district_id)
+        .scalar_subquery()
+    )
+    return set(
+        db.session.scalars(
+            select(SchoolMarker.school_id)
+            .distinct()
+            .where(
+                SchoolMarker.district_id == district_id,
+                SchoolMarker.year == latest,
+                SchoolMarker.flagged.is_(True),
+            )
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------
+# One school's analytics
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupView:
+    subject: str
+    grade: int
+    scale: MarkScale | None
+    participants: int = 0
+    absent: int = 0
+    scores: dict[int, int] = field(default_factory=dict)
+    matrix: dict[tuple[int, int], int] = field(default_factory=dict)
+    school_shares: dict[int, float] | None = None
+    district_shares: dict[int, float] | None = None
+    mean: float | None = None
+    markers: list[SchoolMarker] = field(default_factory=list)
+
+
+def school_years(school_id: int) -> list[int]:
+    stmt = union(
+        *(
+            select(m.year).distinct().where(m.school_id == school_id)
+            for m in (VprResult, VprMarkStat)
+        )
+    )
+    return sorted({y for (y,) in db.session.execute(stmt)}, reverse=True)
+
+
+def school_analytics(school: School, year: int) -> list[GroupView]:
+    """What the school page shows for a year, per subject and grade: a constant number
+    of queries whatever the number of pupils or groups."""
+    groups: dict[tuple[str, int], GroupView] = {}
+    scale_of = {
+        (s.subject, s.grade): s
+        for s in db.session.scalars(
+            select(MarkScale).where(
+                MarkScale.district_id == school.district_id, MarkScale.year == year
+            )
+        )
+    }
+
+    def group(subject: str, grade: int) -> GroupView:
+        if (subject, grade) not in groups:
+            groups[(subject, grade)] = GroupView(subject, grade, scale_of.get((subject, grade)))
+        return groups[(subject, grade)]
+
+    rows = db.session.execute(
+        select(
+            VprResult.subject,
+            VprResult.grade,
+            VprResult.absent,
+            VprResult.primary_score,
+            VprResult.mark,
+            VprResult.journal_mark,
+        ).where(VprResult.school_id == school.id, VprResult.year == year)
+    )
+    marks: dict[tuple[str, int], list[int | None]] = defaultdict(list)
+    scores: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for subject, grade, absent, score, mark, journal in rows:
+        g = group(subject, grade)
+        if absent or score is None:
+            g.absent += 1
+            continue
+        g.participants += 1
+        g.scores[score] = g.scores.get(score, 0) + 1
+        marks[(subject, grade)].append(mark)
+        scores[(subject, grade)].append(score)
+        if mark is not None and journal is not None:
+            g.matrix[(mark, journal)] = g.matrix.get((mark, journal), 0) + 1
+    for key, values in marks.items():
+        groups[key].school_shares = indicators.mark_shares(values)
+        groups[key].mean = statistics.fmean(scores[key])
+    for s in db.session.scalars(
+        select(VprMarkStat).where(VprMarkStat.school_id == school.id, VprMarkStat.year == year)
+    ):
+        g = group(s.subject, s.grade)
+        if g.school_shares is None:
+            g.participants = s.participants
+            g.school_shares = {
+                2: s.share2 / 100,
+                3: s.share3 / 100,
+                4: s.share4 / 100,
+                5: s.share5 / 100,
+            }
+    # The district: counts of marks of its pupils, or its schools' statistics.
+    district_counts: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    for subject, grade, mark, n in db.session.execute(
+        select(VprResult.subject, VprResult.grade, VprResult.mark, func.count(VprResult.id))
+        .where(
+            VprResult.district_id == school.district_id,
+            VprResult.year == year,
+            VprResult.mark.is_not(None),
+        )
+        .group_by(VprResult.subject, VprResult.grade, VprResult.mark)
+    ):
+        district_counts[(subject, grade)][mark] = float(n)
+    from_stats: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    for s in db.session.scalars(
+        select(VprMarkStat).where(
+            VprMarkStat.district_id == school.district_id, VprMarkStat.year == year
+        )
+    ):
+        counts = from_stats[(s.subject, s.grade)]
+        for mark, share in ((2, s.share2), (3, s.share3), (4, s.share4), (5, s.share5)):
+            counts[mark] = counts.get(mark, 0.0) + s.participants * share / 100
+    for key, counts in from_stats.items():
+        # Pupils' rows, where the district has them, stand for it better than statistics.
+        district_counts.setdefault(key, counts)
+    for key, counts in district_counts.items():
+        total = sum(counts.values())
+        if key in groups and total:
+            groups[key].district_shares = {m: counts.get(m, 0.0) / total for m in (2, 3, 4, 5)}
+    for marker in db.session.scalars(
+        select(SchoolMarker)
+        .where(SchoolMarker.school_id == school.id, SchoolMarker.year == year)
+        .order_by(SchoolMarker.federal.desc(), SchoolMarker.code)
+    ):
+        if (marker.subject, marker.grade) in groups:
+            groups[(marker.subject, marker.grade)].markers.append(marker)
+    return [groups[k] for k in sorted(groups)]
+
+
+def marker_title(marker: SchoolMarker) -> str:
+    if marker.federal:
+        return str(FEDERAL_TITLES.get(marker.code, marker.code))
+    return marker.title or marker.code

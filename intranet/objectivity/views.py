@@ -1,0 +1,260 @@
+"""Objectivity: import of ВПР results, the risk zone, a school's analytics and charts."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
+from intranet.errors import Refused
+from intranet.forms import ConfirmForm
+from intranet.objectivity import charts, importer, services
+from intranet.objectivity.forms import RuleForm, ScaleForm, SettingsForm, UploadForm
+from intranet.objectivity.models import MarkScale, ObjectivityRule
+from intranet.schools.models import School
+from intranet.uploads import services as uploads
+from intranet.web import render_page
+
+bp = Blueprint("objectivity", __name__, url_prefix="/objectivity")
+
+IMPORT_KIND = "vpr"
+
+
+@bp.app_template_global()
+def objectivity_risk_ids() -> set[int]:
+    """Schools flagged in the latest year, for the risk badge: one query per page."""
+    if not current_user.is_authenticated:
+        return set()
+    return services.latest_risk_ids(current_user.district_id)
+
+
+def _year_arg(years: list[int]) -> int | None:
+    year = request.args.get("year", type=int)
+    if year in years:
+        return year
+    return years[0] if years else None
+
+
+@bp.route("/")
+@logged_in
+def index():
+    if not current_user.is_district_staff:
+        return redirect(url_for("objectivity.school", school_id=current_user.school_id))
+    district_id = current_user.district_id
+    years = services.data_years(district_id)
+    year = _year_arg(years)
+    rows = services.risk_list(district_id, year) if year else []
+    return render_page(
+        "objectivity/index.html",
+        "risk-list",
+        "objectivity/_partials/risk_list.html",
+        years=years,
+        year=year,
+        rows=rows,
+        history=services.risk_history(district_id),
+        title_of=services.marker_title,
+    )
+
+
+@bp.route("/schools/<int:school_id>")
+@logged_in
+def school(school_id: int):
+    school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
+    years = services.school_years(school.id)
+    year = _year_arg(years)
+    groups = services.school_analytics(school, year) if year else []
+    return render_template(
+        "objectivity/school.html",
+        school=school,
+        years=years,
+        year=year,
+        groups=groups,
+        charts=charts,
+        title_of=services.marker_title,
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@district_admin
+def import_upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        limit = int(current_app.config["IMPORT_MAX_BYTES"])
+        if len(data) > limit:
+            form.file.errors.append(
+                _("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))
+            )
+        else:
+            staged = uploads.stage(current_user, IMPORT_KIND, upload.filename or "", data)
+            picked = {
+                "year": form.year.data or None,
+                "subject": form.subject.data or None,
+                "grade": form.grade.data or None,
+            }
+            return redirect(url_for("objectivity.import_preview", staged_id=staged.id, **picked))
+    return render_template("objectivity/import.html", form=form)
+
+
+def _picked() -> dict:
+    out = {
+        "year": request.args.get("year", type=int),
+        "subject": request.args.get("subject") or None,
+        "grade": request.args.get("grade", type=int),
+    }
+    if out["subject"] not in importer.SUBJECTS:
+        out["subject"] = None
+    return {k: v for k, v in out.items() if v}
+
+
+@bp.route("/import/<staged_id>", methods=["GET", "POST"])
+@district_admin
+def import_preview(staged_id: str):
+    staged = uploads.get_or_404(current_user, IMPORT_KIND, staged_id)
+    parsed = importer.parse(current_user.district_id, staged.data, staged.filename, _picked())
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        clean_only = request.form.get("clean_only") == "1"
+        try:
+            batch = importer.apply(
+                current_user,
+                current_user.district_id,
+                parsed,
+                staged.filename,
+                clean_only=clean_only,
+            )
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            uploads.discard(staged)
+            flash(
+                _(
+                    "Imported %(n)d rows of %(s)d schools; %(k)d rows with errors skipped.",
+                    n=batch.rows,
+                    s=batch.schools,
+                    k=batch.skipped,
+                ),
+                "success",
+            )
+            return redirect(url_for("objectivity.index"))
+    return render_template(
+        "objectivity/import_preview.html",
+        parsed=parsed,
+        staged=staged,
+        form=form,
+        shown=parsed.problems[: importer.SHOWN_PROBLEMS],
+        kind_label=importer.kind_label(parsed.kind),
+    )
+
+
+@bp.route("/scales", methods=["GET", "POST"])
+@district_admin
+def scales():
+    form = ScaleForm()
+    if form.validate_on_submit():
+        try:
+            services.save_scale(current_user, current_user.district_id, None, form.data)
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Scale saved; markers recomputed."), "success")
+            return redirect(url_for("objectivity.scales"))
+    return render_template(
+        "objectivity/scales.html", form=form, scales=services.scales(current_user.district_id)
+    )
+
+
+@bp.route("/scales/<int:scale_id>", methods=["GET", "POST"])
+@district_admin
+def scale_edit(scale_id: int):
+    scale = scoped_or_404(MarkScale.visible_to(current_user), scale_id, MarkScale.id)
+    form = ScaleForm(obj=scale)
+    if form.validate_on_submit():
+        try:
+            services.save_scale(current_user, current_user.district_id, scale, form.data)
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Scale saved; markers recomputed."), "success")
+            return redirect(url_for("objectivity.scales"))
+    return render_template("objectivity/scale_form.html", form=form, scale=scale)
+
+
+@bp.route("/rules")
+@district_staff
+def rules():
+    district_id = current_user.district_id
+    found = services.rules(district_id)
+    from intranet.extensions import db
+
+    db.session.commit()  # the defaults, written on first use
+    settings = SettingsForm(min_participants=services.min_participants(district_id))
+    return render_template(
+        "objectivity/rules.html",
+        rules=found,
+        settings=settings,
+        kinds=services.RULE_KINDS,
+        federal_titles=services.FEDERAL_TITLES,
+    )
+
+
+@bp.route("/settings", methods=["POST"])
+@district_admin
+def settings():
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        flash(_("The minimum must be 2 to 1000 participants."), "error")
+    else:
+        services.set_min_participants(
+            current_user, current_user.district_id, form.min_participants.data
+        )
+        flash(_("Settings saved; markers recomputed."), "success")
+    return redirect(url_for("objectivity.rules"))
+
+
+def _rule_data(form: RuleForm) -> dict:
+    return {k: form[k].data for k in (*services.RULE_FIELDS, "code")} | {
+        "subject": form.subject.data or ""
+    }
+
+
+@bp.route("/rules/new", methods=["GET", "POST"])
+@district_admin
+def rule_new():
+    form = RuleForm(active=True, min_participants=10, source=services.LOCAL_SOURCE)
+    if form.validate_on_submit():
+        try:
+            services.save_rule(current_user, current_user.district_id, None, _rule_data(form))
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Rule saved; markers recomputed."), "success")
+            return redirect(url_for("objectivity.rules"))
+    return render_template("objectivity/rule_form.html", form=form, rule=None)
+
+
+@bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
+@district_admin
+def rule_edit(rule_id: int):
+    rule = scoped_or_404(ObjectivityRule.visible_to(current_user), rule_id, ObjectivityRule.id)
+    form = RuleForm(obj=rule)
+    form.code.data = rule.code  # the code names stored markers; it never changes
+    if form.validate_on_submit():
+        try:
+            services.save_rule(current_user, current_user.district_id, rule, _rule_data(form))
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Rule saved; markers recomputed."), "success")
+            return redirect(url_for("objectivity.rules"))
+    return render_template("objectivity/rule_form.html", form=form, rule=rule)
