@@ -125,6 +125,9 @@ class CampaignForm(Form):
     schools = MultiCheckboxField(
         _l("Schools (none ticked: all active schools)"), coerce=int, validators=[Optional()]
     )
+    at_risk = BooleanField(
+        _l("Only the schools in the risk zone (the latest year of ВПР results)"), default=False
+    )
 
 
 class ReopenForm(Form):

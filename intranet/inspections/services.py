@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -294,6 +294,7 @@ class Saved:
     value: Any
     visibility_changed: bool = False
     reopened: bool = False
+    saved_at: datetime | None = None
 
 
 def _begin_edit(actor, submission: Submission, today: date | None = None) -> None:
@@ -339,13 +340,21 @@ def _visibility(schema: dict, answers: dict) -> tuple[bool, ...]:
     return tuple(form_schema.is_visible(f, answers, specs) for f in specs.values())
 
 
-def _append_change(actor, submission: Submission, key: str, value: Any) -> AnswerChange:
-    parent = db.session.scalar(
+def _head_uuid(submission: Submission) -> str | None:
+    """The uuid of the submission's latest saved change: the parent of the next one."""
+    return db.session.scalar(
         select(AnswerChange.uuid).where(
             AnswerChange.submission_id == submission.id,
             AnswerChange.number == submission.revision,
         )
     )
+
+
+def _append_change(
+    actor, submission: Submission, key: str, value: Any, parent: str | None = None
+) -> AnswerChange:
+    if parent is None:
+        parent = _head_uuid(submission)
     submission.revision += 1
     now = utcnow()
     change = AnswerChange(
@@ -402,6 +411,9 @@ def save_answer(
     before = _visibility(schema, answers)
     with writing(actor):
         state = submission.state
+        # The parent is read before anything changes, so the flush it would cause is not
+        # a second UPDATE of the submission.
+        parent = _head_uuid(submission)
         review.before_school_edit(actor, submission)
         answers = copy.deepcopy(answers)
         if row_id is None:
@@ -411,14 +423,16 @@ def save_answer(
                 if row["id"] == row_id:
                     row[col_key] = value
         submission.answers = answers
-        _append_change(actor, submission, key, value)
+        change = _append_change(actor, submission, key, value, parent)
         submission.field_revisions = {**revisions, key: submission.revision}
+        number, saved_at = submission.revision, change.saved_at
         db.session.commit()
     return Saved(
-        submission.revision,
+        number,
         value,
         visibility_changed=before != _visibility(schema, answers),
         reopened=state is ReviewState.ACCEPTED,
+        saved_at=saved_at,
     )
 
 

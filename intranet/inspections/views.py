@@ -45,6 +45,7 @@ from intranet.inspections.models import (
     Submission,
     VersionStatus,
 )
+from intranet.objectivity import services as objectivity
 from intranet.review import services as review
 from intranet.review.models import ReviewState
 from intranet.schools.models import School
@@ -238,7 +239,12 @@ def campaign_create():
         .where(School.district_id == current_user.district_id, School.active.is_(True))
         .order_by(School.code)
     ).all()
-    form.schools.choices = [SelectChoice(s, f"{c} {sh or n}") for s, c, sh, n in schools]
+    at_risk = objectivity.latest_risk_ids(current_user.district_id)
+    risk_mark = " — " + _("risk zone")
+    form.schools.choices = [
+        SelectChoice(s, f"{c} {sh or n}{risk_mark if s in at_risk else ''}")
+        for s, c, sh, n in schools
+    ]
     if request.method == "GET" and request.args.get("version", type=int):
         form.version.data = request.args.get("version", type=int)
     if form.validate_on_submit():
@@ -247,14 +253,20 @@ def campaign_create():
             form.version.data,
             FormVersion.id,
         )
+        school_ids = form.schools.data or None
+        if form.at_risk.data:
+            # The risk list feeds campaigns: only its schools (of those ticked, if any).
+            school_ids = sorted(at_risk & set(school_ids or at_risk))
         try:
+            if form.at_risk.data and not school_ids:
+                raise Refused(_("No school is in the risk zone."), "at_risk")
             campaign = services.launch_campaign(
                 current_user,
                 version,
                 form.title.data,
                 form.due_date.data,
                 form.grace_days.data or 0,
-                form.schools.data or None,
+                school_ids,
             )
         except Refused as exc:
             exc.attach(form)
@@ -273,6 +285,7 @@ def campaign_detail(campaign_id: int):
         data=services.consolidated(campaign, date.today()),
         reopen_form=_reopen_form(campaign, formdata=None),
         labels=state_labels(),
+        at_risk=objectivity.latest_risk_ids(campaign.district_id),
     )
 
 
@@ -477,7 +490,7 @@ def save(school_id: int, submission_id: int):
         key=key,
         error=None,
         revision=saved.revision,
-        at=submission.last_saved_at,
+        at=saved.saved_at or submission.last_saved_at,
         reopened=saved.reopened,
         **context,
     )

@@ -71,9 +71,11 @@ def score_distribution(
             )
             body.append(_text(x + 3, top - 10, f"«{mark}» ≥ {boundary}", "boundary-label", "start"))
     body.append(_text(left + plot_w / 2, height - 6, _("Primary score"), "axis-label"))
+    # Messages stay outside f-strings: the extractor of translations does not look inside.
+    pupils = escape(_("Pupils"))
     body.append(
         f'<text class="axis-label" x="12" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{escape(_("Pupils"))}</text>'
+        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{pupils}</text>'
     )
     return _svg(width, height, label, body)
 
@@ -96,15 +98,17 @@ def marks_matrix(matrix: dict[tuple[int, int], int]) -> Markup:
             level = 0 if not n else min(4, 1 + int(4 * n / peak))
             cls = f"cell l{level}" + (" diag" if vpr == journal else "")
             x = left + j * cell
+            tip = escape(_("ВПР %(v)s, journal %(j)s: %(n)s", v=vpr, j=journal, n=n))
             body.append(
                 f'<rect class="{cls}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}">'
-                f"<title>{escape(_('ВПР %(v)s, journal %(j)s: %(n)s', v=vpr, j=journal, n=n))}</title></rect>"
+                f"<title>{tip}</title></rect>"
             )
             if n:
                 body.append(_text(x + cell / 2 - 1, y + cell / 2 + 4, str(n), "cell-text"))
+    vpr_mark = escape(_("ВПР mark"))
     body.append(
         f'<text class="axis-label" x="14" y="{top + 2 * cell}" text-anchor="middle" '
-        f'transform="rotate(-90 14 {top + 2 * cell})">{escape(_("ВПР mark"))}</text>'
+        f'transform="rotate(-90 14 {top + 2 * cell})">{vpr_mark}</text>'
     )
     confirmed = sum(n for (v, j), n in matrix.items() if v == j)
     body.append(
