@@ -133,9 +133,3 @@ class CampaignForm(Form):
 class ReopenForm(Form):
     school = SelectField(_l("School"), coerce=int, validators=[DataRequired()])
     until = DateField(_l("Reopen until"), validators=[DataRequired()])
-
-
-class ReturnForm(Form):
-    reason = TextAreaField(
-        _l("What must be fixed"), validators=[DataRequired(), Length(max=5000)], filters=[_trim]
-    )

@@ -508,12 +508,6 @@ def remove_row(
 def submit(actor, submission: Submission, today: date | None = None):
     if target_of(submission).is_locked(today or date.today()):
         raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
-    # Lock the row so that two clicks at once make one version (PostgreSQL; SQLite
-    # serialises writers anyway).
-    db.session.execute(
-        select(Submission.id).where(Submission.id == submission.id).with_for_update()
-    )
-    db.session.refresh(submission)
     version = review.submit(actor, submission)
     if submission.first_submitted_at is None:
         with writing(actor):
@@ -533,10 +527,6 @@ def return_for_revision(actor, submission: Submission, reason: str, comments: di
             f"return:{submission.id}:{submission.revision}:{len(review.events(submission))}",
         )
         db.session.commit()
-
-
-def accept(actor, submission: Submission) -> None:
-    review.accept(actor, submission)
 
 
 # -- history --------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from intranet.inspections.forms import (
     CampaignForm,
     FieldForm,
     ReopenForm,
-    ReturnForm,
     SectionForm,
     TemplateForm,
 )
@@ -46,7 +45,9 @@ from intranet.inspections.models import (
     VersionStatus,
 )
 from intranet.objectivity import services as objectivity
+from intranet.review import actions
 from intranet.review import services as review
+from intranet.review.forms import ReturnForm
 from intranet.review.models import ReviewState
 from intranet.schools.models import School
 
@@ -579,13 +580,7 @@ def rows(school_id: int, submission_id: int):
 @roles(Role.SCHOOL_HEAD)
 def submit(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            version = services.submit(current_user, submission)
-        except Refused as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Submitted to the district (version %(n)d).", n=version.number), "success")
+    actions.submit(submission, services.submit)
     return _page(submission)
 
 
@@ -593,21 +588,7 @@ def submit(school_id: int, submission_id: int):
 @district_staff
 def return_(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
-    form = ReturnForm()
-    if form.validate_on_submit():
-        comments = {
-            key.removeprefix("comment-"): value
-            for key, value in request.form.items()
-            if key.startswith("comment-")
-        }
-        try:
-            services.return_for_revision(current_user, submission, form.reason.data, comments)
-        except Refused as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Returned to the school for revision."), "success")
-    else:
-        flash(_("Say why it is returned."), "error")
+    actions.return_for_revision(submission, services.return_for_revision)
     return _page(submission)
 
 
@@ -615,13 +596,7 @@ def return_(school_id: int, submission_id: int):
 @district_staff
 def accept(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.accept(current_user, submission)
-        except Refused as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Accepted."), "success")
+    actions.accept(submission)
     return _page(submission)
 
 

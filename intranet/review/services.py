@@ -97,6 +97,11 @@ def submit(actor, subject: Reviewable) -> Version:
     """The school head sends the record for review: one new version, whatever the clicks."""
     if not can_submit(actor, subject):
         raise Refused(_("Only the school head can submit."))
+    # Lock the row and read it afresh, so that two clicks at once make one version
+    # (PostgreSQL; SQLite serialises writers anyway).
+    model = type(subject)
+    db.session.execute(select(model.id).where(model.id == subject.id).with_for_update())
+    db.session.refresh(subject)
     if subject.state is ReviewState.SUBMITTED:
         raise Refused(_("Already submitted; wait for the district's review."))
     problems = subject.submit_problems()

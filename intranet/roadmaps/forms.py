@@ -128,9 +128,3 @@ class RoadmapItemForm(_ItemFields):
 class EvidenceForm(Form):
     file = FileField(_l("File (PDF, DOCX, XLSX, image; up to 10 MB)"))
     url = StringField(_l("or a link"), validators=[Optional(), Length(max=1000)], filters=[_trim])
-
-
-class ReturnForm(Form):
-    reason = TextAreaField(
-        _l("What must be fixed"), validators=[DataRequired(), Length(max=5000)], filters=[_trim]
-    )

@@ -15,9 +15,11 @@ from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.errors import Refused
 from intranet.extensions import htmx
 from intranet.forms import ConfirmForm
+from intranet.review import actions
 from intranet.review import services as review
+from intranet.review.forms import ReturnForm
 from intranet.roadmaps import services
-from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, ReturnForm, RoadmapItemForm
+from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
@@ -249,13 +251,7 @@ def delete_evidence(school_id: int, roadmap_id: int, evidence_id: int):
 @roles(Role.SCHOOL_HEAD)
 def submit(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            version = review.submit(current_user, roadmap)
-        except Refused as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Submitted to the district (version %(n)d).", n=version.number), "success")
+    actions.submit(roadmap)
     return _back(roadmap)
 
 
@@ -263,21 +259,7 @@ def submit(school_id: int, roadmap_id: int):
 @district_staff
 def return_(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
-    form = ReturnForm()
-    if form.validate_on_submit():
-        comments = {
-            key.removeprefix("comment-"): value
-            for key, value in request.form.items()
-            if key.startswith("comment-")
-        }
-        try:
-            review.return_for_revision(current_user, roadmap, form.reason.data, comments)
-        except Refused as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Returned to the school for revision."), "success")
-    else:
-        flash(_("Say why it is returned."), "error")
+    actions.return_for_revision(roadmap)
     return _back(roadmap)
 
 
@@ -285,13 +267,7 @@ def return_(school_id: int, roadmap_id: int):
 @district_staff
 def accept(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            review.accept(current_user, roadmap)
-        except Refused as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Accepted."), "success")
+    actions.accept(roadmap)
     return _back(roadmap)
 
 
