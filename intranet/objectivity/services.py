@@ -620,21 +620,42 @@ def risk_history(district_id: int) -> History:
     return History(years, list(schools.values()))
 
 
-def latest_risk_ids(district_id: int) -> set[int]:
-    """Schools flagged in the district's latest year with markers, in one query: the
-    badge on the school list and page."""
-    latest = (
+def _latest_year(district_id: int):
+    return (
         select(func.max(SchoolMarker.year))
         .where(SchoolMarker.district_id == district_id)
         .scalar_subquery()
     )
+
+
+def at_risk_expression(district_id: int, school_id_column):
+    """True for a school flagged in the district's latest year: a column other lists
+    (the district's school list) add to their own query instead of asking apart. The
+    latest year is looked up first, so the per-row test is a plain index probe."""
+    latest = db.session.scalar(
+        select(func.max(SchoolMarker.year)).where(SchoolMarker.district_id == district_id)
+    )
+    return (
+        select(SchoolMarker.id)
+        .where(
+            SchoolMarker.school_id == school_id_column,
+            SchoolMarker.year == latest,
+            SchoolMarker.flagged.is_(True),
+        )
+        .exists()
+    )
+
+
+def latest_risk_ids(district_id: int) -> set[int]:
+    """Schools flagged in the district's latest year with markers, in one query: the
+    badge on the school page and the consolidated table."""
     return set(
         db.session.scalars(
             select(SchoolMarker.school_id)
             .distinct()
             .where(
                 SchoolMarker.district_id == district_id,
-                SchoolMarker.year == latest,
+                SchoolMarker.year == _latest_year(district_id),
                 SchoolMarker.flagged.is_(True),
             )
         )
