@@ -379,6 +379,8 @@ def seed_inspections(district_id: int, n_campaigns: int = 12, n_fields: int = 60
             .where(Submission.campaign_id == c.id, Submission.id % 4 == n % 4)
             .values(status="submitted", first_submitted_at=services.utcnow())
         )
+    for c in campaigns:
+        services.refresh_campaign_counts(c.id)
     db.session.commit()
     return {"campaign_id": big.id}
 

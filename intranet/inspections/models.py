@@ -108,6 +108,9 @@ class Campaign(UUIDMixin, TimestampMixin, Audited, db.Model):
 
     __tablename__ = "campaigns"
     __audit_entity__ = "campaign"
+    __audit_ignore__ = frozenset(
+        {"created_at", "updated_at", "expected_count", "submitted_count", "on_time_count"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
@@ -116,6 +119,11 @@ class Campaign(UUIDMixin, TimestampMixin, Audited, db.Model):
     due_date: Mapped[date] = mapped_column(Date)
     # Days after the due date during which late answers are still taken; then it locks.
     grace_days: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept by services.refresh_campaign_counts at launch and at every first submission,
+    # so the district's matrix reads them instead of counting every submission.
+    expected_count: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_count: Mapped[int] = mapped_column(Integer, default=0)
+    on_time_count: Mapped[int] = mapped_column(Integer, default=0)
 
     version: Mapped[FormVersion] = relationship()
     targets: Mapped[list[CampaignTarget]] = relationship(

@@ -8,13 +8,13 @@ so any two saves can be rebuilt by replaying the changes and compared field by f
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select, update
 
 from intranet.audit.services import writing
 from intranet.errors import Refused
@@ -231,6 +231,8 @@ def launch_campaign(
                     field_revisions={},
                 )
             )
+        db.session.flush()
+        refresh_campaign_counts(campaign.id)
         _notify(
             campaign.district_id,
             schools,
@@ -512,8 +514,32 @@ def submit(actor, submission: Submission, today: date | None = None):
     if submission.first_submitted_at is None:
         with writing(actor):
             submission.first_submitted_at = version.saved_at
+            db.session.flush()
+            refresh_campaign_counts(submission.campaign_id)
             db.session.commit()
     return version
+
+
+def refresh_campaign_counts(campaign_id: int) -> None:
+    """Recount a campaign's expected, submitted and on-time schools in one UPDATE (a full
+    recount, so concurrent first submissions cannot lose one)."""
+    submitted_on = func.date(Submission.first_submitted_at)
+    of_campaign = Submission.campaign_id == campaign_id
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(
+            expected_count=select(func.count(CampaignTarget.id))
+            .where(CampaignTarget.campaign_id == campaign_id)
+            .scalar_subquery(),
+            submitted_count=select(func.count(Submission.first_submitted_at))
+            .where(of_campaign)
+            .scalar_subquery(),
+            on_time_count=select(func.count(Submission.id))
+            .where(of_campaign, submitted_on <= Campaign.due_date)
+            .scalar_subquery(),
+        )
+    )
 
 
 def return_for_revision(actor, submission: Submission, reason: str, comments: dict) -> None:
@@ -729,10 +755,18 @@ class CampaignStats:
 
 
 @dataclass
+class MatrixRow:
+    school_id: int
+    code: str
+    name: str
+    # One per campaign, in the campaigns' order: (state, submission id, changed) or None.
+    cells: list[tuple[str, int, bool] | None]
+
+
+@dataclass
 class Matrix:
     campaigns: list[CampaignStats]
-    schools: list[tuple[int, str, str]]
-    cells: dict[tuple[int, int], tuple[str, int, bool]] = field(default_factory=dict)
+    rows: list[MatrixRow]
     total: int = 0
     page: int = 1
     per_page: int = 50
@@ -740,6 +774,11 @@ class Matrix:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    def cell(self, school_id: int, campaign_id: int) -> tuple[str, int, bool] | None:
+        column = next(n for n, s in enumerate(self.campaigns) if s.campaign.id == campaign_id)
+        row = next(r for r in self.rows if r.school_id == school_id)
+        return row.cells[column]
 
 
 def cell_state(status: str, revision: int, first_submitted, due: date, today: date) -> str:
@@ -752,62 +791,39 @@ def cell_state(status: str, revision: int, first_submitted, due: date, today: da
 
 def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> Matrix:
     """Schools x campaigns with each cell's state, and per campaign the completeness and
-    on-time rates: four queries whatever the number of schools."""
+    on-time rates (from the counts each campaign keeps): four queries whatever the number
+    of schools, the cells read for the page's schools only."""
     campaigns = db.session.scalars(
         select(Campaign)
         .where(Campaign.district_id == district_id)
         .order_by(Campaign.due_date.desc(), Campaign.id.desc())
     ).all()
-    stats = {c.id: CampaignStats(c) for c in campaigns}
-    submitted_on = func.date(Submission.first_submitted_at)
-    for cid, expected, submitted, on_time, overdue in db.session.execute(
-        select(
-            Submission.campaign_id,
-            func.count(Submission.id),
-            func.count(Submission.first_submitted_at),
-            func.sum(case((submitted_on <= Campaign.due_date, 1), else_=0)),
-            func.sum(
-                case(
-                    (
-                        (Submission.first_submitted_at.is_(None)) & (Campaign.due_date < today),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
+    stats = [
+        CampaignStats(
+            c,
+            expected=c.expected_count,
+            submitted=c.submitted_count,
+            on_time=c.on_time_count,
+            overdue=c.expected_count - c.submitted_count if today > c.due_date else 0,
         )
-        .join(Campaign, Campaign.id == Submission.campaign_id)
-        .where(Submission.district_id == district_id)
-        .group_by(Submission.campaign_id)
-    ):
-        s = stats[cid]
-        s.expected, s.submitted, s.on_time, s.overdue = (
-            expected,
-            submitted,
-            on_time or 0,
-            overdue or 0,
-        )
-    total = (
-        db.session.scalar(
-            select(func.count(School.id)).where(
-                School.district_id == district_id, School.active.is_(True)
-            )
-        )
-        or 0
-    )
+        for c in campaigns
+    ]
+    active = (School.district_id == district_id) & School.active.is_(True)
+    total = db.session.scalar(select(func.count(School.id)).where(active)) or 0
     page = min(max(page, 1), max(1, -(-total // per_page)))
     schools = db.session.execute(
         select(
             School.id, School.code, func.coalesce(func.nullif(School.short_name, ""), School.name)
         )
-        .where(School.district_id == district_id, School.active.is_(True))
+        .where(active)
         .order_by(School.code)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    due = {c.id: c.due_date for c in campaigns}
-    cells = {}
-    for sid, cid, school_id, status, revision, first, changed in db.session.execute(
+    column = {c.id: n for n, c in enumerate(campaigns)}
+    due = [c.due_date for c in campaigns]
+    rows = {sid: MatrixRow(sid, code, name, [None] * len(campaigns)) for sid, code, name in schools}
+    for sub_id, cid, school_id, status, revision, first, changed in db.session.execute(
         select(
             Submission.id,
             Submission.campaign_id,
@@ -818,15 +834,16 @@ def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> 
             Submission.changed_since_accepted,
         ).where(
             Submission.district_id == district_id,
-            Submission.school_id.in_([s[0] for s in schools]),
+            Submission.school_id.in_(list(rows)),
         )
     ):
-        cells[(school_id, cid)] = (
-            cell_state(status, revision, first, due[cid], today),
-            sid,
+        n = column[cid]
+        rows[school_id].cells[n] = (
+            cell_state(status, revision, first, due[n], today),
+            sub_id,
             changed,
         )
-    return Matrix(list(stats.values()), [tuple(s) for s in schools], cells, total, page, per_page)
+    return Matrix(stats, list(rows.values()), total, page, per_page)
 
 
 @dataclass

@@ -341,11 +341,11 @@ def test_matrix_states_and_rates(client, insp, switch):
     result = services.matrix(insp.district.id, date.today())
     stats = result.campaigns[0]
     assert (stats.expected, stats.submitted, stats.on_time, stats.overdue) == (2, 1, 1, 0)
-    assert result.cells[(insp.school.id, insp.campaign.id)][0] == "submitted"
-    assert result.cells[(insp.sibling.id, insp.campaign.id)][0] == "not_started"
+    assert result.cell(insp.school.id, insp.campaign.id)[0] == "submitted"
+    assert result.cell(insp.sibling.id, insp.campaign.id)[0] == "not_started"
     later = insp.campaign.due_date + timedelta(days=1)
     assert (
-        services.matrix(insp.district.id, later).cells[(insp.sibling.id, insp.campaign.id)][0]
+        services.matrix(insp.district.id, later).cell(insp.sibling.id, insp.campaign.id)[0]
         == "late"
     )
     page = text(client.get("/campaigns/"))
