@@ -225,6 +225,7 @@ def seed_plan(district, n_items: int = 40):
         select(SchoolRoadmap).where(SchoolRoadmap.plan_id == plan.id)
     ):
         services.refresh_progress(roadmap)
+    services.recount_plan_items(plan)
     db.session.commit()
     return plan
 

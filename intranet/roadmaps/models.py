@@ -140,6 +140,7 @@ class PlanSection(Audited, db.Model):
 class PlanItem(UUIDMixin, DeadlineMixin, Audited, db.Model):
     __tablename__ = "plan_items"
     __audit_entity__ = "plan_item"
+    __audit_ignore__ = frozenset({"done_count"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
@@ -154,6 +155,8 @@ class PlanItem(UUIDMixin, DeadlineMixin, Audited, db.Model):
     result: Mapped[str] = mapped_column(Text, default="")
     schools_report: Mapped[bool] = mapped_column(Boolean, default=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # How many schools have done it, kept by services.track_item with every change.
+    done_count: Mapped[int] = mapped_column(Integer, default=0)
 
     plan: Mapped[Plan] = relationship(back_populates="items")
     section: Mapped[PlanSection | None] = relationship()
@@ -168,6 +171,23 @@ class PlanItem(UUIDMixin, DeadlineMixin, Audited, db.Model):
 def overdue_in(open_due_dates: list[str], today: date) -> int:
     """How many of these sorted ISO due dates have passed by ``today``."""
     return bisect_left(open_due_dates or [], today.isoformat())
+
+
+class PlanItemDue(db.Model):
+    """How many schools have not yet done a plan item due on a given day (their own
+    deadline for it). The district's per-item table adds up the days already past, so it
+    reads a few rows per item instead of every school's item."""
+
+    __tablename__ = "plan_item_dues"
+
+    plan_item_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    open_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<PlanItemDue {self.plan_item_id} {self.due_date} {self.open_count}>"
 
 
 class ItemStatus(StrEnum):

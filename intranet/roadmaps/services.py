@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select, update
 
 from intranet.audit.services import writing
 from intranet.deadlines import Deadline, parse_deadline
@@ -21,6 +21,7 @@ from intranet.roadmaps.models import (
     ItemStatus,
     Plan,
     PlanItem,
+    PlanItemDue,
     PlanSection,
     PlanStatus,
     RoadmapItem,
@@ -328,6 +329,14 @@ def publish(actor, plan: Plan) -> int:
                 for position, item in enumerate(reported, start=1)
             )
             _set_progress(roadmap, [(ItemStatus.PLANNED.value, i.due_date) for i in reported])
+        for item in reported:
+            item.done_count = 0
+            if item.due_date and schools:
+                db.session.add(
+                    PlanItemDue(
+                        plan_item_id=item.id, due_date=item.due_date, open_count=len(schools)
+                    )
+                )
         db.session.commit()
     return len(schools)
 
@@ -347,6 +356,65 @@ def _set_progress(roadmap: SchoolRoadmap, items: list[tuple[str, date | None]]) 
     )
     roadmap.open_due_dates = open_due
     roadmap.first_open_due = date.fromisoformat(open_due[0]) if open_due else None
+
+
+def _open_due(plan_item_id: int, due: date, delta: int) -> None:
+    """Add ``delta`` to the schools not done with the item by ``due``, in one statement
+    (concurrent schools never lose each other's change)."""
+    updated = db.session.execute(
+        update(PlanItemDue)
+        .where(PlanItemDue.plan_item_id == plan_item_id, PlanItemDue.due_date == due)
+        .values(open_count=PlanItemDue.open_count + delta)
+    ).rowcount
+    if not updated:
+        db.session.add(PlanItemDue(plan_item_id=plan_item_id, due_date=due, open_count=delta))
+        db.session.flush()
+
+
+def track_item(item: RoadmapItem, before: tuple[str, date | None]) -> None:
+    """Keep the plan item's counts for the district's per-item table after a school's
+    item changed from ``before`` (status, due date) to what it is now."""
+    if item.plan_item_id is None:
+        return
+    done = ItemStatus.DONE.value
+    (old_status, old_due), (new_status, new_due) = before, (item.status, item.due_date)
+    if (old_status, old_due) == (new_status, new_due):
+        return
+    delta_done = (new_status == done) - (old_status == done)
+    if delta_done:
+        db.session.execute(
+            update(PlanItem)
+            .where(PlanItem.id == item.plan_item_id)
+            .values(done_count=PlanItem.done_count + delta_done)
+        )
+    if old_due and old_status != done:
+        _open_due(item.plan_item_id, old_due, -1)
+    if new_due and new_status != done:
+        _open_due(item.plan_item_id, new_due, +1)
+
+
+def recount_plan_items(plan: Plan) -> None:
+    """Rebuild the per-item counts of a plan from its schools' items (after bulk loads,
+    or to repair); ``track_item`` keeps them from then on."""
+    ids = [i.id for i in plan.items]
+    db.session.execute(delete(PlanItemDue).where(PlanItemDue.plan_item_id.in_(ids)))
+    done = RoadmapItem.status == ItemStatus.DONE.value
+    counts = dict(
+        db.session.execute(
+            select(RoadmapItem.plan_item_id, func.count(RoadmapItem.id))
+            .where(RoadmapItem.plan_item_id.in_(ids), done)
+            .group_by(RoadmapItem.plan_item_id)
+        ).all()
+    )
+    for item in plan.items:
+        item.done_count = counts.get(item.id, 0)
+    for plan_item_id, due, n in db.session.execute(
+        select(RoadmapItem.plan_item_id, RoadmapItem.due_date, func.count(RoadmapItem.id))
+        .where(RoadmapItem.plan_item_id.in_(ids), ~done, RoadmapItem.due_date.is_not(None))
+        .group_by(RoadmapItem.plan_item_id, RoadmapItem.due_date)
+    ):
+        db.session.add(PlanItemDue(plan_item_id=plan_item_id, due_date=due, open_count=n))
+    db.session.flush()
 
 
 def refresh_progress(roadmap: SchoolRoadmap) -> None:
@@ -389,6 +457,7 @@ def update_roadmap_item(
         raise Refused(_("The date done cannot be in the future."), "done_on")
     with writing(actor):
         _begin_school_edit(actor, roadmap)
+        before = (item.status, item.due_date)
         _apply_item_fields(item, data, roadmap.plan.period)
         if not item.text:
             raise Refused(_("Describe the measure."), "text")
@@ -401,6 +470,7 @@ def update_roadmap_item(
             item.progress_note = note
         if db.session.is_modified(item):
             item.revision += 1
+            track_item(item, before)
             refresh_progress(roadmap)
         db.session.commit()
     return item
@@ -621,21 +691,37 @@ def execution_by_school(
 
 
 def execution_by_item(plan: Plan, today: date) -> list[ItemExecution]:
-    """Per item of the plan: how many schools have it, did it, are late with it."""
-    done, overdue, as_int = _counts(today)
-    per_item = (
-        select(
-            PlanItem.id,
-            PlanItem.number,
-            PlanItem.text,
-            PlanItem.due_date,
-            func.count(RoadmapItem.id),
-            as_int(done),
-            as_int(overdue),
+    """Per item of the plan: how many schools have it, did it, are late with it. Reads
+    the counts kept by ``track_item``: three queries whatever the number of schools."""
+    schools = (
+        db.session.scalar(
+            select(func.count(SchoolRoadmap.id)).where(SchoolRoadmap.plan_id == plan.id)
         )
-        .outerjoin(RoadmapItem, RoadmapItem.plan_item_id == PlanItem.id)
-        .where(PlanItem.plan_id == plan.id, PlanItem.schools_report.is_(True))
-        .group_by(PlanItem.id, PlanItem.number, PlanItem.text, PlanItem.due_date, PlanItem.position)
-        .order_by(PlanItem.position)
+        or 0
     )
-    return [ItemExecution(*row) for row in db.session.execute(per_item)]
+    late = dict(
+        db.session.execute(
+            select(PlanItemDue.plan_item_id, func.sum(PlanItemDue.open_count))
+            .join(PlanItem, PlanItem.id == PlanItemDue.plan_item_id)
+            .where(PlanItem.plan_id == plan.id, PlanItemDue.due_date < today)
+            .group_by(PlanItemDue.plan_item_id)
+        ).all()
+    )
+    items = db.session.execute(
+        select(PlanItem.id, PlanItem.number, PlanItem.text, PlanItem.due_date, PlanItem.done_count)
+        .where(PlanItem.plan_id == plan.id, PlanItem.schools_report.is_(True))
+        .order_by(PlanItem.position)
+    ).all()
+    published = not plan.is_draft
+    return [
+        ItemExecution(
+            item_id,
+            number,
+            text,
+            due,
+            schools if published else 0,
+            done,
+            int(late.get(item_id) or 0),
+        )
+        for item_id, number, text, due, done in items
+    ]

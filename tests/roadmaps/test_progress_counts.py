@@ -29,6 +29,31 @@ def fresh_counts(plan_id: int, today: date) -> dict[int, tuple[int, int, int, in
     return {r[0]: tuple(int(x) for x in r[1:]) for r in rows}
 
 
+def fresh_item_counts(plan_id: int, today: date) -> dict[int, tuple[int, int, int]]:
+    from intranet.roadmaps.models import PlanItem
+
+    done = RoadmapItem.status == "done"
+    rows = db.session.execute(
+        select(
+            RoadmapItem.plan_item_id,
+            func.count(RoadmapItem.id),
+            func.sum(case((done, 1), else_=0)),
+            func.sum(case(((RoadmapItem.due_date < today) & ~done, 1), else_=0)),
+        )
+        .join(PlanItem, PlanItem.id == RoadmapItem.plan_item_id)
+        .where(PlanItem.plan_id == plan_id)
+        .group_by(RoadmapItem.plan_item_id)
+    )
+    return {r[0]: tuple(int(x) for x in r[1:]) for r in rows}
+
+
+def kept_item_counts(plan, today: date) -> dict[int, tuple[int, int, int]]:
+    return {
+        r.plan_item_id: (r.schools, r.done, r.overdue)
+        for r in services.execution_by_item(plan, today)
+    }
+
+
 def kept_counts(plan, today: date) -> dict[int, tuple[int, int, int, int]]:
     page = services.execution_by_school(plan, today, per_page=None)
     return {r.roadmap_id: (r.items, r.done, r.in_progress, r.overdue) for r in page.schools}
@@ -64,6 +89,18 @@ def test_counts_follow_every_change(make):
     assert kept_counts(plan, today)[roadmap.id] == (4, 1, 0, 2)
     services.delete_own_item(staff, own)
     assert kept_counts(plan, today) == fresh_counts(plan.id, today)
+    # The per-item table keeps its own counts; they too equal a fresh count, on any day.
+    for day in (today, date(2024, 9, 2), date(2025, 7, 1)):
+        assert kept_item_counts(plan, day) == fresh_item_counts(plan.id, day)
+    services.update_roadmap_item(staff, second, {"status": "done", "done_on": today}, None)
+    services.update_roadmap_item(staff, first, {"status": "planned"}, None)
+    for day in (today, date(2025, 7, 1)):
+        assert kept_item_counts(plan, day) == fresh_item_counts(plan.id, day)
+    # A rebuild from scratch gives the same counts.
+    services.recount_plan_items(plan)
+    db.session.commit()
+    for day in (today, date(2025, 7, 1)):
+        assert kept_item_counts(plan, day) == fresh_item_counts(plan.id, day)
     # Overdue is a matter of the day it is read.
     assert kept_counts(plan, date(2024, 9, 2))[roadmap.id][3] == 0
     assert kept_counts(plan, date(2025, 6, 1) + timedelta(days=1))[roadmap.id][3] == 1
