@@ -49,9 +49,18 @@ def init_blueprints(app: Flask) -> None:
     from intranet.schools.views import bp as schools_bp
     from intranet.users.views import bp as users_bp
 
-    for bp in (auth_bp, schools_bp, users_bp, audit_bp, plans_bp, roadmaps_bp, objectivity_bp):
-        app.register_blueprint(bp)
-    for bp in (forms_bp, campaigns_bp, inspections_bp):
+    for bp in (
+        auth_bp,
+        schools_bp,
+        users_bp,
+        audit_bp,
+        plans_bp,
+        roadmaps_bp,
+        forms_bp,
+        campaigns_bp,
+        inspections_bp,
+        objectivity_bp,
+    ):
         app.register_blueprint(bp)
 
 

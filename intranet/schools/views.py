@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     abort,
@@ -14,11 +16,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
+from intranet.auth.models import User
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.forms import ConfirmForm
+from intranet.inspections import services as inspections
+from intranet.inspections.views import state_labels
+from intranet.roadmaps.models import Plan, SchoolRoadmap
 from intranet.schools import importer, services
 from intranet.schools.forms import SCHOOL_FIELDS, ImportForm, SchoolForm
 from intranet.schools.models import School
@@ -53,26 +60,15 @@ def index():
 @logged_in
 def detail(school_id: int):
     school = _load(school_id)
-    from sqlalchemy import select
-
-    from intranet.auth.models import User
-
     users = db.session.scalars(
         select(User).where(User.school_id == school.id).order_by(User.active.desc(), User.full_name)
     ).all()
-    from intranet.roadmaps.models import Plan, SchoolRoadmap
-
     roadmaps = db.session.execute(
         select(SchoolRoadmap, Plan.title)
         .join(Plan, Plan.id == SchoolRoadmap.plan_id)
         .where(SchoolRoadmap.school_id == school.id)
         .order_by(Plan.period_start.desc())
     ).all()
-    from datetime import date
-
-    from intranet.inspections import services as inspections
-    from intranet.inspections.views import state_labels
-
     today = date.today()
     tasks = inspections.school_tasks(school.id, today)
     if current_user.is_school_user:
