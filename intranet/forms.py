@@ -9,6 +9,16 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 
 
+def trim(value):
+    """Field filter: pasted values from Word and Excel carry stray spaces."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def squash(value):
+    """Field filter: one space between words, none around (titles, names)."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     class Meta:
         locales = ["ru_RU", "ru"]

@@ -85,9 +85,6 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
     def is_school_user(self) -> bool:
         return self.role_enum in SCHOOL_ROLES
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role_enum in roles
-
     # -- flask-login -------------------------------------------------------------
     @property
     def is_active(self) -> bool:  # type: ignore[override]

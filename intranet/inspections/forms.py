@@ -15,12 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intranet.forms import Form
+from intranet.forms import Form, trim
 from intranet.inspections.schema import COLUMN_TYPES, FIELD_TYPES, KEY_RE
-
-
-def _trim(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _lines(text: str) -> list[str]:
@@ -29,16 +25,16 @@ def _lines(text: str) -> list[str]:
 
 class TemplateForm(Form):
     title = StringField(
-        _l("Form title"), validators=[DataRequired(), Length(max=500)], filters=[_trim]
+        _l("Form title"), validators=[DataRequired(), Length(max=500)], filters=[trim]
     )
     description = TextAreaField(
-        _l("Description"), validators=[Optional(), Length(max=5000)], filters=[_trim]
+        _l("Description"), validators=[Optional(), Length(max=5000)], filters=[trim]
     )
 
 
 class SectionForm(Form):
     title = StringField(
-        _l("Section title"), validators=[DataRequired(), Length(max=500)], filters=[_trim]
+        _l("Section title"), validators=[DataRequired(), Length(max=500)], filters=[trim]
     )
 
 
@@ -50,22 +46,22 @@ class FieldForm(Form):
             DataRequired(),
             Regexp(KEY_RE, message=_l("Latin lower-case letters, digits and _.")),
         ],
-        filters=[_trim],
+        filters=[trim],
         description=_l("Stable between versions, e.g. vsoko_posted"),
     )
     type = SelectField(_l("Type"), choices=[SelectChoice(k, v) for k, v in FIELD_TYPES.items()])
     label = StringField(
-        _l("Question"), validators=[DataRequired(), Length(max=1000)], filters=[_trim]
+        _l("Question"), validators=[DataRequired(), Length(max=1000)], filters=[trim]
     )
-    help = StringField(_l("Help text"), validators=[Optional(), Length(max=1000)], filters=[_trim])
+    help = StringField(_l("Help text"), validators=[Optional(), Length(max=1000)], filters=[trim])
     required = BooleanField(_l("Required"))
     options = TextAreaField(_l("Options (one per line)"), validators=[Optional(), Length(max=5000)])
     min = DecimalField(_l("Minimum"), validators=[Optional()])
     max = DecimalField(_l("Maximum"), validators=[Optional()])
     show_if_field = StringField(
-        _l("Show only when the field with key"), validators=[Optional()], filters=[_trim]
+        _l("Show only when the field with key"), validators=[Optional()], filters=[trim]
     )
-    show_if_equals = StringField(_l("has the answer"), validators=[Optional()], filters=[_trim])
+    show_if_equals = StringField(_l("has the answer"), validators=[Optional()], filters=[trim])
     columns = TextAreaField(
         _l("Table columns: key | label | type | options separated by ;"),
         validators=[Optional(), Length(max=5000)],

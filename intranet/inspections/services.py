@@ -734,8 +734,6 @@ def notifications(school_id: int, limit: int = 10) -> list[Notification]:
 
 # -- district dashboards --------------------------------------------------------------------
 
-CELL_STATES = ("not_started", "draft", "submitted", "returned", "accepted", "late")
-
 
 @dataclass
 class CampaignStats:

@@ -4,16 +4,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from intranet.forms import Form
-
-
-def _trim(value):
-    return value.strip() if isinstance(value, str) else value
+from intranet.forms import Form, trim
 
 
 class ReturnForm(Form):
     """The reason of a return; remarks on items or fields come as ``comment-<key>``."""
 
     reason = TextAreaField(
-        _l("What must be fixed"), validators=[DataRequired(), Length(max=5000)], filters=[_trim]
+        _l("What must be fixed"), validators=[DataRequired(), Length(max=5000)], filters=[trim]
     )

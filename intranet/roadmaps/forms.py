@@ -14,17 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from intranet.forms import Form
+from intranet.forms import Form, squash, trim
 from intranet.roadmaps.models import ITEM_STATUS_LABELS
-
-
-def _squash(value):
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def _trim(value):
-    return value.strip() if isinstance(value, str) else value
-
 
 DEADLINE_KINDS = [
     SelectChoice("", _l("as read from the text")),
@@ -39,10 +30,10 @@ DEADLINE_KINDS = [
 
 class PlanForm(Form):
     title = TextAreaField(
-        _l("Title"), validators=[DataRequired(), Length(max=2000)], filters=[_squash]
+        _l("Title"), validators=[DataRequired(), Length(max=2000)], filters=[squash]
     )
     order_number = StringField(
-        _l("Order number"), validators=[Optional(), Length(max=40)], filters=[_trim]
+        _l("Order number"), validators=[Optional(), Length(max=40)], filters=[trim]
     )
     order_date = DateField(_l("Order date"), validators=[Optional()])
     period_start = DateField(_l("Period from"), validators=[DataRequired()])
@@ -67,21 +58,21 @@ class PlanImportForm(Form):
 
 
 class _ItemFields(Form):
-    number = StringField(_l("No."), validators=[Optional(), Length(max=20)], filters=[_trim])
+    number = StringField(_l("No."), validators=[Optional(), Length(max=20)], filters=[trim])
     text = TextAreaField(
-        _l("Measure"), validators=[DataRequired(), Length(max=5000)], filters=[_trim]
+        _l("Measure"), validators=[DataRequired(), Length(max=5000)], filters=[trim]
     )
     deadline_text = StringField(
-        _l("Deadline as written"), validators=[Optional(), Length(max=500)], filters=[_trim]
+        _l("Deadline as written"), validators=[Optional(), Length(max=500)], filters=[trim]
     )
     deadline_kind = SelectField(_l("Deadline is"), choices=DEADLINE_KINDS, validators=[Optional()])
     deadline_start = DateField(_l("from"), validators=[Optional()])
     deadline_end = DateField(_l("to"), validators=[Optional()])
     responsible = TextAreaField(
-        _l("Responsible"), validators=[Optional(), Length(max=2000)], filters=[_trim]
+        _l("Responsible"), validators=[Optional(), Length(max=2000)], filters=[trim]
     )
     result = TextAreaField(
-        _l("Expected result"), validators=[Optional(), Length(max=5000)], filters=[_trim]
+        _l("Expected result"), validators=[Optional(), Length(max=5000)], filters=[trim]
     )
     revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
@@ -107,7 +98,7 @@ class PlanItemForm(_ItemFields):
 
 class SectionForm(Form):
     title = StringField(
-        _l("Section title"), validators=[DataRequired(), Length(max=1000)], filters=[_squash]
+        _l("Section title"), validators=[DataRequired(), Length(max=1000)], filters=[squash]
     )
 
 
@@ -121,10 +112,10 @@ class RoadmapItemForm(_ItemFields):
     )
     done_on = DateField(_l("Date done"), validators=[Optional()])
     progress_note = TextAreaField(
-        _l("What was done"), validators=[Optional(), Length(max=5000)], filters=[_trim]
+        _l("What was done"), validators=[Optional(), Length(max=5000)], filters=[trim]
     )
 
 
 class EvidenceForm(Form):
     file = FileField(_l("File (PDF, DOCX, XLSX, image; up to 10 MB)"))
-    url = StringField(_l("or a link"), validators=[Optional(), Length(max=1000)], filters=[_trim])
+    url = StringField(_l("or a link"), validators=[Optional(), Length(max=1000)], filters=[trim])

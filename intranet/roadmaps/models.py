@@ -263,9 +263,6 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     def can_edit(self, user: User) -> bool:
         return user.is_school_user and user.school_id == self.school_id and self.is_editable
 
-    def overdue_count(self, today: date) -> int:
-        return overdue_in(self.open_due_dates, today)
-
     def review_snapshot(self) -> dict[str, dict[str, Any]]:
         snapshot: dict[str, dict[str, Any]] = {}
         for item in self.items:

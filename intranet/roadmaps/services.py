@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from intranet.audit.services import writing
 from intranet.deadlines import Deadline, parse_deadline
@@ -634,16 +634,6 @@ class ExecutionPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-
-def _counts(today: date):
-    done = RoadmapItem.status == ItemStatus.DONE.value
-    overdue = (RoadmapItem.due_date < today) & ~done
-
-    def as_int(cond):
-        return func.sum(case((cond, 1), else_=0))
-
-    return done, overdue, as_int
 
 
 def execution_by_school(

@@ -5,13 +5,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
-from intranet.forms import Form
+from intranet.forms import Form, trim
 
 SCHOOL_FIELDS = ("code", "name", "short_name", "head_name", "email", "phone", "address", "website")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class SchoolForm(Form):
@@ -21,7 +17,7 @@ class SchoolForm(Form):
         # Every field is trimmed: pasted values from Word and Excel carry stray spaces.
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", [])
-            filters.append(_strip)
+            filters.append(trim)
             return unbound_field.bind(form=form, filters=filters, **options)
 
     code = StringField(

@@ -75,11 +75,6 @@ class School(UUIDMixin, TimestampMixin, Audited, db.Model):
             return stmt.where(School.district_id == user.district_id)
         return stmt.where(School.id == user.school_id)
 
-    def can_view(self, user: User) -> bool:
-        if user.is_district_staff:
-            return self.district_id == user.district_id
-        return self.id == user.school_id
-
     def can_edit(self, user: User) -> bool:
         return user.is_district_admin and self.district_id == user.district_id
 
