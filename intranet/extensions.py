@@ -53,6 +53,20 @@ def _locale() -> str:
     return "ru"
 
 
+def _install_i18n(app: Flask) -> None:
+    """Templates translate through the catalogue kept by ``intranet.i18n`` (Flask-Babel's
+    own template callables look the locale up again for every string) and show times
+    with its ``local_time``."""
+    from intranet import i18n
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: i18n.catalogue().ugettext(s),
+        ngettext=lambda s, p, n: i18n.catalogue().ungettext(s, p, n),
+        newstyle=True,
+    )
+    app.jinja_env.filters["localtime"] = i18n.local_time
+
+
 def init_app(app: Flask) -> None:
     from pathlib import Path
 
@@ -67,6 +81,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_locale)
+    _install_i18n(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -14,7 +14,8 @@ from flask import Flask
 DEFAULTS: dict[str, Any] = {
     # Empty means "SQLite file in the instance folder"; see init_config.
     "DATABASE_URL": "",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Engine options; a server database also gets pool_pre_ping (see init_config).
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -53,6 +54,13 @@ def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = "sqlite:///" + str(Path(app.instance_path) / "intranet.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
+    if not url.startswith("sqlite"):
+        # A connection to a server can die with the server's restart: test it when it is
+        # taken from the pool. A SQLite file cannot, and the test would cost every request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)

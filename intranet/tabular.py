@@ -12,7 +12,7 @@ import io
 import zipfile
 from datetime import date, datetime
 
-from flask_babel import gettext as _
+from intranet.i18n import gettext as _
 
 # A real district spreadsheet is a few hundred KB unpacked; anything far larger is
 # a zip bomb or not ours.

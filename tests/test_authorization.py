@@ -91,6 +91,7 @@ def _form_values(forms, school):
         "template_id": template.id,
         "campaign_id": campaign.id,
         "submission_id": subs[school.id].id,
+        "key": "ok",  # a question of the form
     }
 
 

@@ -51,6 +51,26 @@ def test_database_url_from_environment(instance, monkeypatch):
     )
 
 
+def test_server_connections_are_pinged_before_use_and_sqlite_files_are_not(instance, monkeypatch):
+    # A PostgreSQL restart must not break the next request; a SQLite file cannot go away.
+    assert "pool_pre_ping" not in create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]
+    monkeypatch.setenv("INTRANET_DATABASE_URL", "postgresql://u@db.example/intranet")
+    assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_times_are_shown_in_the_district_time_zone(instance):
+    from datetime import UTC, datetime
+
+    from intranet.i18n import local_time
+
+    app = create_app()
+    with app.app_context():
+        late_evening_utc = datetime(2026, 11, 23, 21, 30, 5, tzinfo=UTC)
+        assert local_time(late_evening_utc) == "24.11.2026 00:30"
+        assert local_time(late_evening_utc.replace(tzinfo=None), "%H:%M:%S") == "00:30:05"
+        assert local_time(None) == ""
+
+
 def test_secret_key_is_generated_once_and_kept_private(instance, monkeypatch):
     first = create_app().config["SECRET_KEY"]
     second = create_app().config["SECRET_KEY"]

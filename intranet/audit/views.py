@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from intranet.audit.services import entries_query
 from intranet.auth.access import district_admin
 from intranet.auth.models import User
 from intranet.extensions import db
+from intranet.i18n import lazy_gettext as _l
 from intranet.schools.models import School
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from intranet.auth.services import MIN_PASSWORD_LENGTH
 from intranet.forms import Form
+from intranet.i18n import lazy_gettext as _l
 
 
 class LoginForm(Form):

@@ -12,25 +12,27 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from intranet.auth import services
 from intranet.auth.access import logged_in, public
 from intranet.auth.forms import LoginForm, PasswordChangeForm
-from intranet.extensions import login_manager
+from intranet.auth.models import User
+from intranet.extensions import db, login_manager
+from intranet.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 
 
+_USER_BY_UUID = select(User).where(User.uuid == bindparam("uuid"))
+
+
 @login_manager.user_loader
 def load_user(user_uuid: str):
-    from sqlalchemy import select
-
-    from intranet.auth.models import User
-    from intranet.extensions import db
-
-    user = db.session.scalar(select(User).where(User.uuid == user_uuid))
+    # Built once: every request runs it, and building a statement costs more than
+    # running this one.
+    user = db.session.scalar(_USER_BY_UUID, {"uuid": user_uuid})
     return user if user is not None and user.active else None
 
 

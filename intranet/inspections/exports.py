@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 import re
 
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
 
 BOLD = Font(bold=True)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.forms import Form, trim
+from intranet.i18n import lazy_gettext as _l
 from intranet.inspections.schema import COLUMN_TYPES, FIELD_TYPES, KEY_RE
 
 
@@ -67,6 +67,31 @@ class FieldForm(Form):
         validators=[Optional(), Length(max=5000)],
         description=_l("Types: %(types)s", types=", ".join(COLUMN_TYPES)),
     )
+
+    @staticmethod
+    def data_of(spec: dict, section: int) -> dict:
+        """A stored question as this form's data: ``spec()`` read backwards."""
+        cond = spec.get("show_if") or {}
+        columns = []
+        for c in spec.get("columns") or []:
+            line = f"{c['key']} | {c.get('label', '')} | {c.get('type', 'text')}"
+            if c.get("options"):
+                line += " | " + "; ".join(c["options"])
+            columns.append(line)
+        return {
+            "section": section,
+            "key": spec["key"],
+            "type": spec["type"],
+            "label": spec.get("label", ""),
+            "help": spec.get("help", ""),
+            "required": bool(spec.get("required")),
+            "options": "\n".join(spec.get("options") or []),
+            "min": spec.get("min"),
+            "max": spec.get("max"),
+            "show_if_field": cond.get("field", ""),
+            "show_if_equals": cond.get("equals", ""),
+            "columns": "\n".join(columns),
+        }
 
     def spec(self) -> dict:
         """The field as the schema stores it."""

@@ -70,6 +70,9 @@ class VersionStatus(StrEnum):
     PUBLISHED = "published"
 
 
+_PUBLISHED_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
 class FormVersion(UUIDMixin, Audited, db.Model):
     """A version of a template. Once published it never changes; edits make a new draft."""
 
@@ -95,6 +98,23 @@ class FormVersion(UUIDMixin, Audited, db.Model):
     @property
     def fields(self) -> list[dict]:
         return form_schema.fields(self.schema)
+
+    @property
+    def frozen_schema(self) -> dict[str, Any]:
+        """The schema, kept parsed in memory once the version is published.
+
+        A published version never changes (``services.save_schema`` refuses it), and its
+        uuid names it in any database, so every school's autosave reads the same parsed
+        schema instead of 12 KB of JSON per answer. Readers must not change it.
+        """
+        if self.is_draft:
+            return self.schema
+        schema = _PUBLISHED_SCHEMAS.get(self.uuid)
+        if schema is None:
+            if len(_PUBLISHED_SCHEMAS) >= 256:
+                _PUBLISHED_SCHEMAS.clear()
+            schema = _PUBLISHED_SCHEMAS[self.uuid] = self.schema
+        return schema
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.district_id, None
@@ -180,7 +200,20 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     is also kept in ``answer_changes``, append-only."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("campaign_id", "school_id"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "school_id"),
+        # Covers the campaign matrix: its cells are read from the index alone, never from
+        # the rows that carry the answers.
+        Index(
+            "ix_submissions_matrix",
+            "school_id",
+            "campaign_id",
+            "status",
+            "revision",
+            "first_submitted_at",
+            "changed_since_accepted",
+        ),
+    )
     __audit_entity__ = "submission"
     # The answers change with every autosave; their history is answer_changes.
     __audit_ignore__ = frozenset(
@@ -201,13 +234,21 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     last_saved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The uuid of the latest saved change: the parent the next change names.
+    head_uuid: Mapped[str | None] = mapped_column(String(36))
 
     campaign: Mapped[Campaign] = relationship()
     school: Mapped[School] = relationship()
+    target: Mapped[CampaignTarget] = relationship(
+        primaryjoin="and_(Submission.campaign_id == foreign(CampaignTarget.campaign_id), "
+        "Submission.school_id == foreign(CampaignTarget.school_id))",
+        viewonly=True,
+        uselist=False,
+    )
 
     @property
     def schema(self) -> dict:
-        return self.campaign.version.schema
+        return self.campaign.version.frozen_schema
 
     @staticmethod
     def visible_to(user: User):
@@ -226,7 +267,7 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         return snapshot(self.schema, self.answers or {})
 
     def submit_problems(self) -> list[str]:
-        from flask_babel import gettext as _
+        from intranet.i18n import gettext as _
 
         missing = form_schema.missing_required(self.schema, self.answers)
         if missing:

@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from intranet.i18n import lazy_gettext as _l
 
 FIELD_TYPES = {
     "yesno": _l("yes / no"),

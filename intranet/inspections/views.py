@@ -16,10 +16,9 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -28,6 +27,7 @@ from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.inspections import exports, services
 from intranet.inspections import schema as form_schema
 from intranet.inspections.forms import (
@@ -104,7 +104,13 @@ def _field_form(version: FormVersion | None, **kwargs) -> FieldForm:
     return form
 
 
-def _builder(template: FormTemplate, field_form: FieldForm | None = None, status: int = 200):
+def _builder(
+    template: FormTemplate,
+    field_form: FieldForm | None = None,
+    status: int = 200,
+    editing: str | None = None,
+    edit_form: FieldForm | None = None,
+):
     version = template.latest
     return (
         render_template(
@@ -113,6 +119,8 @@ def _builder(template: FormTemplate, field_form: FieldForm | None = None, status
             version=version,
             section_form=SectionForm(formdata=None),
             field_form=field_form or _field_form(version, formdata=None),
+            editing=editing,
+            edit_form=edit_form,
             confirm=ConfirmForm(),
             field_types=form_schema.FIELD_TYPES,
         ),
@@ -174,6 +182,60 @@ def add_field(template_id: int):
     return _builder(template, form, 422)
 
 
+@forms_bp.route("/<int:template_id>/fields/<key>/edit")
+@district_admin
+def edit_field(template_id: int, key: str):
+    """The builder with one question open for editing, in its place."""
+    template = _template(template_id)
+    version = template.latest
+    if not version.is_draft:
+        flash(_("A published version never changes; edit a new draft."), "error")
+        return redirect(url_for("forms.detail", template_id=template.id))
+    try:
+        section, index = services.field_position(version.schema, key)
+    except Refused:
+        abort(404)
+    spec = version.schema["sections"][section]["fields"][index]
+    form = _field_form(version, formdata=None, prefix="edit", data=FieldForm.data_of(spec, section))
+    return _builder(template, editing=key, edit_form=form)
+
+
+@forms_bp.route("/<int:template_id>/fields/<key>", methods=["POST"])
+@district_admin
+def update_field(template_id: int, key: str):
+    template = _template(template_id)
+    try:
+        services.field_position(template.latest.schema, key)
+    except Refused:
+        abort(404)
+    form = _field_form(template.latest, prefix="edit")
+    if form.validate_on_submit():
+        try:
+            services.update_field(
+                current_user, _draft(template), key, form.section.data or 0, form.spec()
+            )
+        except Refused as exc:
+            exc.attach(form)
+        else:
+            flash(_("Question «%(label)s» saved.", label=form.label.data), "success")
+            return redirect(url_for("forms.detail", template_id=template.id, _anchor=f"bf-{key}"))
+    return _builder(template, status=422, editing=key, edit_form=form)
+
+
+@forms_bp.route("/<int:template_id>/fields/move", methods=["POST"])
+@district_admin
+def move_field(template_id: int):
+    template = _template(template_id)
+    key = request.form.get("key", "")
+    if ConfirmForm().validate_on_submit():
+        step = {"up": -1, "down": 1}.get(request.form.get("direction", ""), 0)
+        try:
+            services.move_field(current_user, _draft(template), key, step)
+        except Refused as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("forms.detail", template_id=template.id, _anchor=f"bf-{key}"))
+
+
 @forms_bp.route("/<int:template_id>/fields/delete", methods=["POST"])
 @district_admin
 def delete_field(template_id: int):
@@ -219,28 +281,33 @@ def campaign_index():
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
-    return render_template("inspections/matrix.html", result=result, cells=_matrix_cells(result))
+    return render_template(
+        "inspections/matrix.html",
+        result=result,
+        body=_matrix_body(result),
+        campaigns_url=url_for("campaigns.index"),  # + id: a campaign's page
+    )
 
 
-def _matrix_cells(result: services.Matrix) -> dict[int, Markup]:
-    """Each school's row of cells as ready HTML. A page holds up to 600 cells; built here
-    with one format per cell they cost a fraction of a template loop's escapes."""
+def _matrix_body(result: services.Matrix) -> Markup:
+    """The matrix's rows as ready HTML. A page holds up to 600 cells; built here with one
+    format per cell they cost a fraction of a template loop's calls and escapes."""
     labels = {state: escape(label) for state, label in state_labels().items()}
     base = url_for("schools.index")
     empty = '<td class="muted">—</td>'
-    out = {}
+    out = []
     for row in result.rows:
         href = f"{base}{row.school_id}/forms/"
-        out[row.school_id] = Markup(
-            "".join(
-                empty
-                if cell is None
-                else f'<td class="cell cell-{cell[0]}"><a href="{href}{cell[1]}">'
-                f"{labels[cell[0]]}</a>{' *' if cell[2] else ''}</td>"
-                for cell in row.cells
-            )
+        out.append(f"<tr><th>{escape(row.code)} {escape(row.name)}</th>")
+        out.extend(
+            empty
+            if cell is None
+            else f'<td class="cell cell-{cell[0]}"><a href="{href}{cell[1]}">'
+            f"{labels[cell[0]]}</a>{' *' if cell[2] else ''}</td>"
+            for cell in row.cells
         )
-    return out
+        out.append("</tr>\n")
+    return Markup("".join(out))
 
 
 @campaigns_bp.route("/new", methods=["GET", "POST"], endpoint="create")
@@ -392,16 +459,49 @@ def tasks(school_id: int):
     )
 
 
-def _submission(school_id: int, submission_id: int) -> Submission:
-    stmt = (
-        Submission.visible_to(current_user)
-        .where(Submission.school_id == school_id)
-        .options(
-            joinedload(Submission.campaign).joinedload(Campaign.version),
-            joinedload(Submission.school),
-        )
+@bp.route("/notifications/read", methods=["POST"])
+@school_roles
+def notifications_read(school_id: int):
+    school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.mark_read(current_user, school.id)
+        except Refused as exc:
+            flash(str(exc), "error")
+    # Back to the page the button was on: the school's home or its forms.
+    endpoint = "schools.detail" if request.form.get("back") == "home" else "inspections.tasks"
+    return redirect(url_for(endpoint, school_id=school.id, _anchor="school-forms"))
+
+
+# One statement for every page of a submission, built once (the autosave runs it for
+# every answer typed): the submission with its campaign, form version and target.
+_SUBMISSION = (
+    select(Submission)
+    .where(
+        Submission.id == bindparam("id"),
+        Submission.school_id == bindparam("school"),
+        Submission.district_id == bindparam("district"),
     )
-    return scoped_or_404(stmt, submission_id, Submission.id)
+    .options(
+        # The schema is read once per published version (FormVersion.frozen_schema).
+        joinedload(Submission.campaign).joinedload(Campaign.version).defer(FormVersion.schema),
+        joinedload(Submission.target),
+    )
+)
+
+
+def _submission(school_id: int, submission_id: int) -> Submission:
+    """The submission of the school in the address, if the user may see that school
+    (``Submission.visible_to``): any other id is 404."""
+    if not current_user.is_district_staff and school_id != current_user.school_id:
+        abort(404)
+    submission = db.session.scalar(
+        _SUBMISSION,
+        {"id": submission_id, "school": school_id, "district": current_user.district_id},
+    )
+    if submission is None:
+        abort(404)
+    return submission
 
 
 def _fid(key: str) -> str:

@@ -7,9 +7,9 @@ style attributes).
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from intranet.i18n import gettext as _
 from intranet.objectivity.models import MarkScale
 
 MARKS = (2, 3, 4, 5)

@@ -12,8 +12,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 
-from flask_babel import gettext as _
-
+from intranet.i18n import gettext as _
 from intranet.tabular import TableError, check_zip, read_table
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from intranet.forms import Form
+from intranet.i18n import lazy_gettext as _l
 from intranet.objectivity.importer import GRADES, SUBJECTS
 from intranet.objectivity.services import RULE_KINDS
 

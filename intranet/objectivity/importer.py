@@ -19,12 +19,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
 
 from intranet.audit.services import writing
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.objectivity.fastxlsx import read_first_sheet
 from intranet.objectivity.models import (
     KIND_COMPARISON,

@@ -13,13 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, or_, select, true, union
 
 from intranet.audit.services import writing
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.i18n import gettext as _
+from intranet.i18n import lazy_gettext as _l
 from intranet.mixins import utcnow
 from intranet.objectivity import indicators
 from intranet.objectivity.models import (

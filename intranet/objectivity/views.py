@@ -11,12 +11,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.errors import Refused
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.objectivity import charts, importer, services
 from intranet.objectivity.forms import RuleForm, ScaleForm, SettingsForm, UploadForm
 from intranet.objectivity.models import MarkScale, ObjectivityRule

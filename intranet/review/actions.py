@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import flash, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.errors import Refused
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.review import services
 from intranet.review.forms import ReturnForm
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from intranet.forms import Form, trim
+from intranet.i18n import lazy_gettext as _l
 
 
 class ReturnForm(Form):

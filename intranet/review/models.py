@@ -4,11 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.extensions import db
+from intranet.i18n import lazy_gettext as _l
 from intranet.mixins import new_uuid, utcnow
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from intranet.audit.services import writing
 from intranet.auth.roles import Role
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.review.models import (
     Reviewable,
     ReviewAction,

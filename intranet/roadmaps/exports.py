@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from intranet.i18n import gettext as _
 from intranet.review.models import ReviewState
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from intranet.forms import Form, squash, trim
+from intranet.i18n import lazy_gettext as _l
 from intranet.roadmaps.models import ITEM_STATUS_LABELS
 
 DEADLINE_KINDS = [

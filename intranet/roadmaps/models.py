@@ -7,7 +7,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from intranet.audit.mixins import Audited
 from intranet.deadlines import Deadline
 from intranet.extensions import db
+from intranet.i18n import lazy_gettext as _l
 from intranet.mixins import TimestampMixin, UUIDMixin
 from intranet.review.models import Reviewable, ReviewState
 
@@ -270,7 +270,7 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         return snapshot
 
     def submit_problems(self) -> list[str]:
-        from flask_babel import gettext as _
+        from intranet.i18n import gettext as _
 
         if not self.items:
             return [_("The roadmap has no items.")]

@@ -14,7 +14,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +21,7 @@ from intranet.auth.access import district_admin, district_staff, logged_in, scop
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.review.models import ReviewState
 from intranet.roadmaps import exports, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from intranet.audit.services import writing
 from intranet.deadlines import Deadline, parse_deadline
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.review import services as review
 from intranet.roadmaps.models import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -15,6 +14,7 @@ from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.errors import Refused
 from intranet.extensions import htmx
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm

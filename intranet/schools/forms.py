@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from intranet.forms import Form, trim
+from intranet.i18n import lazy_gettext as _l
 
 SCHOOL_FIELDS = ("code", "name", "short_name", "head_name", "email", "phone", "address", "website")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from intranet.audit.services import acting
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.schools.forms import SCHOOL_FIELDS, SchoolForm
 from intranet.schools.models import School
 from intranet.tabular import TableError, normalize_header, read_table

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from intranet.audit.services import acting
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.schools.forms import SCHOOL_FIELDS
 from intranet.schools.models import School
 

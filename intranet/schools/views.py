@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from intranet.auth.models import User
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.inspections import services as inspections
 from intranet.inspections.views import state_labels
 from intranet.roadmaps.models import Plan, SchoolRoadmap

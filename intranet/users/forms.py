@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from intranet.auth.access import role_choices
 from intranet.forms import Form
+from intranet.i18n import lazy_gettext as _l
 
 
 class UserForm(Form):

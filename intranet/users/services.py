@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from intranet.audit.services import acting
@@ -11,6 +10,7 @@ from intranet.auth.roles import Role
 from intranet.auth.services import generate_one_time_password, normalize_login
 from intranet.errors import Refused
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.schools.models import School
 
 

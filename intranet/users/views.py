@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -13,6 +12,7 @@ from intranet.auth.models import User
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.forms import ConfirmForm
+from intranet.i18n import gettext as _
 from intranet.schools.models import School
 from intranet.users import services
 from intranet.users.forms import UserFilterForm, UserForm

@@ -14,6 +14,7 @@ from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.inspections import builtin, services
 from intranet.inspections.models import AnswerChange, Notification, Submission
+from intranet.review import services as review
 from intranet.review.models import Version
 from tests.inspections.conftest import SCHEMA, hx, launch, submission_of
 
@@ -115,6 +116,120 @@ def test_builder_pages_add_sections_fields_and_publish(client, insp, switch):
     assert not template.latest.is_draft
 
 
+def _draft_keys(template_id):
+    from intranet.inspections.models import FormTemplate
+
+    db.session.expire_all()
+    schema = db.session.get(FormTemplate, template_id).latest.schema
+    return [[f["key"] for f in s["fields"]] for s in schema["sections"]]
+
+
+def test_builder_edits_a_question_in_place_and_keeps_its_key(client, insp, switch):
+    switch(insp.admin)
+    tid = insp.template.id
+    # The published version cannot be edited: only a new draft can.
+    r = client.get(f"/forms/{tid}/fields/count/edit", follow_redirects=True)
+    assert "Опубликованная версия не меняется" in text(r) and 'name="edit-label"' not in text(r)
+    r = client.post(
+        f"/forms/{tid}/fields/count",
+        data={"edit-section": "0", "edit-key": "count", "edit-type": "integer", "edit-label": "x"},
+    )
+    assert r.status_code == 422 and "Опубликованная версия не меняется" in text(r)
+    client.post(f"/forms/{tid}/draft")
+    page = text(client.get(f"/forms/{tid}/fields/count/edit"))
+    # The question opens in its place with what it holds now.
+    assert 'name="edit-label"' in page and 'value="Наблюдателей"' in page
+    assert 'name="edit-key"' in page and "readonly" in page
+    r = client.post(
+        f"/forms/{tid}/fields/count",
+        data={
+            "edit-section": "0",
+            "edit-key": "count",
+            "edit-type": "integer",
+            "edit-label": "Число общественных наблюдателей",
+            "edit-min": "0",
+            "edit-max": "50",
+            "edit-required": "y",
+        },
+    )
+    assert r.status_code == 302, text(r)
+    assert _draft_keys(tid)[0].index("count") == 2
+    from intranet.inspections.models import FormTemplate
+
+    fields = {f["key"]: f for f in db.session.get(FormTemplate, tid).latest.fields}
+    assert fields["count"] == {
+        "key": "count",
+        "type": "integer",
+        "label": "Число общественных наблюдателей",
+        "required": True,
+        "min": 0,
+        "max": 50,
+    }
+    # A key cannot be renamed, nor change type against the published version.
+    r = client.post(
+        f"/forms/{tid}/fields/count",
+        data={"edit-section": "0", "edit-key": "total", "edit-type": "integer", "edit-label": "x"},
+    )
+    assert r.status_code == 422 and "Ключ не меняется" in text(r)
+    r = client.post(
+        f"/forms/{tid}/fields/count",
+        data={"edit-section": "0", "edit-key": "count", "edit-type": "text", "edit-label": "x"},
+    )
+    assert r.status_code == 422 and "count" in text(r)
+    assert fields["count"]["type"] == "integer" and _draft_keys(tid)[0].index("count") == 2
+    # Moved to the other section: it goes to that section's end.
+    r = client.post(
+        f"/forms/{tid}/fields/count",
+        data={"edit-section": "1", "edit-key": "count", "edit-type": "integer", "edit-label": "x"},
+    )
+    assert _draft_keys(tid) == [["posted", "link", "share", "kinds", "note"], ["classes", "count"]]
+    # A forged key is 404 for the edit page and for the save, which writes nothing.
+    assert client.get(f"/forms/{tid}/fields/nope/edit").status_code == 404
+    r = client.post(
+        f"/forms/{tid}/fields/nope",
+        data={"edit-section": "0", "edit-key": "nope", "edit-type": "text", "edit-label": "x"},
+    )
+    assert r.status_code == 404 and "nope" not in sum(_draft_keys(tid), [])
+
+
+def test_builder_moves_questions_up_and_down_across_sections(client, insp, switch):
+    switch(insp.admin)
+    tid = insp.template.id
+    published = insp.template.latest.schema
+    client.post(f"/forms/{tid}/draft")
+
+    def move(key, direction):
+        return client.post(f"/forms/{tid}/fields/move", data={"key": key, "direction": direction})
+
+    move("link", "up")
+    assert _draft_keys(tid)[0][:2] == ["link", "posted"]
+    move("link", "up")  # already first of the form: nothing moves
+    assert _draft_keys(tid)[0][:2] == ["link", "posted"]
+    move("note", "down")  # last of its section: first of the next
+    assert _draft_keys(tid) == [["link", "posted", "count", "share", "kinds"], ["note", "classes"]]
+    move("note", "up")
+    assert _draft_keys(tid)[0][-1] == "note"
+    r = move("forged", "down")
+    assert "Такого вопроса нет" in text(client.get(r.headers["Location"]))
+    # The published version did not change.
+    db.session.expire_all()
+    assert db.session.get(type(insp.template), tid).versions[0].schema == published
+
+
+def test_school_marks_its_notifications_read(client, insp, switch):
+    switch(insp.staff)
+    home = text(client.get(f"/schools/{insp.school.id}"))
+    assert "Новая форма для заполнения" in home and "Отметить прочитанными" in home
+    r = client.post(f"/schools/{insp.school.id}/forms/notifications/read", data={"back": "home"})
+    assert r.headers["Location"].endswith(f"/schools/{insp.school.id}#school-forms")
+    assert all(n.read_at for n in services.notifications(insp.school.id))
+    assert "Отметить прочитанными" not in text(client.get(f"/schools/{insp.school.id}"))
+    assert all(n.read_at is None for n in services.notifications(insp.sibling.id))
+    # The district sees the school's notifications but does not mark them for it.
+    with pytest.raises(Refused):
+        services.mark_read(insp.reviewer, insp.school.id)
+
+
 # -- campaigns ------------------------------------------------------------------------------
 
 
@@ -164,6 +279,50 @@ def test_autosave_answers_a_tiny_fragment_and_appends_a_change(client, insp, log
     assert (first.key, first.value, first.parent_uuid) == ("count", "12", None)
     assert second.parent_uuid == first.uuid and second.uuid != first.uuid
     assert fresh(insp.sub).answers == {"count": "12", "note": "Всё хорошо"}
+
+
+def test_a_save_racing_another_merges_both_and_keeps_the_chain(app, insp, monkeypatch):
+    """Another person's save lands between this save's read and its write: the write is
+    refused by its revision guard, read again and merged; both answers stay."""
+    write = services._write_change
+    raced = []
+
+    def race_then_write(actor, submission, *args):
+        if not raced:
+            raced.append(True)
+            with app.app_context():  # a second request, with its own session
+                other = db.session.get(Submission, submission.id)
+                services.save_answer(insp.staff2, other, "count", "7", 0)
+        return write(actor, submission, *args)
+
+    monkeypatch.setattr(services, "_write_change", race_then_write)
+    saved = services.save_answer(insp.staff, insp.sub, "note", "Мой текст", 0)
+    assert raced and saved.revision == 2
+    assert fresh(insp.sub).answers == {"count": "7", "note": "Мой текст"}
+    first, second = changes(insp.sub)
+    assert (first.key, second.key) == ("count", "note")
+    assert second.parent_uuid == first.uuid and fresh(insp.sub).head_uuid == second.uuid
+
+
+def test_a_save_that_keeps_losing_the_race_is_refused_in_russian(app, insp, monkeypatch):
+    def always_raced(*args):
+        raise services._Raced
+
+    monkeypatch.setattr(services, "_write_change", always_raced)
+    with pytest.raises(Refused, match="несколько человек"):
+        services.save_answer(insp.staff, insp.sub, "note", "Мой текст", 0)
+    assert changes(insp.sub) == [] and fresh(insp.sub).answers == {}
+
+
+def test_every_kind_of_change_names_the_previous_one(insp):
+    services.save_answer(insp.staff, insp.sub, "count", "1", 0)
+    row = services.add_row(insp.staff, insp.sub, "classes")
+    services.save_answer(insp.staff, insp.sub, f"classes.{row}.grade", "5а", 2)
+    services.remove_row(insp.staff, insp.sub, "classes", row)
+    chain = changes(insp.sub)
+    assert [c.number for c in chain] == [1, 2, 3, 4]
+    assert [c.parent_uuid for c in chain] == [None] + [c.uuid for c in chain[:-1]]
+    assert fresh(insp.sub).head_uuid == chain[-1].uuid
 
 
 @pytest.mark.parametrize(
@@ -350,6 +509,32 @@ def test_matrix_states_and_rates(client, insp, switch):
     )
     page = text(client.get("/campaigns/"))
     assert "1 / 2 (50%)" in page and "на проверке" in page
+
+
+def test_matrix_cell_follows_the_whole_review_cycle(insp):
+    def cell(today=None):
+        db.session.expire_all()
+        return services.matrix(insp.district.id, today or date.today()).cell(
+            insp.school.id, insp.campaign.id
+        )
+
+    after_due = insp.campaign.due_date + timedelta(days=1)
+    assert cell()[0] == "not_started" and cell(after_due)[0] == "late"
+    services.save_answer(insp.staff, insp.sub, "count", "1", 0)
+    assert cell()[0] == "draft" and cell(after_due)[0] == "late"
+    fill_required(insp)
+    services.submit(insp.head, insp.sub)
+    assert cell()[:1] == ("submitted",) and cell(after_due)[0] == "submitted"
+    services.return_for_revision(insp.reviewer, insp.sub, "Исправьте", {})
+    assert cell(after_due)[0] == "returned"
+    services.submit(insp.head, fresh(insp.sub))
+    review.accept(insp.reviewer, fresh(insp.sub))
+    assert cell(after_due)[0] == "accepted" and cell()[2] is False
+    sub = fresh(insp.sub)
+    services.save_answer(insp.staff, sub, "count", "2", sub.revision)
+    # Reopened by an edit: a draft again, marked as changed since accepted, never "late".
+    state, sub_id, changed = cell(after_due)
+    assert (state, sub_id, changed) == ("draft", insp.sub.id, True)
 
 
 def test_consolidated_table_and_xlsx(client, insp, switch):
