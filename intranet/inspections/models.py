@@ -70,7 +70,18 @@ class VersionStatus(StrEnum):
     PUBLISHED = "published"
 
 
+# Parsed schemas of published versions, by the uuid of the version or of a campaign
+# (a campaign's version never changes either); a few hundred at most.
 _PUBLISHED_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def _frozen(uuid: str, load) -> dict[str, Any]:
+    schema = _PUBLISHED_SCHEMAS.get(uuid)
+    if schema is None:
+        if len(_PUBLISHED_SCHEMAS) >= 512:
+            _PUBLISHED_SCHEMAS.clear()
+        schema = _PUBLISHED_SCHEMAS[uuid] = load()
+    return schema
 
 
 class FormVersion(UUIDMixin, Audited, db.Model):
@@ -109,12 +120,7 @@ class FormVersion(UUIDMixin, Audited, db.Model):
         """
         if self.is_draft:
             return self.schema
-        schema = _PUBLISHED_SCHEMAS.get(self.uuid)
-        if schema is None:
-            if len(_PUBLISHED_SCHEMAS) >= 256:
-                _PUBLISHED_SCHEMAS.clear()
-            schema = _PUBLISHED_SCHEMAS[self.uuid] = self.schema
-        return schema
+        return _frozen(self.uuid, lambda: self.schema)
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.district_id, None
@@ -149,6 +155,12 @@ class Campaign(UUIDMixin, TimestampMixin, Audited, db.Model):
     targets: Mapped[list[CampaignTarget]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan"
     )
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The schema of the campaign's published version, without reading the version
+        once it is known (``FormVersion.frozen_schema``)."""
+        return _frozen(self.uuid, lambda: self.version.frozen_schema)
 
     @property
     def locks_after(self) -> date:
@@ -248,7 +260,7 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
 
     @property
     def schema(self) -> dict:
-        return self.campaign.version.frozen_schema
+        return self.campaign.schema
 
     @staticmethod
     def visible_to(user: User):

@@ -514,10 +514,10 @@ def _save_answer(
     revisions = submission.field_revisions or {}
     last = max(revisions.get(key, 0), revisions.get(field_key, 0) if row_id else 0)
     current = _read(answers, field_key, row_id, col_key)
-    if last > revision and current != value:
+    if _same(current, value):  # nothing changes: no conflict, nothing written
+        return Saved(submission.revision, current)
+    if last > revision:
         raise StaleField(key, current, _last_author(submission, last), submission.revision)
-    if current == value:
-        return Saved(submission.revision, value)
     specs = form_schema.field_map(schema)
     controls = any((f.get("show_if") or {}).get("field") == field_key for f in specs.values())
     before = _visibility(specs, answers) if controls else ()
@@ -541,6 +541,12 @@ def _save_answer(
         reopened=state is ReviewState.ACCEPTED,
         saved_at=saved_at,
     )
+
+
+def _same(current: Any, value: Any) -> bool:
+    """An unanswered question and an empty answer are the same (a page without scripts
+    posts every empty field)."""
+    return current == value or (current in (None, "", []) and value in (None, "", []))
 
 
 def _read(answers: dict, field_key: str, row_id: str | None, col_key: str | None) -> Any:

@@ -474,7 +474,7 @@ def notifications_read(school_id: int):
 
 
 # One statement for every page of a submission, built once (the autosave runs it for
-# every answer typed): the submission with its campaign, form version and target.
+# every answer typed): the submission with its campaign and target.
 _SUBMISSION = (
     select(Submission)
     .where(
@@ -483,8 +483,8 @@ _SUBMISSION = (
         Submission.district_id == bindparam("district"),
     )
     .options(
-        # The schema is read once per published version (FormVersion.frozen_schema).
-        joinedload(Submission.campaign).joinedload(Campaign.version).defer(FormVersion.schema),
+        # The form's schema is read once per campaign (Campaign.schema).
+        joinedload(Submission.campaign),
         joinedload(Submission.target),
     )
 )
@@ -648,8 +648,8 @@ def _save_posted(submission: Submission) -> dict | None:
     specs = form_schema.field_map(submission.schema)
     values = {}
     for name in request.form:
-        if name in ("csrf_token", "revision", "_key", "_base") or name.startswith("_"):
-            continue
+        if name in ("csrf_token", "revision", "add_row", "remove_row") or name.startswith("_"):
+            continue  # the form's machinery and the row buttons, not answers
         spec = specs.get(name.split(".")[0])
         if spec is None:
             values[name] = request.form.get(name)

@@ -81,6 +81,15 @@ def test_whole_cycle(page: Page, make):
         "Классы",
         columns="grade | Класс | text\npupils | Участников | integer",
     )
+    # A question is corrected in its place and the table moved above it.
+    page.locator("#bf-trained").get_by_role("link", name="Изменить").click()
+    page.fill("#edit-label", "Учителей обучено оцениванию")
+    page.get_by_role("button", name="Сохранить вопрос").click()
+    expect(flash(page)).to_contain_text("Вопрос «Учителей обучено оцениванию» сохранён.")
+    page.locator("#bf-classes").get_by_role("button", name="Выше").click()
+    expect(page.locator("#builder tbody tr")).to_have_count(4)
+    order = page.locator("#builder tbody tr code").all_inner_texts()
+    assert order == ["posted", "link", "classes", "trained"]
     page.get_by_role("button", name="Опубликовать").click()
     expect(flash(page)).to_contain_text("Версия 1 опубликована.")
     assert any("Опубликовать эту версию" in d for d in seen["dialogs"])
@@ -165,3 +174,58 @@ def test_whole_cycle(page: Page, make):
     wb = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert wb.sheetnames[0] == "Ответы" and len(wb.sheetnames) == 2
     assert seen["errors"] == []
+
+
+def test_school_fills_and_submits_without_javascript(page_nojs, make):
+    """Old PCs with scripts off: every answer is saved by the «Сохранить» button, a table
+    row is added, a bad value is shown beside its field, and the head submits."""
+    from intranet.inspections import services
+    from tests.inspections.conftest import SCHEMA
+
+    page = page_nojs
+    people(make)
+    from intranet.auth.models import User
+    from intranet.extensions import db
+
+    admin = db.session.scalar(db.select(User).where(User.login == "admin_uo"))
+    template = services.create_template(admin, admin.district_id, "Самообследование", "", SCHEMA)
+    services.publish_version(admin, template.latest)
+    services.launch_campaign(
+        admin, template.latest, "Самообследование", date.today() + timedelta(days=10)
+    )
+    seen = watch(page)
+
+    log_in(page, "zavuch1")
+    page.locator("#school-forms").get_by_role("link", name="Самообследование").click()
+    page.wait_for_url(re.compile(r"/forms/\d+$"))
+    form_url = page.url
+    page.locator("#fw-posted").get_by_role("radio", name="да").check()
+    page.locator("#fw-count input").fill("500")
+    page.locator("#fw-note textarea").fill("Наблюдатели были на всех ВПР")
+    page.get_by_role("button", name="Сохранить", exact=True).click()
+    # The bad number is refused beside its field; the other answers are saved.
+    expect(page.locator("#fw-count")).to_contain_text("Не более 100")
+    page.goto(form_url)
+    expect(page.locator("#fw-note textarea")).to_have_value("Наблюдатели были на всех ВПР")
+    expect(page.locator("#fw-count input")).to_have_value("")
+    # Without scripts the condition is applied on the next page: the link is asked now.
+    page.locator("#fw-link input").fill("https://school1.ru/vsoko.pdf")
+    page.locator("#fw-count input").fill("12")
+    page.get_by_role("button", name="Добавить строку").click()
+    expect(page.locator("#fw-classes tbody tr").first.locator("input")).to_have_count(2)
+    # What was typed before the row was added was saved on the way.
+    expect(page.locator("#fw-count input")).to_have_value("12")
+    page.locator("#fw-classes tbody tr").first.locator("input").first.fill("5а")
+    page.get_by_role("button", name="Сохранить", exact=True).click()
+    expect(flash(page)).to_contain_text("Сохранено.")
+    expect(page.locator("#fw-count input")).to_have_value("12")
+    expect(page.locator("#fw-classes tbody tr").first.locator("input").first).to_have_value("5а")
+    log_out(page)
+
+    log_in(page, "director1")
+    page.goto(form_url)
+    page.get_by_role("button", name="Отправить в УО").click()
+    expect(flash(page)).to_contain_text("Отправлено в управление образования (версия 1).")
+    expect(page.locator("#fw-link")).to_contain_text("https://school1.ru/vsoko.pdf")
+    # The one failed request was the refused number (422), answered with its message.
+    assert [e for e in seen["errors"] if "422" not in e] == []

@@ -394,6 +394,16 @@ def test_plain_post_without_javascript_saves_every_field(client, insp, login_as)
     r = client.post(insp.url("/save-all"), data={"revision": "3", "count": "700"})
     assert r.status_code == 422 and "Не более 100" in text(r)
     assert fresh(insp.sub).answers["count"] == "7"
+    # Empty fields posted with the page are not "answers": nothing is written for them.
+    client.post(insp.url("/save-all"), data={"revision": "3", "note": "", "link": ""})
+    assert len(changes(insp.sub)) == 3
+    # «Добавить строку» without scripts: what was typed is saved, then the row is added.
+    r = client.post(
+        insp.url("/rows"), data={"revision": "3", "count": "8", "note": "", "add_row": "classes"}
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith("#fw-classes")
+    answers = fresh(insp.sub).answers
+    assert answers["count"] == "8" and len(answers["classes"]) == 1 and "note" not in answers
 
 
 # -- review ---------------------------------------------------------------------------------
