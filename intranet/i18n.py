@@ -38,16 +38,6 @@ def gettext(string: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
-    translations = catalogue()
-    variables.setdefault("num", num)
-    if translations is None:
-        text = singular if num == 1 else plural
-    else:
-        text = translations.ungettext(singular, plural, num)
-    return text % variables
-
-
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """Translated when shown (form labels, enum labels defined at import time)."""
     return LazyString(gettext, string, **variables)

@@ -163,6 +163,11 @@ class Campaign(UUIDMixin, TimestampMixin, Audited, db.Model):
         return _frozen(self.uuid, lambda: self.version.frozen_schema)
 
     @property
+    def specs(self) -> dict[str, dict]:
+        """The schema's questions by key (``form_schema.field_map``), kept alongside."""
+        return _frozen(f"{self.uuid}:specs", lambda: form_schema.field_map(self.schema))
+
+    @property
     def locks_after(self) -> date:
         return self.due_date + timedelta(days=self.grace_days)
 
@@ -261,6 +266,10 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     @property
     def schema(self) -> dict:
         return self.campaign.schema
+
+    @property
+    def specs(self) -> dict[str, dict]:
+        return self.campaign.specs
 
     @staticmethod
     def visible_to(user: User):

@@ -362,10 +362,11 @@ def _begin_edit(actor, submission: Submission, today: date | None = None) -> Non
         raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
 
 
-def _resolve(schema: dict, answers: dict, key: str) -> tuple[dict, str, str | None, str | None]:
+def _resolve(
+    specs: dict[str, dict], answers: dict, key: str
+) -> tuple[dict, str, str | None, str | None]:
     """(spec, field key, row id, column key) of ``key``: "field" or "table.row.column";
     a forged key is refused."""
-    specs = form_schema.field_map(schema)
     parts = key.split(".")
     spec = specs.get(parts[0])
     if spec is None or len(parts) not in (1, 3) or (len(parts) == 3) != (spec["type"] == "table"):
@@ -504,9 +505,9 @@ def _save_answer(
     actor, submission: Submission, key: str, raw: Any, revision: int, today: date | None
 ) -> Saved:
     _begin_edit(actor, submission, today)
-    schema = submission.schema
+    specs = submission.specs
     answers = submission.answers or {}
-    spec, field_key, row_id, col_key = _resolve(schema, answers, key)
+    spec, field_key, row_id, col_key = _resolve(specs, answers, key)
     value = _clean(spec, raw)
     checked = form_schema.check_value(spec, value)
     if not checked.ok:
@@ -518,7 +519,6 @@ def _save_answer(
         return Saved(submission.revision, current)
     if last > revision:
         raise StaleField(key, current, _last_author(submission, last), submission.revision)
-    specs = form_schema.field_map(schema)
     controls = any((f.get("show_if") or {}).get("field") == field_key for f in specs.values())
     before = _visibility(specs, answers) if controls else ()
     # A shallow copy: only the changed answer (or the changed table) is new.
@@ -579,7 +579,7 @@ def add_row(actor, submission: Submission, table_key: str, today: date | None = 
 
 def _add_row(actor, submission: Submission, table_key: str, today: date | None) -> str:
     _begin_edit(actor, submission, today)
-    spec = form_schema.field_map(submission.schema).get(table_key)
+    spec = submission.specs.get(table_key)
     if spec is None or spec["type"] != "table":
         raise Refused(_("There is no such question in this form."))
     rows = list((submission.answers or {}).get(table_key) or [])
@@ -600,7 +600,7 @@ def _remove_row(
     actor, submission: Submission, table_key: str, row_id: str, today: date | None
 ) -> None:
     _begin_edit(actor, submission, today)
-    spec = form_schema.field_map(submission.schema).get(table_key)
+    spec = submission.specs.get(table_key)
     rows = list((submission.answers or {}).get(table_key) or [])
     if spec is None or spec["type"] != "table" or not any(r.get("id") == row_id for r in rows):
         raise Refused(_("There is no such row or column in this table."))

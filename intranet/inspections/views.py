@@ -516,7 +516,7 @@ def _context(submission: Submission, errors: dict | None = None) -> dict:
         "sub": submission,
         "campaign": submission.campaign,
         "schema": schema,
-        "specs": form_schema.field_map(schema),
+        "specs": submission.specs,
         "answers": submission.answers or {},
         "locked": locked,
         "errors": errors or {},
@@ -573,7 +573,7 @@ def save(school_id: int, submission_id: int):
     revision = base if base is not None else request.form.get("revision", type=int)
     if revision is None:
         revision = submission.revision
-    specs = form_schema.field_map(submission.schema)
+    specs = submission.specs
     spec = specs.get(key.split(".")[0], {})
     column = spec.get("type") == "table"
     raw = _raw({} if column else spec, key)
@@ -645,7 +645,7 @@ def _save_posted(submission: Submission) -> dict | None:
     revision = request.form.get("revision", type=int)
     if revision is None:
         revision = submission.revision
-    specs = form_schema.field_map(submission.schema)
+    specs = submission.specs
     values = {}
     for name in request.form:
         if name in ("csrf_token", "revision", "add_row", "remove_row") or name.startswith("_"):
