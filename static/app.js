@@ -25,6 +25,16 @@
       evt.preventDefault();
     }
   });
+  // The page's save number only grows: a late answer to an earlier save must not set it
+  // back, or the next save would look stale and be refused as a conflict.
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (!target || target.id !== "revision") { return; }
+    var incoming = evt.detail.fragment.querySelector("#revision");
+    if (incoming && Number(incoming.value) < Number(target.value)) {
+      evt.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("htmx:sendError", function () {
     showMessage(document.body.dataset.msgOffline);
   });

@@ -512,8 +512,9 @@ def _save_answer(
     checked = form_schema.check_value(spec, value)
     if not checked.ok:
         raise Refused(checked.error, key)
-    revisions = submission.field_revisions or {}
-    last = max(revisions.get(key, 0), revisions.get(field_key, 0) if row_id else 0)
+    # A cell is its own answer: rows added or removed meanwhile do not conflict with it
+    # (a removed row is refused above; row ids are never reused).
+    last = (submission.field_revisions or {}).get(key, 0)
     current = _read(answers, field_key, row_id, col_key)
     if _same(current, value):  # nothing changes: no conflict, nothing written
         return Saved(submission.revision, current)

@@ -124,34 +124,29 @@ def _draft_keys(template_id):
     return [[f["key"] for f in s["fields"]] for s in schema["sections"]]
 
 
+def edit(client, template_id, question, **fields):
+    """Post the builder's edit form of ``question`` (its fields are prefixed)."""
+    data = {"section": "0", "key": question, "type": "integer", "label": "x"} | fields
+    return client.post(
+        f"/forms/{template_id}/fields/{question}", data={f"edit-{k}": v for k, v in data.items()}
+    )
+
+
 def test_builder_edits_a_question_in_place_and_keeps_its_key(client, insp, switch):
     switch(insp.admin)
     tid = insp.template.id
     # The published version cannot be edited: only a new draft can.
     r = client.get(f"/forms/{tid}/fields/count/edit", follow_redirects=True)
     assert "Опубликованная версия не меняется" in text(r) and 'name="edit-label"' not in text(r)
-    r = client.post(
-        f"/forms/{tid}/fields/count",
-        data={"edit-section": "0", "edit-key": "count", "edit-type": "integer", "edit-label": "x"},
-    )
+    r = edit(client, tid, "count")
     assert r.status_code == 422 and "Опубликованная версия не меняется" in text(r)
     client.post(f"/forms/{tid}/draft")
     page = text(client.get(f"/forms/{tid}/fields/count/edit"))
     # The question opens in its place with what it holds now.
     assert 'name="edit-label"' in page and 'value="Наблюдателей"' in page
     assert 'name="edit-key"' in page and "readonly" in page
-    r = client.post(
-        f"/forms/{tid}/fields/count",
-        data={
-            "edit-section": "0",
-            "edit-key": "count",
-            "edit-type": "integer",
-            "edit-label": "Число общественных наблюдателей",
-            "edit-min": "0",
-            "edit-max": "50",
-            "edit-required": "y",
-        },
-    )
+    label = "Число общественных наблюдателей"
+    r = edit(client, tid, "count", label=label, min="0", max="50", required="y")
     assert r.status_code == 302, text(r)
     assert _draft_keys(tid)[0].index("count") == 2
     from intranet.inspections.models import FormTemplate
@@ -160,35 +155,23 @@ def test_builder_edits_a_question_in_place_and_keeps_its_key(client, insp, switc
     assert fields["count"] == {
         "key": "count",
         "type": "integer",
-        "label": "Число общественных наблюдателей",
+        "label": label,
         "required": True,
         "min": 0,
         "max": 50,
     }
     # A key cannot be renamed, nor change type against the published version.
-    r = client.post(
-        f"/forms/{tid}/fields/count",
-        data={"edit-section": "0", "edit-key": "total", "edit-type": "integer", "edit-label": "x"},
-    )
+    r = edit(client, tid, "count", key="total")
     assert r.status_code == 422 and "Ключ не меняется" in text(r)
-    r = client.post(
-        f"/forms/{tid}/fields/count",
-        data={"edit-section": "0", "edit-key": "count", "edit-type": "text", "edit-label": "x"},
-    )
+    r = edit(client, tid, "count", type="text")
     assert r.status_code == 422 and "count" in text(r)
     assert fields["count"]["type"] == "integer" and _draft_keys(tid)[0].index("count") == 2
     # Moved to the other section: it goes to that section's end.
-    r = client.post(
-        f"/forms/{tid}/fields/count",
-        data={"edit-section": "1", "edit-key": "count", "edit-type": "integer", "edit-label": "x"},
-    )
+    edit(client, tid, "count", section="1")
     assert _draft_keys(tid) == [["posted", "link", "share", "kinds", "note"], ["classes", "count"]]
     # A forged key is 404 for the edit page and for the save, which writes nothing.
     assert client.get(f"/forms/{tid}/fields/nope/edit").status_code == 404
-    r = client.post(
-        f"/forms/{tid}/fields/nope",
-        data={"edit-section": "0", "edit-key": "nope", "edit-type": "text", "edit-label": "x"},
-    )
+    r = edit(client, tid, "nope", type="text")
     assert r.status_code == 404 and "nope" not in sum(_draft_keys(tid), [])
 
 
@@ -359,6 +342,20 @@ def test_same_field_saved_by_another_is_refused_and_shows_their_value(client, in
     r = save(client, insp, "note", "Мой текст", revision=0, _base="1")
     assert "сохранено" in text(r)
     assert fresh(insp.sub).answers == {"note": "Мой текст", "count": "5"}
+
+
+def test_a_cell_merges_with_rows_added_meanwhile_but_not_with_the_same_cell(insp):
+    row = services.add_row(insp.staff, insp.sub, "classes")
+    page_revision = fresh(insp.sub).revision
+    services.add_row(insp.staff2, fresh(insp.sub), "classes")  # someone adds a row
+    saved = services.save_answer(
+        insp.staff, fresh(insp.sub), f"classes.{row}.grade", "5а", page_revision
+    )
+    assert saved.revision == 3 and fresh(insp.sub).answers["classes"][0]["grade"] == "5а"
+    services.save_answer(insp.staff2, fresh(insp.sub), f"classes.{row}.pupils", "25", 3)
+    with pytest.raises(services.StaleField):  # the same cell, changed since the page
+        services.save_answer(insp.staff, fresh(insp.sub), f"classes.{row}.pupils", "30", 3)
+    assert fresh(insp.sub).answers["classes"][0]["pupils"] == "25"
 
 
 def test_table_rows_are_added_filled_and_removed(client, insp, login_as):
