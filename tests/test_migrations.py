@@ -60,3 +60,52 @@ def test_upgrade_gives_exactly_the_models_schema_and_downgrade_removes_it(scratc
         assert {"schools", "users", "audit_entries"} <= set(inspect(engine).get_table_names())
         engine.dispose()
         db.engine.dispose()
+
+
+def test_districts_made_before_the_rules_moved_get_the_default_rules(scratch_app):
+    """Districts created when the rules page still wrote the defaults get them from the
+    migration; a district that already has rules keeps exactly its own."""
+    from sqlalchemy import text
+
+    app, url = scratch_app
+    with app.app_context():
+        upgrade(revision="78d3b2724de5")
+        engine = create_engine(normalize_database_url(url))
+        with engine.begin() as conn:
+            for name in ("Без правил", "Со своим правилом"):
+                conn.execute(
+                    text(
+                        "INSERT INTO districts (uuid, name, short_name, created_at, updated_at)"
+                        " VALUES (:u, :n, '', :t, :t)"
+                    ),
+                    {"u": name, "n": name, "t": "2026-09-01 00:00:00"},
+                )
+            own = conn.execute(
+                text("SELECT id FROM districts WHERE name = 'Со своим правилом'")
+            ).scalar()
+            conn.execute(
+                text(
+                    "INSERT INTO objectivity_rules (district_id, code, kind, title, source,"
+                    " version, threshold, min_participants, subject, active, created_at,"
+                    " updated_at) VALUES (:d, 'mine', 'share5_above', 'Моё', 'УО', 3, 0.4, 10,"
+                    " '', :a, :t, :t)"
+                ),
+                {"d": own, "a": True, "t": "2026-09-01 00:00:00"},
+            )
+        upgrade()
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT d.name, r.code FROM objectivity_rules r"
+                    " JOIN districts d ON d.id = r.district_id ORDER BY d.name, r.code"
+                )
+            ).all()
+        engine.dispose()
+        db.engine.dispose()
+    codes = {}
+    for name, code in rows:
+        codes.setdefault(name, []).append(code)
+    assert codes == {
+        "Без правил": ["big_gap", "lowered", "raised", "share2", "share5"],
+        "Со своим правилом": ["mine"],
+    }

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, true, union
+from sqlalchemy import and_, delete, event, func, insert, or_, select, true, union
 
 from intranet.audit.services import writing
 from intranet.errors import Refused
@@ -31,7 +31,7 @@ from intranet.objectivity.models import (
     VprMarkStat,
     VprResult,
 )
-from intranet.schools.models import School
+from intranet.schools.models import District, School
 
 COHORT_RATIO = "cohort_ratio"
 
@@ -94,29 +94,41 @@ def set_min_participants(actor, district_id: int, value: int) -> None:
 
 
 def rules(district_id: int) -> list[ObjectivityRule]:
-    """The district's rules, the defaults written on first use."""
-    found = db.session.scalars(
-        select(ObjectivityRule)
-        .where(ObjectivityRule.district_id == district_id)
-        .order_by(ObjectivityRule.code)
-    ).all()
-    if found:
-        return list(found)
-    for code, kind, title, threshold in DEFAULT_RULES:
-        db.session.add(
-            ObjectivityRule(
-                district_id=district_id,
-                code=code,
-                kind=kind,
-                title=title,
-                source=LOCAL_SOURCE,
-                version=1,
-                threshold=threshold,
-                min_participants=indicators.MIN_PARTICIPANTS,
-            )
+    """The district's rules (a district gets the defaults when it is created)."""
+    return list(
+        db.session.scalars(
+            select(ObjectivityRule)
+            .where(ObjectivityRule.district_id == district_id)
+            .order_by(ObjectivityRule.code)
         )
-    db.session.flush()
-    return rules(district_id)
+    )
+
+
+@event.listens_for(District, "after_insert")
+def _default_rules(mapper, connection, district: District) -> None:  # noqa: ARG001
+    """Every new district starts with the default local rules, in the transaction that
+    creates it, however it is created (CLI, demo, admin); a page never writes them."""
+    now = utcnow()
+    connection.execute(
+        insert(ObjectivityRule.__table__),
+        [
+            {
+                "district_id": district.id,
+                "code": code,
+                "kind": kind,
+                "title": title,
+                "source": LOCAL_SOURCE,
+                "version": 1,
+                "threshold": threshold,
+                "min_participants": indicators.MIN_PARTICIPANTS,
+                "subject": "",
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for code, kind, title, threshold in DEFAULT_RULES
+        ],
+    )
 
 
 RULE_FIELDS = (

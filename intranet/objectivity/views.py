@@ -195,9 +195,6 @@ def scale_edit(scale_id: int):
 def rules():
     district_id = current_user.district_id
     found = services.rules(district_id)
-    from intranet.extensions import db
-
-    db.session.commit()  # the defaults, written on first use
     settings = SettingsForm(min_participants=services.min_participants(district_id))
     return render_template(
         "objectivity/rules.html",

@@ -207,3 +207,28 @@ def test_charts_are_small_and_carry_boundaries_and_labels(app_ctx):
     assert "60 %" in compare and "20 %" in compare
     # Text from data is escaped, never markup.
     assert "<b>" not in str(charts.score_distribution({}, None, 10))
+
+
+def test_a_new_district_has_the_default_rules_and_the_rules_page_only_reads(app, make, login_as):
+    district = make.district()
+    codes = db.session.scalars(
+        select(ObjectivityRule.code)
+        .where(ObjectivityRule.district_id == district.id)
+        .order_by(ObjectivityRule.code)
+    ).all()
+    assert codes == ["big_gap", "lowered", "raised", "share2", "share5"]
+    client = login_as(make.user(Role.DISTRICT_REVIEWER, district=district))
+    writes = []
+
+    def count_writes(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(db.engine, "before_cursor_execute", count_writes)
+    try:
+        page = client.get("/objectivity/rules").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_writes)
+    assert "Доля отметок «5»" in page and writes == []
