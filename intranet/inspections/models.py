@@ -72,10 +72,10 @@ class VersionStatus(StrEnum):
 
 # Parsed schemas of published versions, by the uuid of the version or of a campaign
 # (a campaign's version never changes either); a few hundred at most.
-_PUBLISHED_SCHEMAS: dict[str, dict[str, Any]] = {}
+_PUBLISHED_SCHEMAS: dict[str, Any] = {}
 
 
-def _frozen(uuid: str, load) -> dict[str, Any]:
+def _frozen(uuid: str, load) -> Any:
     schema = _PUBLISHED_SCHEMAS.get(uuid)
     if schema is None:
         if len(_PUBLISHED_SCHEMAS) >= 512:
@@ -166,6 +166,16 @@ class Campaign(UUIDMixin, TimestampMixin, Audited, db.Model):
     def specs(self) -> dict[str, dict]:
         """The schema's questions by key (``form_schema.field_map``), kept alongside."""
         return _frozen(f"{self.uuid}:specs", lambda: form_schema.field_map(self.schema))
+
+    @property
+    def controls(self) -> frozenset[str]:
+        """Keys of the questions that other questions' visibility depends on."""
+        return _frozen(
+            f"{self.uuid}:controls",
+            lambda: frozenset(
+                f["show_if"]["field"] for f in self.specs.values() if f.get("show_if")
+            ),
+        )
 
     @property
     def locks_after(self) -> date:

@@ -520,7 +520,7 @@ def _save_answer(
         return Saved(submission.revision, current)
     if last > revision:
         raise StaleField(key, current, _last_author(submission, last), submission.revision)
-    controls = any((f.get("show_if") or {}).get("field") == field_key for f in specs.values())
+    controls = field_key in submission.campaign.controls
     before = _visibility(specs, answers) if controls else ()
     # A shallow copy: only the changed answer (or the changed table) is new.
     answers = dict(answers)

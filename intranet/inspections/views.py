@@ -57,6 +57,7 @@ campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 bp = Blueprint("inspections", __name__, url_prefix="/schools/<int:school_id>/forms")
 
 school_roles = roles(*SCHOOL_ROLES)
+SAVED = "inspections/_partials/saved.html"  # the autosave's answer
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -598,18 +599,26 @@ def save(school_id: int, submission_id: int):
         if not htmx:
             flash(str(exc), "error")
             return _page(submission)
-        return render_template(
-            "inspections/_partials/saved.html", key=key, error=str(exc), revision=None, fid=_fid
-        )
+        return render_template(SAVED, key=key, error=str(exc), revision=None, fid=_fid)
     if not htmx:
         return _page(submission)
     context: dict = {"fid": _fid}
+    if not (saved.visibility_changed or saved.reopened):
+        # The common answer, on every change typed: rendered straight by Jinja (it needs
+        # nothing from Flask's template context).
+        return current_app.jinja_env.get_template(SAVED).render(
+            key=key,
+            error=None,
+            revision=saved.revision,
+            at=saved.saved_at or submission.last_saved_at,
+            fid=_fid,
+        )
     if saved.visibility_changed:
         # Conditional questions appear or disappear: re-render them out of band.
         context = _context(submission)
         context["dependent"] = [f for f in specs.values() if f.get("show_if")]
     return render_template(
-        "inspections/_partials/saved.html",
+        SAVED,
         key=key,
         error=None,
         revision=saved.revision,
@@ -687,9 +696,7 @@ def rows(school_id: int, submission_id: int):
         if not htmx:
             flash(str(exc), "error")
             return _page(submission)
-        return render_template(
-            "inspections/_partials/saved.html", key=table, error=str(exc), revision=None, fid=_fid
-        )
+        return render_template(SAVED, key=table, error=str(exc), revision=None, fid=_fid)
     if not htmx:
         return _page(submission, f"fw-{_fid(table)}")
     context = _context(submission)
