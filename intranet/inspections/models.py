@@ -17,9 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from intranet.audit.mixins import Audited
 from intranet.extensions import db
@@ -282,11 +283,13 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         return self.campaign.specs
 
     @staticmethod
-    def visible_to(user: User):
-        stmt = select(Submission).where(Submission.district_id == user.district_id)
-        if not user.is_district_staff:
-            stmt = stmt.where(Submission.school_id == user.school_id)
-        return stmt
+    def scope_of(user: User, school_id: int) -> dict[str, int] | None:
+        """Parameters that scope a submission of ``school_id`` to what ``user`` may see
+        (the district's staff: their district; a school: its own), or None when the user
+        may not see that school at all. Used with ``visible_statement`` below."""
+        if not user.is_district_staff and school_id != user.school_id:
+            return None
+        return {"school": school_id, "district": user.district_id}
 
     def can_edit(self, user: User) -> bool:
         return user.is_school_user and user.school_id == self.school_id and self.is_editable
@@ -311,6 +314,20 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} c={self.campaign_id} s={self.school_id} {self.status}>"
+
+
+# One submission visible to a user (parameters: ``id`` and ``Submission.scope_of``), with
+# its campaign and target; built once, for the autosave runs it for every answer typed.
+# (The form's schema is then read once per campaign: ``Campaign.schema``.)
+VISIBLE_SUBMISSION = (
+    select(Submission)
+    .where(
+        Submission.id == bindparam("id"),
+        Submission.school_id == bindparam("school"),
+        Submission.district_id == bindparam("district"),
+    )
+    .options(joinedload(Submission.campaign), joinedload(Submission.target))
+)
 
 
 class AnswerChange(db.Model):

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -38,6 +38,7 @@ from intranet.inspections.forms import (
     TemplateForm,
 )
 from intranet.inspections.models import (
+    VISIBLE_SUBMISSION,
     Campaign,
     CampaignTarget,
     FormTemplate,
@@ -474,31 +475,12 @@ def notifications_read(school_id: int):
     return redirect(url_for(endpoint, school_id=school.id, _anchor="school-forms"))
 
 
-# One statement for every page of a submission, built once (the autosave runs it for
-# every answer typed): the submission with its campaign and target.
-_SUBMISSION = (
-    select(Submission)
-    .where(
-        Submission.id == bindparam("id"),
-        Submission.school_id == bindparam("school"),
-        Submission.district_id == bindparam("district"),
-    )
-    .options(
-        # The form's schema is read once per campaign (Campaign.schema).
-        joinedload(Submission.campaign),
-        joinedload(Submission.target),
-    )
-)
-
-
 def _submission(school_id: int, submission_id: int) -> Submission:
-    """The submission of the school in the address, if the user may see that school
-    (``Submission.visible_to``): any other id is 404."""
-    if not current_user.is_district_staff and school_id != current_user.school_id:
-        abort(404)
-    submission = db.session.scalar(
-        _SUBMISSION,
-        {"id": submission_id, "school": school_id, "district": current_user.district_id},
+    """The submission of the school in the address, if the user may see it: anything
+    else (another school's, another district's, a forged id) is 404."""
+    scope = Submission.scope_of(current_user, school_id)
+    submission = (
+        db.session.scalar(VISIBLE_SUBMISSION, {"id": submission_id, **scope}) if scope else None
     )
     if submission is None:
         abort(404)
