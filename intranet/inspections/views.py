@@ -143,6 +143,35 @@ def _draft(template: FormTemplate) -> FormVersion:
     return draft
 
 
+@forms_bp.route("/<int:template_id>/preview")
+@district_admin
+def preview(template_id: int):
+    """The latest version as a school will see it: every question shown (conditions are
+    written beside them), one empty row per table, nothing wired to a save."""
+    template = _template(template_id)
+    version = template.latest
+    schema = version.schema
+    specs = form_schema.field_map(schema)
+    return render_template(
+        "inspections/preview.html",
+        template=template,
+        version=version,
+        schema=schema,
+        specs=specs,
+        answers={k: [{"id": "preview"}] for k, f in specs.items() if f["type"] == "table"},
+        errors={},
+        missing=set(),
+        comments={},
+        can_edit=True,
+        can_review=False,
+        preview=True,
+        sub=None,
+        is_visible=lambda *_: True,
+        fid=_fid,
+        display=services.display,
+    )
+
+
 @forms_bp.route("/<int:template_id>/draft", methods=["POST"])
 @district_admin
 def new_draft(template_id: int):

@@ -603,3 +603,19 @@ def test_matrix_and_consolidated_queries_do_not_grow_with_schools(client, insp, 
     campaign = launch(insp.admin, insp.template)
     urls = ("/campaigns/", f"/campaigns/{campaign.id}")
     assert [_queries(client, u) for u in urls] == before
+
+
+def test_builder_preview_shows_the_form_as_a_school_sees_it_and_saves_nothing(client, insp, switch):
+    switch(insp.admin)
+    assert "Предпросмотр" in text(client.get(f"/forms/{insp.template.id}"))
+    page = text(client.get(f"/forms/{insp.template.id}/preview"))
+    assert "так форму увидит школа" in page and "<fieldset disabled" in page
+    for label in ("Положение размещено", "Наблюдателей", "Процедуры", "Классы", "Участников"):
+        assert label in page
+    # The conditional question is shown, with its condition written out.
+    assert 'id="fw-link" hidden' not in page
+    assert "только если на вопрос «Положение размещено» дан ответ «да»" in page
+    assert "hx-post" not in page and "/save" not in page
+    assert db.session.scalar(select(func.count()).select_from(AnswerChange)) == 0
+    switch(insp.reviewer)
+    assert client.get(f"/forms/{insp.template.id}/preview").status_code == 403
