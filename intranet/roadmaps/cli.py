@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from intranet.roadmaps.plan_import import PlanImportError, parse_plan
 
@@ -30,6 +31,7 @@ def plan_cli() -> None:
 @plan_cli.command("parse")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--period", help="The plan's period, START:END (YYYY-MM-DD:YYYY-MM-DD).")
+@with_appcontext  # the messages come from the app's (Russian) catalogue
 def parse(path: Path, period: str | None) -> None:
     """Print the plan found in an order (.docx) or a plan (.xlsx, .csv) as JSON."""
     try:

@@ -4,7 +4,8 @@ What comes in: the order itself as a Word file (.docx) with the plan as a table 
 appendix, or just the plan as an Excel sheet (.xlsx) or a CSV saved on a school PC.
 What comes out: a ``ParsedPlan`` (order number and date, the plan's period and title,
 its sections and numbered items with parsed deadlines) for a person to review before
-it is saved. Nothing here touches the database or Flask.
+it is saved. Nothing here touches the database or the request; the messages are
+translated when they are shown (in the app's catalogue, Russian).
 
 How the table is read
 ---------------------
@@ -63,8 +64,7 @@ Safety
 Uploads are bounded: at most 20 MB as uploaded, and a .docx/.xlsx (a zip) is refused
 when it unpacks to more than 50 MB, more than 100 times its own size, or has more than
 1000 entries. XML is parsed without entity expansion or network access. Every problem
-with the file becomes a ``PlanImportError`` with a Russian message that says what was
-expected.
+with the file becomes a ``PlanImportError`` with a message that says what was expected.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ from typing import Any
 from lxml import etree
 
 from intranet.deadlines import Deadline, parse_deadline
+from intranet.i18n import lazy_gettext as _l
 
 __all__ = ["ParsedItem", "ParsedPlan", "PlanImportError", "parse_plan"]
 
@@ -95,49 +96,45 @@ MAX_COLS = 60
 # approval stamp may sit above it.
 HEADER_SCAN_ROWS = 30
 
-MSG_EMPTY = (
-    "Файл пуст. Загрузите приказ в формате .docx (Word) или план в формате .xlsx (Excel) или .csv."
+# Messages for the user (Russian through the catalogue; English outside an app).
+MSG_EMPTY = _l(
+    "The file is empty. Upload the order as .docx (Word) or the plan as .xlsx (Excel) or .csv."
 )
-MSG_TOO_BIG = "Файл слишком большой (более 20 МБ). План мероприятий занимает намного меньше."
-MSG_TYPE = (
-    "Этот тип файла не поддерживается. Загрузите приказ в формате .docx (Word) "
-    "или план в формате .xlsx (Excel) или .csv."
+MSG_TOO_BIG = _l("The file is too large (over 20 MB). A plan of measures takes much less.")
+MSG_TYPE = _l(
+    "This type of file is not supported. Upload the order as .docx (Word) or the plan as .xlsx (Excel) or .csv."
 )
-MSG_PDF = (
-    "Файл PDF не поддерживается: из него нельзя надёжно прочитать таблицу. Загрузите приказ "
-    "в формате .docx (Word) или план в формате .xlsx (Excel) или .csv."
+MSG_PDF = _l(
+    "PDF files are not supported: a table cannot be read from them reliably. Upload the order as .docx (Word) or the plan as .xlsx (Excel) or .csv."
 )
-MSG_OLD_OFFICE = (
-    "Файл сохранён в старом формате Word или Excel (.doc, .xls). Откройте его и сохраните "
-    "как .docx или .xlsx, затем загрузите снова."
+MSG_OLD_OFFICE = _l(
+    "The file is in the old Word or Excel format (.doc, .xls). Open it, save it as .docx or .xlsx, then upload it again."
 )
-MSG_CORRUPT = (
-    "Файл повреждён или не является документом Word (.docx) или Excel (.xlsx): "
-    "его не удалось прочитать. Сохраните файл заново и загрузите ещё раз."
+MSG_CORRUPT = _l(
+    "The file is damaged or is not a Word (.docx) or Excel (.xlsx) document: it could not be read. Save the file again and upload it once more."
 )
-MSG_BOMB = (
-    "Файл отклонён: при распаковке он занимает больше 50 МБ или сжат подозрительно сильно. "
-    "Обычный приказ или план занимает несколько сотен килобайт."
+MSG_BOMB = _l(
+    "The file was refused: unpacked it takes more than 50 MB or is compressed suspiciously well. An ordinary order or plan takes a few hundred kilobytes."
 )
-MSG_NO_PLAN = (
-    "В файле не найдена таблица плана: ожидается таблица с колонками «№», «Мероприятие», "
-    "«Срок», «Ответственные»."
+MSG_NO_PLAN = _l(
+    "No plan table was found in the file: a table with the columns «№», «Мероприятие», «Срок», «Ответственные» is expected."
 )
-MSG_NO_ITEMS = (
-    "Таблица плана найдена, но в ней нет ни одного мероприятия: ожидаются строки с номером, "
-    "мероприятием, сроком и ответственными под заголовком таблицы."
+MSG_NO_ITEMS = _l(
+    "The plan table was found, but it has no measures: rows with a number, a measure, a deadline and the responsible are expected under the table's header."
 )
-MSG_ENCODING = (
-    "Не удалось прочитать CSV-файл: ожидается текст в кодировке UTF-8 или Windows-1251 "
-    "с разделителем «;», «,» или табуляцией."
+MSG_ENCODING = _l(
+    "The CSV file could not be read: text in UTF-8 or Windows-1251 with «;», «,» or tab as the separator is expected."
 )
-MSG_TOO_MANY_ROWS = f"В таблице больше {MAX_ROWS} строк: это не похоже на план мероприятий."
+MSG_TOO_MANY_ROWS = _l(
+    "The table has more than %(n)s rows: this does not look like a plan of measures.",
+    n=MAX_ROWS,
+)
 
 
 class PlanImportError(Exception):
-    """The upload cannot be read as a plan; ``str(exc)`` is a Russian message for the user."""
+    """The upload cannot be read as a plan; ``str(exc)`` is the message for the user."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message) -> None:
         super().__init__(message)
         self.message = message
 
