@@ -1038,14 +1038,13 @@ def _summary(spec: dict, values: list[Any], schools: int) -> str:
 
 def consolidated(campaign: Campaign, today: date) -> Consolidated:
     """Every school's answers side by side with totals: two queries."""
-    schema = campaign.version.schema
-    specs = form_schema.fields(schema)
+    specs = form_schema.fields(campaign.schema)
     plain = [f for f in specs if f["type"] != "table"]
     tables = [f for f in specs if f["type"] == "table"]
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
     values: dict[str, list] = {f["key"]: [] for f in plain}
-    for sid, school_id, code, name, state, answers in db.session.execute(
+    for sid, school_id, code, name, cell, answers in db.session.execute(
         select(
             Submission.id,
             Submission.school_id,
@@ -1058,7 +1057,7 @@ def consolidated(campaign: Campaign, today: date) -> Consolidated:
         .where(Submission.campaign_id == campaign.id)
         .order_by(School.code)
     ):
-        state = cell_state(state, campaign.due_date, today)
+        state = cell_state(cell, campaign.due_date, today)
         answers = answers or {}
         shown = []
         for f in plain:
