@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -87,22 +86,14 @@ def school(school_id: int):
 @district_admin
 def import_upload():
     form = UploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read()
-        limit = int(current_app.config["IMPORT_MAX_BYTES"])
-        if len(data) > limit:
-            form.file.errors.append(
-                _("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))
-            )
-        else:
-            staged = uploads.stage(current_user, IMPORT_KIND, upload.filename or "", data)
-            picked = {
-                "year": form.year.data or None,
-                "subject": form.subject.data or None,
-                "grade": form.grade.data or None,
-            }
-            return redirect(url_for("objectivity.import_preview", staged_id=staged.id, **picked))
+    if form.validate_on_submit() and (data := uploads.read_limited(form.file)) is not None:
+        staged = uploads.stage(current_user, IMPORT_KIND, form.file.data.filename or "", data)
+        picked = {
+            "year": form.year.data or None,
+            "subject": form.subject.data or None,
+            "grade": form.grade.data or None,
+        }
+        return redirect(url_for("objectivity.import_preview", staged_id=staged.id, **picked))
     return render_template("objectivity/import.html", form=form)
 
 

@@ -109,20 +109,15 @@ def edit(plan_id: int):
 @district_admin
 def import_upload():
     form = PlanImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read()
-        limit = current_app.config["IMPORT_MAX_BYTES"]
-        if len(data) > limit:
-            form.file.errors.append(_("The file is larger than %(mb)d MB.", mb=limit // 2**20))
+    if form.validate_on_submit() and (data := uploads.read_limited(form.file)) is not None:
+        filename = form.file.data.filename or ""
+        try:
+            parse_plan(data, filename)
+        except PlanImportError as exc:
+            form.file.errors.append(str(exc))
         else:
-            try:
-                parse_plan(data, upload.filename or "")
-            except PlanImportError as exc:
-                form.file.errors.append(str(exc))
-            else:
-                staged = uploads.stage(current_user, IMPORT_KIND, upload.filename or "", data)
-                return redirect(url_for("plans.import_preview", staged_id=staged.id))
+            staged = uploads.stage(current_user, IMPORT_KIND, filename, data)
+            return redirect(url_for("plans.import_preview", staged_id=staged.id))
     return render_template("roadmaps/plan_import.html", form=form)
 
 

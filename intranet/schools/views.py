@@ -135,21 +135,10 @@ def set_active(school_id: int):
 @district_admin
 def import_upload():
     form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read()
-        if len(data) > _import_limit():
-            form.file.errors.append(
-                _("The file is larger than %(mb)d MB.", mb=_import_limit() // (1024 * 1024))
-            )
-        else:
-            staged = uploads.stage(current_user, IMPORT_KIND, upload.filename or "", data)
-            return redirect(url_for("schools.import_preview", staged_id=staged.id))
+    if form.validate_on_submit() and (data := uploads.read_limited(form.file)) is not None:
+        staged = uploads.stage(current_user, IMPORT_KIND, form.file.data.filename or "", data)
+        return redirect(url_for("schools.import_preview", staged_id=staged.id))
     return render_template("schools/import.html", form=form)
-
-
-def _import_limit() -> int:
-    return int(current_app.config["IMPORT_MAX_BYTES"])
 
 
 @bp.route("/import/<staged_id>", methods=["GET", "POST"])

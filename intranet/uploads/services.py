@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import delete, select
 
 from intranet.extensions import db
+from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.uploads.models import StagedUpload
 
@@ -18,6 +19,17 @@ def stage(user, kind: str, filename: str, data: bytes) -> StagedUpload:
     db.session.add(staged)
     db.session.commit()
     return staged
+
+
+def read_limited(field) -> bytes | None:
+    """The bytes of the file uploaded in ``field`` (a FileField), or None with the reason
+    beside the field when it is larger than the import limit (IMPORT_MAX_BYTES)."""
+    data = field.data.read()
+    limit = int(current_app.config["IMPORT_MAX_BYTES"])
+    if len(data) > limit:
+        field.errors.append(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)))
+        return None
+    return data
 
 
 def get_or_404(user, kind: str, staged_id: str) -> StagedUpload:
