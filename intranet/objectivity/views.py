@@ -219,16 +219,9 @@ def _rule_data(form: RuleForm) -> dict:
 @bp.route("/rules/new", methods=["GET", "POST"])
 @district_admin
 def rule_new():
-    form = RuleForm(active=True, min_participants=10, source=services.LOCAL_SOURCE)
-    if form.validate_on_submit():
-        try:
-            services.save_rule(current_user, current_user.district_id, None, _rule_data(form))
-        except Refused as exc:
-            exc.attach(form)
-        else:
-            flash(_("Rule saved; markers recomputed."), "success")
-            return redirect(url_for("objectivity.rules"))
-    return render_template("objectivity/rule_form.html", form=form, rule=None)
+    return _rule_page(
+        None, RuleForm(active=True, min_participants=10, source=services.LOCAL_SOURCE)
+    )
 
 
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
@@ -237,6 +230,11 @@ def rule_edit(rule_id: int):
     rule = scoped_or_404(ObjectivityRule.visible_to(current_user), rule_id, ObjectivityRule.id)
     form = RuleForm(obj=rule)
     form.code.data = rule.code  # the code names stored markers; it never changes
+    return _rule_page(rule, form)
+
+
+def _rule_page(rule: ObjectivityRule | None, form: RuleForm):
+    """A new (``rule`` None) or existing rule: saved, or the form again with the reasons."""
     if form.validate_on_submit():
         try:
             services.save_rule(current_user, current_user.district_id, rule, _rule_data(form))
