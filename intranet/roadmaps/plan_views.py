@@ -19,11 +19,11 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.errors import Refused
-from intranet.extensions import db, htmx
+from intranet.extensions import db
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.review.models import ReviewState
-from intranet.roadmaps import exports, services
+from intranet.roadmaps import exports, inline, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
 from intranet.roadmaps.models import Plan, PlanItem, SchoolRoadmap
 from intranet.roadmaps.plan_import import PlanImportError, parse_plan
@@ -225,26 +225,20 @@ def edit_item(plan_id: int, item_id: int):
     plan = _plan(plan_id)
     item = _item(plan, item_id)
     form = _item_form(plan, item)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.update_plan_item(current_user, item, _item_data(form), form.revision.data)
-        except services.StaleEdit as exc:
-            conflict = exc
-            form.set_revision(item.revision)
-        except Refused as exc:
-            exc.attach(form)
-        else:
-            if htmx:
-                return _row(plan, item)
-            flash(_("Item %(n)s saved.", n=item.number), "success")
-            return redirect(
-                url_for("plans.detail", plan_id=plan.id, _anchor=f"plan-item-{item.id}")
-            )
-    context = {"plan": plan, "item": item, "form": form, "conflict": conflict}
-    if htmx and htmx.target == f"plan-item-{item.id}":
-        return render_template("roadmaps/_partials/plan_item_form.html", **context)
-    return render_template("roadmaps/plan_item_edit.html", **context)
+    return inline.edit_item(
+        item,
+        form,
+        save=lambda: services.update_plan_item(
+            current_user, item, _item_data(form), form.revision.data
+        ),
+        row=lambda: _row(plan, item),
+        back=lambda: redirect(
+            url_for("plans.detail", plan_id=plan.id, _anchor=f"plan-item-{item.id}")
+        ),
+        row_id=f"plan-item-{item.id}",
+        templates=("roadmaps/_partials/plan_item_form.html", "roadmaps/plan_item_edit.html"),
+        context={"plan": plan},
+    )
 
 
 @bp.route("/<int:plan_id>/items/new", methods=["POST"])

@@ -12,13 +12,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.errors import Refused
-from intranet.extensions import htmx
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
-from intranet.roadmaps import services
+from intranet.roadmaps import inline, services
 from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
 
@@ -133,26 +132,18 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
     form = RoadmapItemForm(obj=item)
     if request.method == "GET":
         form.show_item(item)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.update_roadmap_item(
-                current_user, item, {k: form[k].data for k in _ITEM_KEYS}, form.revision.data
-            )
-        except services.StaleEdit as exc:
-            conflict = exc
-            form.set_revision(item.revision)
-        except Refused as exc:
-            exc.attach(form)
-        else:
-            if htmx:
-                return _row(roadmap, item)
-            flash(_("Item %(n)s saved.", n=item.number), "success")
-            return _back(roadmap, f"item-{item.id}")
-    context = {"roadmap": roadmap, "item": item, "form": form, "conflict": conflict}
-    if htmx and htmx.target == f"item-{item.id}":
-        return render_template("roadmaps/_partials/roadmap_item_form.html", **context)
-    return render_template("roadmaps/roadmap_item_edit.html", **context)
+    return inline.edit_item(
+        item,
+        form,
+        save=lambda: services.update_roadmap_item(
+            current_user, item, {k: form[k].data for k in _ITEM_KEYS}, form.revision.data
+        ),
+        row=lambda: _row(roadmap, item),
+        back=lambda: _back(roadmap, f"item-{item.id}"),
+        row_id=f"item-{item.id}",
+        templates=("roadmaps/_partials/roadmap_item_form.html", "roadmaps/roadmap_item_edit.html"),
+        context={"roadmap": roadmap},
+    )
 
 
 @bp.route("/<int:roadmap_id>/items/new", methods=["POST"])
