@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from intranet import paging
 from intranet.audit.services import writing
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -890,16 +891,12 @@ class MatrixRow:
 
 
 @dataclass
-class Matrix:
+class Matrix(paging.Paged):
     campaigns: list[CampaignStats]
     rows: list[MatrixRow]
     total: int = 0
     page: int = 1
     per_page: int = 50
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
     def cell(self, school_id: int, campaign_id: int) -> tuple[str, int, bool] | None:
         column = next(n for n, s in enumerate(self.campaigns) if s.id == campaign_id)
@@ -983,7 +980,7 @@ def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> 
         )
     ]
     total = db.session.scalar(_COUNT_SCHOOLS, {"district": district_id}) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = paging.clamp(page, total, per_page)
     schools = db.session.execute(
         _MATRIX_SCHOOLS,
         {"district": district_id, "limit": per_page, "offset": (page - 1) * per_page},

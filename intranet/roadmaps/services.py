@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from intranet import paging
 from intranet.audit.services import writing
 from intranet.deadlines import Deadline, parse_deadline
 from intranet.errors import Refused
@@ -625,15 +626,11 @@ class ItemExecution:
 
 
 @dataclass(frozen=True)
-class ExecutionPage:
+class ExecutionPage(paging.Paged):
     schools: list[SchoolExecution]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def execution_by_school(
@@ -672,7 +669,7 @@ def execution_by_school(
     )
     stmt = roadmaps.order_by(School.code)
     if per_page:
-        page = min(max(page, 1), max(1, -(-total // per_page)))
+        page = paging.clamp(page, total, per_page)
         stmt = stmt.limit(per_page).offset((page - 1) * per_page)
     schools = [
         SchoolExecution(*row[:-1], overdue_in(row[-1], today)) for row in db.session.execute(stmt)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from intranet import paging
 from intranet.audit.services import acting
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -35,15 +36,11 @@ class SchoolRow:
 
 
 @dataclass(frozen=True)
-class SchoolPage:
+class SchoolPage(paging.Paged):
     rows: list[SchoolRow]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
     @property
     def first(self) -> int:
@@ -116,7 +113,7 @@ def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPa
         needle = q.lower().replace("ё", "е")
         stmt = stmt.where(School.search_text.contains(needle, autoescape=True))
     total = db.session.scalar(stmt.with_only_columns(func.count(School.id))) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = paging.clamp(page, total, per_page)
     page_rows = stmt.order_by(School.code).limit(per_page).offset((page - 1) * per_page).subquery()
     users = (
         select(func.count(User.id))
