@@ -151,17 +151,11 @@ def import_preview(staged_id: str):
 @bp.route("/scales", methods=["GET", "POST"])
 @district_admin
 def scales():
-    form = ScaleForm()
-    if form.validate_on_submit():
-        try:
-            services.save_scale(current_user, current_user.district_id, None, form.data)
-        except Refused as exc:
-            exc.attach(form)
-        else:
-            flash(_("Scale saved; markers recomputed."), "success")
-            return redirect(url_for("objectivity.scales"))
-    return render_template(
-        "objectivity/scales.html", form=form, scales=services.scales(current_user.district_id)
+    return _scale_page(
+        None,
+        ScaleForm(),
+        "objectivity/scales.html",
+        scales=services.scales(current_user.district_id),
     )
 
 
@@ -169,16 +163,21 @@ def scales():
 @district_admin
 def scale_edit(scale_id: int):
     scale = scoped_or_404(MarkScale.visible_to(current_user), scale_id, MarkScale.id)
-    form = ScaleForm(obj=scale)
+    return _scale_page(scale, ScaleForm(obj=scale), "objectivity/scale_form.html", scale=scale)
+
+
+def _scale_page(existing: MarkScale | None, form: ScaleForm, template: str, **context):
+    """A new (``existing`` None) or existing mark scale: saved, or ``template`` again
+    with the reasons beside the fields."""
     if form.validate_on_submit():
         try:
-            services.save_scale(current_user, current_user.district_id, scale, form.data)
+            services.save_scale(current_user, current_user.district_id, existing, form.data)
         except Refused as exc:
             exc.attach(form)
         else:
             flash(_("Scale saved; markers recomputed."), "success")
             return redirect(url_for("objectivity.scales"))
-    return render_template("objectivity/scale_form.html", form=form, scale=scale)
+    return render_template(template, form=form, **context)
 
 
 @bp.route("/rules")
