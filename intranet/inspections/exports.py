@@ -8,21 +8,10 @@ import re
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
-
-BOLD = Font(bold=True)
-
-
-def _header(ws, titles) -> None:
-    cells = []
-    for title in titles:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = BOLD
-        cells.append(cell)
-    ws.append(cells)
+from intranet.sheets import BOLD, append_header
 
 
 def _typed(spec: dict, shown):
@@ -40,7 +29,9 @@ def consolidated_xlsx(data, labels: dict[str, str]) -> io.BytesIO:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Answers"))
     ws.append([data.campaign.title])
-    _header(ws, [_("Code"), _("School"), _("State")] + [c.spec["label"] for c in data.columns])
+    append_header(
+        ws, [_("Code"), _("School"), _("State")] + [c.spec["label"] for c in data.columns]
+    )
     for _sid, _school_id, code, name, state, shown in data.rows:
         ws.append(
             [code, name, labels.get(state, state)]
@@ -53,7 +44,7 @@ def consolidated_xlsx(data, labels: dict[str, str]) -> io.BytesIO:
         # Sheet names: at most 31 characters, unique.
         sheet = wb.create_sheet(re.sub(r"[\\/?*\[\]:]", " ", f"{n}. {spec['label']}")[:31])
         sheet.append([spec["label"]])
-        _header(sheet, [_("Code"), _("School")] + [c["label"] for c in spec["columns"]])
+        append_header(sheet, [_("Code"), _("School")] + [c["label"] for c in spec["columns"]])
         for code, name, row in rows:
             sheet.append(
                 [code, name] + [_typed(c, row.get(c["key"]) or None) for c in spec["columns"]]

@@ -5,29 +5,17 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from intranet.i18n import gettext as _
 from intranet.review.models import ReviewState
+from intranet.sheets import append_header
 
 
 def execution_xlsx(plan, schools, items) -> io.BytesIO:
     wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def header(ws, titles):
-        from openpyxl.cell import WriteOnlyCell
-
-        cells = []
-        for title in titles:
-            cell = WriteOnlyCell(ws, value=title)
-            cell.font = bold
-            cells.append(cell)
-        ws.append(cells)
-
     ws = wb.create_sheet(_("Schools"))
     ws.append([plan.title])
-    header(
+    append_header(
         ws,
         [
             _("Code"),
@@ -47,7 +35,7 @@ def execution_xlsx(plan, schools, items) -> io.BytesIO:
 
     ws = wb.create_sheet(_("Measures"))
     ws.append([plan.title])
-    header(ws, [_("No."), _("Measure"), _("Due"), _("Schools"), _("done"), _("overdue")])
+    append_header(ws, [_("No."), _("Measure"), _("Due"), _("Schools"), _("done"), _("overdue")])
     for row in items:
         ws.append([row.number, row.text, row.due_date, row.schools, row.done, row.overdue])
 
