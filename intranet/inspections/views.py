@@ -477,17 +477,22 @@ def state_labels() -> dict[str, str]:
 @logged_in
 def tasks(school_id: int):
     school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
+    return render_template("inspections/tasks.html", school=school, **tasks_panel(school))
+
+
+def tasks_panel(school: School) -> dict:
+    """What the «Формы для заполнения» panel shows (on the school's home and its forms
+    page): the forms with deadlines and the notifications. A visit by the school's own
+    staff also leaves the "due in three days" reminder, once per form."""
     today = date.today()
     tasks = services.school_tasks(school.id, today)
     if current_user.is_school_user:
         services.remind_due_soon(school.id, school.district_id, tasks, today)
-    return render_template(
-        "inspections/tasks.html",
-        school=school,
-        tasks=tasks,
-        notifications=services.notifications(school.id),
-        labels=state_labels(),
-    )
+    return {
+        "tasks": tasks,
+        "notifications": services.notifications(school.id),
+        "labels": state_labels(),
+    }
 
 
 @bp.route("/notifications/read", methods=["POST"])

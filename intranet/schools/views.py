@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -23,8 +21,7 @@ from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
-from intranet.inspections import services as inspections
-from intranet.inspections.views import state_labels
+from intranet.inspections.views import tasks_panel
 from intranet.roadmaps.models import Plan, SchoolRoadmap
 from intranet.schools import importer, services
 from intranet.schools.forms import SCHOOL_FIELDS, ImportForm, SchoolForm
@@ -69,18 +66,12 @@ def detail(school_id: int):
         .where(SchoolRoadmap.school_id == school.id)
         .order_by(Plan.period_start.desc())
     ).all()
-    today = date.today()
-    tasks = inspections.school_tasks(school.id, today)
-    if current_user.is_school_user:
-        inspections.remind_due_soon(school.id, school.district_id, tasks, today)
     return render_template(
         "schools/detail.html",
         school=school,
         users=users,
         roadmaps=roadmaps,
-        tasks=tasks,
-        notifications=inspections.notifications(school.id),
-        labels=state_labels(),
+        **tasks_panel(school),
     )
 
 
