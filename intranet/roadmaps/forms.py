@@ -76,6 +76,22 @@ class _ItemFields(Form):
     )
     revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
+    # The fields every item has (``roadmaps/_partials/item_fields.html`` shows them).
+    COMMON = (
+        "number",
+        "text",
+        "deadline_text",
+        "deadline_kind",
+        "deadline_start",
+        "deadline_end",
+        "responsible",
+        "result",
+    )
+
+    def values(self, *extra: str) -> dict:
+        """What the services take: the common fields, and ``extra`` of this kind."""
+        return {k: self[k].data for k in (*self.COMMON, *extra)}
+
     def show_item(self, item) -> None:
         """On a GET, show a person's correction of the deadline, so saving keeps it."""
         deadline = item.parsed_deadline if item.deadline_corrected else None

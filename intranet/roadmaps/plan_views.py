@@ -185,20 +185,7 @@ def _item_form(plan: Plan, item: PlanItem | None = None, **kwargs) -> PlanItemFo
 
 
 def _item_data(form: PlanItemForm) -> dict:
-    data = {
-        k: form[k].data
-        for k in (
-            "number",
-            "text",
-            "deadline_text",
-            "deadline_kind",
-            "deadline_start",
-            "deadline_end",
-            "responsible",
-            "result",
-            "schools_report",
-        )
-    }
+    data = form.values("schools_report")
     data["section_id"] = form.section_id.data or None
     return data
 

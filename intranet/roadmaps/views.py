@@ -105,23 +105,8 @@ def item_row(school_id: int, roadmap_id: int, item_id: int):
     return _row(roadmap, _item(roadmap, item_id))
 
 
-_ITEM_KEYS = (
-    "number",
-    "text",
-    "deadline_text",
-    "deadline_kind",
-    "deadline_start",
-    "deadline_end",
-    "responsible",
-    "result",
-    "status",
-    "done_on",
-    "progress_note",
-)
-
-
-# What the school's own-measure form asks; progress is reported later, like any item.
-_OWN_ITEM_KEYS = tuple(k for k in _ITEM_KEYS if k not in ("status", "done_on", "progress_note"))
+# What a school reports on an item, besides the item's own fields.
+_PROGRESS = ("status", "done_on", "progress_note")
 
 
 @bp.route("/<int:roadmap_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -136,7 +121,7 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
         item,
         form,
         save=lambda: services.update_roadmap_item(
-            current_user, item, {k: form[k].data for k in _ITEM_KEYS}, form.revision.data
+            current_user, item, form.values(*_PROGRESS), form.revision.data
         ),
         row=lambda: _row(roadmap, item),
         back=lambda: _back(roadmap, f"item-{item.id}"),
@@ -153,9 +138,7 @@ def add_item(school_id: int, roadmap_id: int):
     form = OwnItemForm(prefix="new")
     if form.validate_on_submit():
         try:
-            item = services.add_own_item(
-                current_user, roadmap, {k: form[k].data for k in _OWN_ITEM_KEYS}
-            )
+            item = services.add_own_item(current_user, roadmap, form.values())
         except Refused as exc:
             flash(str(exc), "error")
         else:
