@@ -495,13 +495,8 @@ def plan_roadmaps(plan: Plan, chunk: int = 25) -> Iterator[SchoolRoadmap]:
         }
         for roadmap_id in part:
             yield loaded[roadmap_id]
-        # Let the printed chunk go: the next one is read fresh.
-        for roadmap in loaded.values():
-            db.session.expunge(roadmap)
-            for item in roadmap.items:
-                db.session.expunge(item)
-                for evidence in item.evidence:
-                    db.session.expunge(evidence)
+        # The session keeps loaded rows weakly: once printed, the chunk can be freed.
+        del loaded
 
 
 def count_plan_roadmaps(plan: Plan) -> int:

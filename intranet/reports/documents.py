@@ -1,0 +1,816 @@
+"""The district's printed reports and prints, each a class on ``documents.Document``.
+
+Long tables (300 schools, 40 measures a school) put a cell's text straight into the
+table when it fits its column on one line, and make a wrapping Paragraph only when it
+does not: a plain cell is drawn as given, so user text still prints literally, and a
+district of 300 schools lays out in a fraction of the time a paragraph per cell takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from intranet.documents import Document, Part, esc, ru_date, safe_filename
+from intranet.documents.base import _Table
+from intranet.i18n import gettext as _
+from intranet.reports import charts
+from intranet.reports.data import DistrictReport, FilledForm, VprReport
+from intranet.review.models import ReviewState
+from intranet.roadmaps.models import ItemStatus, Plan, SchoolRoadmap
+
+PAD = 3  # a cell's left and right padding, points
+
+
+def state_label(state: str) -> str:
+    """A review state or a campaign cell state as a person reads it."""
+    try:
+        return ReviewState(state).label
+    except ValueError:
+        return {"not_started": _("not started"), "late": _("late")}.get(state, state)
+
+
+def pct(x: float | None) -> str:
+    return "" if x is None else f"{x * 100:.0f} %"
+
+
+def number(x: float | None, digits: int = 1) -> str:
+    return "" if x is None else f"{x:.{digits}f}".replace(".", ",")
+
+
+class FastTable:
+    """Cells that fit their column stay plain strings; the rest wrap as Paragraphs."""
+
+    def __init__(self, doc: Document, widths: Sequence[float], size: float, bold_font: str):
+        self.doc = doc
+        self.widths = list(widths)
+        self.size = size
+        self.font = doc.font
+        self.bold = bold_font
+        self.style = doc.styles["Cell"].clone("FastCell", fontSize=size, leading=size * 1.2)
+
+    def cell(self, text: Any, col: int) -> Any:
+        if isinstance(text, Flowable):
+            return text
+        text = "" if text is None else str(text)
+        room = self.widths[col] - 2 * PAD
+        if all(stringWidth(line, self.font, self.size) <= room for line in text.split("\n")):
+            return text
+        return Paragraph(esc(text), self.style)
+
+    def build(
+        self,
+        header: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        extra: Sequence[tuple] = (),
+        header_rows: int = 1,
+    ) -> Table:
+        head_style = self.style.clone("FastHead", fontName=self.bold, alignment=1)
+        data: list[list[Any]] = [[Paragraph(esc(h), head_style) for h in header]]
+        data += [[self.cell(v, i) for i, v in enumerate(row)] for row in rows]
+        table = _Table(
+            data,
+            colWidths=self.widths,
+            repeatRows=header_rows,
+            hAlign="LEFT",
+            splitByRow=1,
+            splitInRow=1,
+        )
+        # A row taller than half a page (a 3,000-character measure) splits inside itself.
+        table.tall_row = self.doc.page_size[1] - self.doc.top_margin - self.doc.bottom_margin
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), self.font, self.size, self.size * 1.2),
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("VALIGN", (0, 0), (-1, header_rows - 1), "MIDDLE"),
+                    ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
+                    ("LEFTPADDING", (0, 0), (-1, -1), PAD),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                    *extra,
+                ]
+            )
+        )
+        return table
+
+
+def made_at() -> str:
+    return datetime.now().strftime("%d.%m.%Y %H:%M")
+
+
+# -- the consolidated district report --------------------------------------------------------
+
+
+class DistrictReportDocument(Document):
+    """Every school of a plan or a campaign on landscape A4: one row per school, totals,
+    a bar chart of completion, and the schools that need attention with the reasons."""
+
+    landscape = True
+    font_size = 11
+    table_font_size = 8
+    chart_rows = 44  # bars per drawing: a drawing never splits, so one page's worth
+
+    def __init__(self, report: DistrictReport) -> None:
+        super().__init__()
+        self.report = report
+        self.district_name = report.district.name
+        self.document_date = report.today
+        if report.kind == "plan":
+            self.title = _("Consolidated report on the execution of the roadmaps")
+        else:
+            self.title = _("Consolidated report on the self-inspection forms")
+        self.subtitle = report.title
+
+    def filename(self) -> str:
+        kind = _("Report_plan") if self.report.kind == "plan" else _("Report_form")
+        return safe_filename(kind, self.report.title[:60], ru_date(self.report.today)) + ".pdf"
+
+    def footer_line(self) -> str:
+        r = self.report
+        source = _("plan") if r.kind == "plan" else _("campaign")
+        return _(
+            "Made %(at)s from the %(source)s «%(title)s» (%(basis)s); schools: %(n)d; "
+            "data as of %(today)s.",
+            at=made_at(),
+            source=source,
+            title=r.title[:80],
+            basis=r.basis,
+            n=len(r.lines),
+            today=ru_date(r.today),
+        )
+
+    def _acts(self, line) -> str:
+        acts = line.acts
+        if not acts or not acts.count:
+            return ""
+        return "\n".join(
+            [
+                ", ".join(f"№ {n}" for n in acts.numbers),
+                _(
+                    "compl. %(a)d / part. %(b)d / not %(c)d",
+                    a=acts.complies,
+                    b=acts.partly,
+                    c=acts.fails,
+                ),
+            ]
+        )
+
+    def story(self) -> list[Flowable]:
+        r = self.report
+        w = self.frame_width
+        totals = r.totals
+        plan = r.kind == "plan"
+        out: list[Flowable] = []
+        basis = _(
+            "Basis: %(basis)s. Data as of %(today)s.", basis=r.basis or "—", today=ru_date(r.today)
+        )
+        risk = (
+            _("Risk flags: ВПР markers of %(year)s.", year=r.risk_year)
+            if r.risk_year
+            else _("Risk flags: no ВПР markers yet.")
+        )
+        out.append(self.p(f"{basis} {risk}", "Left"))
+        out.append(Spacer(1, 3 * mm))
+        fractions = [0.04, 0.07, 0.24, 0.1, 0.08, 0.06, 0.08, 0.16, 0.17]
+        widths = [f * w for f in fractions]
+        table = FastTable(self, widths, self.table_font_size, self.font + "-Bold")
+        header = [
+            _("No."),
+            _("Code"),
+            _("School"),
+            _("State"),
+            _("Done") if plan else _("Answered"),
+            "%",
+            _("Overdue") if plan else _("Late"),
+            _("Control acts (findings)"),
+            _("Risk flags (ВПР)"),
+        ]
+        rows = []
+        for n, line in enumerate(r.lines, start=1):
+            state = state_label(line.state)
+            if line.changed:
+                state += " *"
+            rows.append(
+                [
+                    str(n),
+                    line.code,
+                    line.name,
+                    state,
+                    f"{line.done} / {line.items}",
+                    pct(line.completion),
+                    str(line.overdue) if line.overdue else "",
+                    self._acts(line),
+                    line.risk.short() if line.risk else "",
+                ]
+            )
+        rows.append(
+            [
+                "",
+                "",
+                _("Total: %(n)d schools", n=totals["schools"]),
+                _("accepted: %(n)d", n=totals["accepted"]),
+                f"{totals['done']} / {totals['items']}",
+                pct(totals["completion"]),
+                str(totals["overdue"]),
+                str(totals["acts"]),
+                str(totals["risk"]),
+            ]
+        )
+        last = len(rows)
+        highlight = [
+            ("BACKGROUND", (6, i), (6, i), colors.HexColor("#f9d6d5"))
+            for i, row in enumerate(rows[:-1], start=1)
+            if row[6]
+        ]
+        out.append(
+            table.build(
+                header,
+                rows,
+                extra=[
+                    ("ALIGN", (0, 1), (0, -1), "RIGHT"),
+                    ("ALIGN", (4, 1), (6, -1), "RIGHT"),
+                    ("FONT", (0, last), (-1, last), self.font + "-Bold", self.table_font_size),
+                    *highlight,
+                ],
+            )
+        )
+        if any(line.changed for line in r.lines):
+            out.append(self.p(_("* changed since accepted"), "Small"))
+        out.append(Spacer(1, 4 * mm))
+        out.append(self.p(_("Summary"), "Heading"))
+        summary = [
+            (_("Schools"), str(totals["schools"])),
+            (
+                _("Measures done") if plan else _("Questions answered"),
+                f"{totals['done']} / {totals['items']} ({pct(totals['completion'])})",
+            ),
+            (
+                _("Overdue measures (schools)") if plan else _("Forms late"),
+                f"{totals['overdue']} ({totals['overdue_schools']})",
+            ),
+            (_("Accepted by the district"), str(totals["accepted"])),
+            (_("Schools with risk flags"), str(totals["risk"])),
+            (_("Control acts issued"), str(totals["acts"])),
+            (_("Schools that need attention"), str(totals["attention"])),
+        ]
+        out.append(
+            FastTable(self, [0.35 * w, 0.2 * w], 9, self.font + "-Bold").build(
+                [_("Indicator"), _("Value")], summary, extra=[("ALIGN", (1, 1), (1, -1), "RIGHT")]
+            )
+        )
+        out.append(CondPageBreak(60 * mm))
+        out.append(self.p(_("Completion by school"), "Heading"))
+        bars = [(f"{line.code} {line.name}", line.completion) for line in r.lines]
+        for start in range(0, len(bars), self.chart_rows):
+            out.append(charts.completion_bars(bars[start : start + self.chart_rows], w))
+        out.append(CondPageBreak(40 * mm))
+        out.append(self.p(_("Schools that need attention"), "Heading"))
+        attention = r.attention
+        if attention:
+            aw = [0.05 * w, 0.08 * w, 0.3 * w, 0.57 * w]
+            out.append(
+                FastTable(self, aw, 9, self.font + "-Bold").build(
+                    [_("No."), _("Code"), _("School"), _("Reasons")],
+                    (
+                        [str(n), line.code, line.name, "\n".join(line.reasons)]
+                        for n, line in enumerate(attention, start=1)
+                    ),
+                    extra=[("ALIGN", (0, 1), (0, -1), "RIGHT")],
+                )
+            )
+        else:
+            out.append(self.p(_("None: every school is on time and without risk flags."), "Left"))
+        out.append(Spacer(1, 10 * mm))
+        out.append(
+            KeepTogether([self.signature_lines([(_("Prepared by (district specialist)"), "")])])
+        )
+        return out
+
+
+# -- the analytical report on ВПР results ----------------------------------------------------
+
+
+class VprReportDocument(Document):
+    """One year, subject and grade: the district's marks, each school beside the
+    district, the markers and the risk list with reasons, and the pages' charts."""
+
+    landscape = True
+    font_size = 11
+    table_font_size = 8
+
+    def __init__(self, report: VprReport) -> None:
+        super().__init__()
+        self.report = report
+        self.district_name = report.district.name
+        self.document_date = date.today()
+        self.title = _("Analytical report on ВПР results")
+        self.subtitle = _(
+            "%(year)s, %(subject)s, grade %(grade)s",
+            year=report.year,
+            subject=report.subject,
+            grade=report.grade,
+        )
+
+    def filename(self) -> str:
+        r = self.report
+        return safe_filename(_("VPR_report"), r.year, r.subject, f"{r.grade}_кл") + ".pdf"
+
+    def footer_line(self) -> str:
+        r = self.report
+        return _(
+            "Made %(at)s from the ВПР results of %(year)s imported into the intranet: "
+            "%(subject)s, grade %(grade)s; %(n)d participants, %(s)d schools.",
+            at=made_at(),
+            year=r.year,
+            subject=r.subject,
+            grade=r.grade,
+            n=r.participants,
+            s=len(r.schools),
+        )
+
+    def _shares(self, shares: dict[int, float] | None) -> list[str]:
+        return [pct(shares.get(m)) if shares else "" for m in charts.MARKS]
+
+    def story(self) -> list[Flowable]:
+        r = self.report
+        w = self.frame_width
+        out: list[Flowable] = []
+        scale = r.scale
+        scale_text = (
+            _(
+                "scale: «3» from %(a)d, «4» from %(b)d, «5» from %(c)d of %(m)d points",
+                a=scale.min3,
+                b=scale.min4,
+                c=scale.min5,
+                m=scale.max_score,
+            )
+            if scale
+            else _("no mark scale entered")
+        )
+        out.append(
+            self.p(
+                _(
+                    "Participants in the district: %(n)d; mean primary score: %(mean)s; %(scale)s.",
+                    n=r.participants,
+                    mean=number(r.mean) or "—",
+                    scale=scale_text,
+                ),
+                "Left",
+            )
+        )
+        out.append(self.p(_("Distribution of marks in the district"), "Heading"))
+        marks = FastTable(self, [0.2 * w] + [0.1 * w] * 4, 9, self.font + "-Bold")
+        out.append(
+            marks.build(
+                ["", "«2»", "«3»", "«4»", "«5»"],
+                [[_("District"), *self._shares(r.shares)]],
+                extra=[("ALIGN", (1, 1), (-1, -1), "RIGHT")],
+            )
+        )
+        out.append(Spacer(1, 3 * mm))
+        pair = Table(
+            [
+                [
+                    charts.score_distribution(r.scores, scale),
+                    charts.marks_matrix(r.matrix),
+                ],
+                [
+                    self.p(_("Distribution of primary scores"), "Caption"),
+                    self.p(_("ВПР marks against journal marks"), "Caption"),
+                ],
+            ],
+            colWidths=[0.62 * w, 0.38 * w],
+        )
+        pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        out.append(KeepTogether([pair]))
+        out.append(self.p(_("Schools beside the district"), "Heading"))
+        fractions = [0.06, 0.22, 0.07, 0.065, 0.065, 0.065, 0.065, 0.07, 0.08, 0.08, 0.08, 0.08]
+        widths = [f * w for f in fractions]
+        table = FastTable(self, widths, self.table_font_size, self.font + "-Bold")
+        header = [
+            _("Code"),
+            _("School"),
+            _("Participants"),
+            "«2»",
+            "«3»",
+            "«4»",
+            "«5»",
+            _("Mean score"),
+            _("ВПР below journal"),
+            _("Confirmed"),
+            _("ВПР above journal"),
+            _("Flagged markers"),
+        ]
+        rows = [
+            [
+                "",
+                _("District"),
+                str(r.participants),
+                *self._shares(r.shares),
+                number(r.mean),
+                "",
+                "",
+                "",
+                "",
+            ]
+        ]
+        extra: list[tuple] = [
+            ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
+            ("FONT", (0, 1), (-1, 1), self.font + "-Bold", self.table_font_size),
+            ("BACKGROUND", (0, 1), (-1, 1), colors.HexColor("#f3f3f3")),
+        ]
+        for i, s in enumerate(r.schools, start=2):
+            journal = s.journal or (None, None, None)
+            rows.append(
+                [
+                    s.code,
+                    s.name,
+                    str(s.participants),
+                    *self._shares(s.shares),
+                    number(s.mean),
+                    pct(journal[0]),
+                    pct(journal[1]),
+                    pct(journal[2]),
+                    str(len(s.flagged)) if s.computed else "—",
+                ]
+            )
+            if s.flagged:
+                extra.append(("BACKGROUND", (-1, i), (-1, i), colors.HexColor("#f9d6d5")))
+            # A share of «5» above the district's by half again is what a reader looks for.
+            if s.shares and r.shares and s.shares[5] > r.shares[5] * 1.5 and s.shares[5] > 0.2:
+                extra.append(("FONT", (6, i), (6, i), self.font + "-Bold", self.table_font_size))
+        out.append(table.build(header, rows, extra=extra))
+        out.append(
+            self.p(
+                _(
+                    "Shares of marks are of the school's participants; «—» in the last "
+                    "column: too few participants for the markers. Bold: a share of «5» "
+                    "half again above the district's."
+                ),
+                "Small",
+            )
+        )
+        out.append(CondPageBreak(50 * mm))
+        out.append(self.p(_("Schools with signs of unobjective results"), "Heading"))
+        risk = r.risk
+        if not risk:
+            out.append(self.p(_("No school is flagged for this subject and grade."), "Left"))
+            return out
+        from intranet.objectivity.services import marker_title
+
+        rw = [0.06 * w, 0.18 * w, 0.2 * w, 0.56 * w]
+        reasons = FastTable(self, rw, 8.5, self.font + "-Bold")
+        risk_rows = []
+        for s in risk:
+            for k, m in enumerate(s.flagged):
+                kind = _("federal method") if m.federal else _("district rule")
+                risk_rows.append(
+                    [
+                        s.code if k == 0 else "",
+                        s.name if k == 0 else "",
+                        f"{marker_title(m)} ({kind})",
+                        m.reason,
+                    ]
+                )
+        out.append(reasons.build([_("Code"), _("School"), _("Marker"), _("Reason")], risk_rows))
+        out.append(CondPageBreak(60 * mm))
+        out.append(self.p(_("Flagged schools against the district"), "Heading"))
+        cells = []
+        for s in risk:
+            cells.append(
+                [
+                    charts.school_vs_district(s.shares, r.shares, width=0.31 * w),
+                    self.p(f"{s.code} {s.name}", "Caption"),
+                ]
+            )
+        grid = []
+        for start in range(0, len(cells), 3):
+            chunk = cells[start : start + 3]
+            chunk += [["", ""]] * (3 - len(chunk))
+            grid.append([c[0] for c in chunk])
+            grid.append([c[1] for c in chunk])
+        charts_table = Table(grid, colWidths=[w / 3] * 3)
+        charts_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        out.append(charts_table)
+        return out
+
+
+# -- a school's roadmap, one or many ---------------------------------------------------------
+
+
+class RoadmapDocument(Document):
+    """Roadmaps in the shape of the orders' tables (№, Мероприятие, Сроки, Ответственные,
+    Результат) with what the school reported, each under the head's «УТВЕРЖДАЮ». Many
+    roadmaps make one PDF with each school on a new page, read and laid out one school
+    at a time."""
+
+    landscape = True
+    font_size = 11
+    table_font_size = 8.5
+
+    def __init__(self, plan: Plan, roadmaps: Iterable[SchoolRoadmap]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.roadmaps = roadmaps
+        self.document_date = date.today()
+        self.title = _("Plan of measures («roadmap»)")
+        from intranet.extensions import db
+        from intranet.schools.models import District
+
+        self.district_name = db.session.get(District, plan.district_id).name
+        self._single: SchoolRoadmap | None = None
+
+    def filename(self) -> str:
+        if self._single is not None:
+            school = self._single.school
+            return (
+                safe_filename(_("Roadmap"), school.short_name or school.name, school.code) + ".pdf"
+            )
+        return safe_filename(_("Roadmaps"), self.plan.title[:60], ru_date(self.document_date)) + (
+            ".pdf"
+        )
+
+    @classmethod
+    def for_plan(cls, plan: Plan) -> RoadmapDocument:
+        """Every school's roadmap of ``plan``, read a chunk of schools at a time."""
+        from intranet.reports.data import plan_roadmaps
+
+        return cls(plan, plan_roadmaps(plan))
+
+    @classmethod
+    def single(cls, roadmap: SchoolRoadmap) -> RoadmapDocument:
+        doc = cls(roadmap.plan, [roadmap])
+        doc._single = roadmap
+        return doc
+
+    def parts(self) -> Iterable[Part]:
+        for roadmap in self.roadmaps:
+            yield self._part(roadmap)
+
+    def _part(self, roadmap: SchoolRoadmap) -> Part:
+        school = roadmap.school
+        state = ReviewState(roadmap.status).label
+        footer = _(
+            "Roadmap of %(code)s to the plan «%(plan)s» (%(basis)s), state: %(state)s, "
+            "last changed %(changed)s; printed %(at)s.",
+            code=school.code,
+            plan=self.plan.title[:70],
+            basis=self.plan.basis or "—",
+            state=state,
+            changed=roadmap.updated_at.strftime("%d.%m.%Y %H:%M") if roadmap.updated_at else "—",
+            at=made_at(),
+        )
+        # The story is made when the school's turn comes: one school in memory at a time.
+        return Part(
+            story=lambda: self._story(roadmap),
+            footer=footer,
+            title=_("Plan of measures («roadmap») of %(school)s", school=school.name),
+            key=str(roadmap.id),
+            extra={"roadmap": roadmap},
+        )
+
+    def head_flowables(self, part: Part) -> list[Flowable]:
+        # The approval stamp stands in the upper right corner, above the title.
+        head = super().head_flowables(part)
+        roadmap = part.extra.get("roadmap")
+        if roadmap is None:
+            return head
+        title_at = next(
+            (n for n, f in enumerate(head) if getattr(f, "style", None) is self.styles["Title"]),
+            len(head),
+        )
+        return [*head[:title_at], self.approval(roadmap), Spacer(1, 2 * mm), *head[title_at:]]
+
+    def approval(self, roadmap: SchoolRoadmap) -> Flowable:
+        """The head's «УТВЕРЖДАЮ» block in the upper right corner."""
+        school = roadmap.school
+        lines = [
+            self.markup("<b>" + esc(_("APPROVED")) + "</b>", "Left"),
+            self.p(_("Head of %(school)s", school=school.short_name or school.name), "Left"),
+            self.p("______________ " + (school.head_name or "______________"), "Left"),
+            self.p("«____» ______________ 20___ " + _("y."), "Left"),
+        ]
+        t = Table([[""], *[[x] for x in lines]], colWidths=[self.frame_width * 0.4])
+        t.hAlign = "RIGHT"
+        t.setStyle(
+            TableStyle(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            )
+        )
+        return t
+
+    def _story(self, roadmap: SchoolRoadmap) -> list[Flowable]:
+        w = self.frame_width
+        fractions = [0.045, 0.24, 0.1, 0.12, 0.13, 0.095, 0.085, 0.185]
+        widths = [f * w for f in fractions]
+        table = FastTable(self, widths, self.table_font_size, self.font + "-Bold")
+        header = [
+            _("No."),
+            _("Measure"),
+            _("Deadline"),
+            _("Responsible"),
+            _("Result"),
+            _("Status"),
+            _("Date done"),
+            _("Evidence, what was done"),
+        ]
+        rows: list[list[Any]] = []
+        extra: list[tuple] = [("ALIGN", (6, 1), (6, -1), "CENTER")]
+        section = None
+        for item in roadmap.items:
+            if item.section and item.section != section:
+                section = item.section
+                rows.append([section, "", "", "", "", "", "", ""])
+                i = len(rows)
+                extra += [
+                    ("SPAN", (0, i), (-1, i)),
+                    ("FONT", (0, i), (-1, i), self.font + "-Bold", self.table_font_size),
+                    ("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f3f3f3")),
+                ]
+                if stringWidth(section, self.font + "-Bold", self.table_font_size) > w - 2 * PAD:
+                    rows[-1][0] = Paragraph("<b>" + esc(section) + "</b>", table.style)
+            evidence = [e.title for e in item.evidence]
+            if item.progress_note:
+                evidence.insert(0, item.progress_note)
+            rows.append(
+                [
+                    item.number,
+                    item.text,
+                    item.deadline_text,
+                    item.responsible,
+                    item.result,
+                    item.status_label,
+                    ru_date(item.done_on),
+                    "\n".join(evidence),
+                ]
+            )
+            if item.status == ItemStatus.DONE:
+                extra.append(
+                    ("TEXTCOLOR", (5, len(rows)), (5, len(rows)), colors.HexColor("#1e7b34"))
+                )
+        out: list[Flowable] = []
+        plan = self.plan
+        out.append(
+            self.p(
+                _(
+                    "To the district plan «%(plan)s» (order %(basis)s), period %(start)s – %(end)s.",
+                    plan=plan.title,
+                    basis=plan.basis or "—",
+                    start=ru_date(plan.period_start),
+                    end=ru_date(plan.period_end),
+                ),
+                "Center",
+            )
+        )
+        out.append(Spacer(1, 3 * mm))
+        if rows:
+            out.append(table.build(header, rows, extra=extra))
+        else:
+            out.append(self.p(_("The roadmap has no items."), "Left"))
+        done = sum(1 for i in roadmap.items if i.status == ItemStatus.DONE)
+        out.append(Spacer(1, 2 * mm))
+        out.append(
+            self.p(
+                _(
+                    "Measures: %(n)d, done: %(d)d; state of the roadmap: %(state)s.",
+                    n=len(roadmap.items),
+                    d=done,
+                    state=ReviewState(roadmap.status).label,
+                ),
+                "Small",
+            )
+        )
+        return out
+
+
+# -- a filled self-inspection form --------------------------------------------------------
+
+
+class FilledFormDocument(Document):
+    """A school's answers to a form, with its requisites and signature lines."""
+
+    table_font_size = 9.5
+
+    def __init__(self, filled: FilledForm) -> None:
+        super().__init__()
+        self.filled = filled
+        sub = filled.submission
+        self.district_name = filled.school.district.name
+        self.document_date = date.today()
+        self.title = sub.campaign.title
+        self.subtitle = filled.school.name
+
+    def filename(self) -> str:
+        school = self.filled.school
+        return (
+            safe_filename(
+                _("Form"),
+                self.filled.submission.campaign.title[:50],
+                school.short_name or school.code,
+            )
+            + ".pdf"
+        )
+
+    def footer_line(self) -> str:
+        sub = self.filled.submission
+        version = (
+            _("submitted version %(n)d", n=self.filled.version)
+            if self.filled.version
+            else _("never submitted")
+        )
+        return _(
+            "Answers of %(code)s to the campaign «%(title)s», state: %(state)s, %(version)s, "
+            "save No. %(rev)d; printed %(at)s.",
+            code=self.filled.school.code,
+            title=sub.campaign.title[:70],
+            state=ReviewState(sub.status).label,
+            version=version,
+            rev=sub.revision,
+            at=made_at(),
+        )
+
+    def story(self) -> list[Flowable]:
+        f = self.filled
+        school = f.school
+        sub = f.submission
+        out: list[Flowable] = []
+        requisites = [
+            (_("School"), school.name),
+            (_("Code"), school.code),
+            (_("Address"), school.address),
+            (_("Head"), school.head_name),
+            (_("Phone"), school.phone),
+            (_("E-mail"), school.email),
+            (_("Website"), school.website),
+            (_("Due date"), ru_date(sub.campaign.due_date)),
+            (_("State"), ReviewState(sub.status).label),
+        ]
+        out.append(
+            self.table(
+                [_("Requisite"), _("Value")],
+                [(k, v or "—") for k, v in requisites],
+                [0.3, 0.7],
+            )
+        )
+        for title, answers in f.sections:
+            out.append(self.p(title, "Heading"))
+            rows = []
+            for a in answers:
+                if a.columns is None:
+                    rows.append([a.label, a.value if a.value is not None else "—"])
+                    continue
+                if rows:
+                    out.append(self.table([_("Question"), _("Answer")], rows, [0.5, 0.5]))
+                    rows = []
+                out.append(self.p(a.label, "Left"))
+                if a.rows:
+                    n = len(a.columns)
+                    out.append(
+                        self.table(
+                            ["№", *a.columns],
+                            [[str(k), *r] for k, r in enumerate(a.rows, start=1)],
+                            [0.06] + [0.94 / n] * n,
+                        )
+                    )
+                else:
+                    out.append(self.p(_("No rows."), "Small"))
+                out.append(Spacer(1, 2 * mm))
+            if rows:
+                out.append(self.table([_("Question"), _("Answer")], rows, [0.5, 0.5]))
+        if not f.sections:
+            out.append(self.p(_("No answers yet."), "Left"))
+        out.append(Spacer(1, 12 * mm))
+        out.append(
+            KeepTogether(
+                [
+                    self.signature_lines(
+                        [
+                            (_("Head of the school"), school.head_name or ""),
+                            (_("Responsible for the answers"), ""),
+                        ]
+                    )
+                ]
+            )
+        )
+        return out
