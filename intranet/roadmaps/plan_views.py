@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -362,17 +363,27 @@ def roadmaps_pdf(plan_id: int):
     plan = _plan(plan_id)
     document = RoadmapDocument.for_plan(plan)
     # Laid out into a temporary file, one school at a time, then sent from the disk.
-    out = tempfile.TemporaryFile()  # noqa: SIM115  (send_file streams and closes it)
+    out = tempfile.TemporaryFile()  # noqa: SIM115  (closed by _chunks once sent)
     try:
         document.write(out)
     except EmptyDocument as exc:
         out.close()
         flash(str(exc), "error")
         return redirect(url_for("plans.execution", plan_id=plan.id))
+    size = out.tell()
     out.seek(0)
-    response = send_file(out, mimetype="application/pdf")
+    response = Response(_chunks(out), mimetype="application/pdf")
+    response.headers["Content-Length"] = str(size)
     response.headers["Content-Disposition"] = content_disposition(document.filename())
     return response
+
+
+def _chunks(file, size: int = 256 * 1024):
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
 
 
 @bp.route("/<int:plan_id>/execution/items")
