@@ -16,7 +16,7 @@ import click
 from intranet.documents.base import Document, EmptyDocument
 from intranet.documents.fonts import FontsUnavailable
 
-COMMAND_MODULES: list[str] = ["intranet.reports.cli"]
+COMMAND_MODULES: list[str] = ["intranet.acts.cli", "intranet.reports.cli"]
 
 
 @click.group("print")
