@@ -180,10 +180,10 @@ class ControlActDocument(Document):
         for n, member in enumerate(content["commission"]):
             role = _("chair") if n == 0 else _("member")
             text = f"{member['name']}, {member['post']}" if member.get("post") else member["name"]
-            s.append(self.p(f"{role}: {text}", "Left"))
+            s.append(self.p(f"{role}: {text}", "Indented"))
         s.append(Spacer(1, 3 * mm))
 
-        s.append(self.p(_("1. Results of the check"), "Heading"))
+        s += self.heading(_("1. Results of the check"))
         rows = []
         source_label = _("source")
         for n, item in enumerate(content["items"], start=1):
@@ -221,10 +221,10 @@ class ControlActDocument(Document):
                 "Body",
             )
         )
-        s.append(self.p(_("2. Conclusions"), "Heading"))
+        s += self.heading(_("2. Conclusions"))
         for para in (content.get("conclusions") or "—").split("\n\n"):
             s.append(self.p(para, "Body"))
-        s.append(self.p(_("3. Recommendations"), "Heading"))
+        s += self.heading(_("3. Recommendations"))
         recs = content.get("recommendations") or []
         if recs:
             s.append(

@@ -27,6 +27,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     ActionFlowable,
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     NextPageTemplate,
@@ -242,6 +243,11 @@ class Document:
         s.add(ParagraphStyle("Subtitle", parent=s["Center"], spaceAfter=4))
         s.add(ParagraphStyle("Heading", parent=s["Left"], fontName=self.font + "-Bold",
                              spaceBefore=8, spaceAfter=4, keepWithNext=1))  # fmt: skip
+        # A heading that may end a page: callers put heading() (a CondPageBreak first)
+        # where the next flowable is a long table, which keepWithNext would push whole
+        # onto the next page.
+        s.add(ParagraphStyle("Section", parent=s["Heading"], keepWithNext=0))
+        s.add(ParagraphStyle("Indented", parent=s["Left"], leftIndent=12.5 * mm))
         s.add(ParagraphStyle("Cell", fontName=self.font, fontSize=tsize, leading=tsize * 1.2))
         s.add(ParagraphStyle("CellCenter", parent=s["Cell"], alignment=TA_CENTER))
         s.add(ParagraphStyle("CellRight", parent=s["Cell"], alignment=TA_RIGHT))
@@ -263,6 +269,11 @@ class Document:
     def markup(self, markup: str, style: str = "Normal") -> Paragraph:
         """A paragraph of markup built by code; every user part must go through esc()."""
         return Paragraph(markup, self.styles[style])
+
+    def heading(self, text: Any, room: float = 30 * mm) -> list[Flowable]:
+        """A section heading that never stands alone at the foot of a page, even before
+        a table longer than a page."""
+        return [CondPageBreak(room), self.p(text, "Section")]
 
     def head_flowables(self, part: Part) -> list[Flowable]:
         """The head of a part: the district, the title, then date and number on one line."""

@@ -78,7 +78,7 @@ class ControlWorld:
     def draft(self, **changes) -> ControlAct:
         """A prefilled draft with every requisite filled in (``changes`` override)."""
         act = acts.create_draft(self.reviewer, self.school)
-        data = dict(REQUISITES, items=act.items, **changes)
+        data = {**REQUISITES, "items": act.items, **changes}
         return acts.save_draft(self.reviewer, act, data, act.revision)
 
     def issued(self, **changes) -> ControlAct:

@@ -243,3 +243,12 @@ def test_district_list_and_print_of_a_year(control, login_as):
     assert response.mimetype == "application/pdf"
     response = c.get("/acts/print?year=1999", follow_redirects=True)
     assert "В 1999 году акты не выдавались" in text_of(response)
+
+
+def test_the_school_page_leads_to_its_acts(control, login_as, client_of):
+    c = login_as(control.reviewer)
+    page = text_of(c.get(f"/schools/{control.school.id}"))
+    assert control.url() in page and control.url("/new") in page
+    c = client_of(control.head)
+    page = text_of(c.get(f"/schools/{control.school.id}"))
+    assert control.url() in page and control.url("/new") not in page
