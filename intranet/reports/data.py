@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import selectinload
 
+from intranet.acts.models import ActStatus, ControlAct, Finding
 from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
@@ -150,18 +151,38 @@ def _risk_flags(district_id: int) -> tuple[int | None, dict[int, RiskFlags]]:
 
 
 def _act_findings(district_id: int) -> dict[int, ActFindings]:
-    """Issued control acts per school with their findings' counts (see intranet.acts)."""
-    try:
-        from intranet.acts import report as acts_report
-    except ImportError:  # the acts domain is not part of this build
-        return {}
+    """Issued control acts per school and what their checked items found: one query. An
+    act replaced by an issued correction counts no more; the correction does."""
+    acts = db.session.execute(
+        select(
+            ControlAct.id,
+            ControlAct.school_id,
+            ControlAct.seq,
+            ControlAct.year,
+            ControlAct.items,
+            ControlAct.replaces_id,
+        )
+        .where(
+            ControlAct.district_id == district_id,
+            ControlAct.status == ActStatus.ISSUED.value,
+        )
+        .order_by(ControlAct.year, ControlAct.seq)
+    ).all()
+    replaced = {row.replaces_id for row in acts if row.replaces_id}
     out: dict[int, ActFindings] = {}
-    for school_id, number, complies, partly, fails in acts_report.findings_by_school(district_id):
+    for act_id, school_id, seq, year, items, _replaces in acts:
+        if act_id in replaced:
+            continue
         found = out.setdefault(school_id, ActFindings())
-        found.numbers.append(number)
-        found.complies += complies
-        found.partly += partly
-        found.fails += fails
+        found.numbers.append(f"{seq}-{year}")
+        for item in items or []:
+            finding = item.get("finding")
+            if finding == Finding.COMPLIES:
+                found.complies += 1
+            elif finding == Finding.PARTLY:
+                found.partly += 1
+            elif finding == Finding.FAILS:
+                found.fails += 1
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intranet.objectivity import importer
+from tests.acts.conftest import control  # noqa: F401  (a fixture)
 from tests.inspections.conftest import insp  # noqa: F401  (a fixture)
 from tests.objectivity.conftest import TITLE
 from tests.objectivity.conftest import vpr as vpr_world  # noqa: F401  (a fixture)

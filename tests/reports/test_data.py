@@ -97,3 +97,40 @@ def test_vpr_report_matches_the_school_page(vpr):
 def test_vpr_report_queries_are_fixed(app, vpr):
     n = count_queries(app, lambda: data.vpr_report(vpr["district"], 2024, "Математика", 5))
     assert n <= 7
+
+
+def test_plan_report_counts_the_findings_of_issued_acts(control):
+    from intranet.acts import services as acts
+
+    draft = control.draft()
+    items = [dict(item) for item in draft.items]
+    items[0]["finding"] = "fails"
+    act = control.issued(items=items)
+    report = data.plan_report(control.roadmap.plan, date(2026, 1, 10))
+    line = next(x for x in report.lines if x.school_id == control.school.id)
+    fails = sum(1 for item in act.items if item["finding"] == "fails")
+    complies = sum(1 for item in act.items if item["finding"] == "complies")
+    assert fails >= 1
+    assert line.acts.numbers == [act.number]
+    assert (line.acts.fails, line.acts.complies) == (fails, complies)
+    assert f"акты {act.number}: не соответствует — {fails}" in line.reasons
+    # A correction replaces the act it names: the district reads the correction only.
+    correction = acts.correct(control.reviewer, act)
+    clean = [{**item, "finding": "complies"} for item in draft.items]
+    correction = acts.save_draft(
+        control.reviewer, correction, {**_requisites(), "items": clean}, correction.revision
+    )
+    fixed = acts.issue(control.reviewer, correction, check_base_url="http://intranet.local")
+    line = next(
+        x
+        for x in data.plan_report(control.roadmap.plan, date(2026, 1, 10)).lines
+        if x.school_id == control.school.id
+    )
+    assert line.acts.numbers == [fixed.number] and line.acts.fails == 0
+    assert report.totals["acts"] == 1
+
+
+def _requisites():
+    from tests.acts.conftest import REQUISITES
+
+    return REQUISITES
