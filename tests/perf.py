@@ -524,6 +524,95 @@ def time_reports(plan_id: int, repeat: int = 5) -> list[tuple[str, float]]:
     ]
 
 
+def time_act(district_id: int, repeat: int = 20) -> list[tuple[str, float]]:
+    """A control act of usual size (3 members, 20 items checked, 3 recommendations):
+    median seconds to render its PDF, against a bare ReportLab table of its items built
+    in turn with it, and its size in KB (fonts embedded as subsets)."""
+    from datetime import date
+
+    from reportlab.platypus import SimpleDocTemplate, Table
+    from sqlalchemy import select
+
+    from intranet.acts import services as acts
+    from intranet.acts.documents import ControlActDocument
+    from intranet.auth.models import User
+    from intranet.documents.fonts import SERIF, register_fonts
+    from intranet.extensions import db
+    from intranet.schools.models import School
+
+    reviewer = db.session.scalar(select(User).where(User.login == "bench-reviewer"))
+    school = db.session.scalar(select(School).where(School.district_id == district_id))
+    draft = acts.create_draft(reviewer, school, from_scratch=True)
+    note = "Комиссия изучила документы на сайте и протоколы педагогических советов. " * 2
+    items = [
+        {"topic": f"Вопрос № {n}: локальный акт о ВСОКО и его исполнение",
+         "finding": ("complies", "partly", "fails")[n % 3], "note": note}
+        for n in range(1, 21)
+    ]  # fmt: skip
+    data = {
+        "order_number": "45-о", "order_date": date(2026, 3, 1),
+        "period_start": date(2026, 3, 2), "period_end": date(2026, 3, 6),
+        "commission": [{"name": f"Член комиссии {n}", "post": "методист ИМЦ"} for n in range(3)],
+        "items": items, "conclusions": "Выводы комиссии. " * 20,
+        "recommendations": [
+            {"text": f"Рекомендация {n}", "deadline": date(2026, 6, 1), "responsible": "Директор"}
+            for n in range(3)
+        ],
+        "head_name": "Директор школы",
+    }  # fmt: skip
+    act = acts.issue(reviewer, acts.save_draft(reviewer, draft, data, draft.revision))
+    rows = [["№", "Вопрос", "Результат", "Примечание"]]
+    rows += [[str(n), i["topic"], i["finding"], i["note"]] for n, i in enumerate(items, 1)]
+
+    def bare() -> bytes:
+        register_fonts()
+        out = io.BytesIO()
+        table = Table(rows, repeatRows=1)
+        table.setStyle([("FONT", (0, 0), (-1, -1), SERIF, 10)])
+        SimpleDocTemplate(out).build([table])
+        return out.getvalue()
+
+    def render() -> bytes:
+        return ControlActDocument([act], base_url="http://intranet.local").render()
+
+    size = len(render())  # fonts registered, as in a running server
+    times, base_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        bare()
+        base_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render()
+        times.append(time.perf_counter() - start)
+    median, base = statistics.median(times), statistics.median(base_times)
+    return [
+        ("control act PDF (20 items)", median),
+        ("  act x bare table of its items", median / base),
+        ("  act PDF size KB", size / 1024),
+    ]
+
+
+def _only_acts(database_url: str | None) -> int:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade_database()
+        district, _school = seed(3)
+        operations = time_act(district.id)
+        from intranet.extensions import db
+
+        db.engine.dispose()
+    tmp.cleanup()
+    print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
+    return 0
+
+
 # (name, url template, logged in, extra headers); later issues append their pages here.
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
@@ -589,6 +678,8 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
     operations += time_inspections(app, user, staff, ids, baseline, repeat)
     with app.app_context():
         operations += time_objectivity(district_id)
+    with app.app_context():
+        operations += time_act(district_id)
     with app.app_context():
         operations += time_reports(ids["plan_id"])
     with app.app_context():
@@ -674,8 +765,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schools", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
-    parser.add_argument("--only", choices=["objectivity", "reports"], help="run only these rows")
+    parser.add_argument(
+        "--only", choices=["objectivity", "reports", "acts"], help="run only these rows"
+    )
     args = parser.parse_args(argv)
+    if args.only == "acts":
+        return _only_acts(args.database_url)
     if args.only == "objectivity":
         return _only_objectivity(args.database_url)
     if args.only == "reports":

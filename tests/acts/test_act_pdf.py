@@ -68,21 +68,21 @@ def test_issued_act_downloads_as_a_filed_document(control, login_as, tmp_path):
 
 
 def test_the_qr_code_encodes_the_check_address(control):
-    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.barcode.qr import QrCode
 
     act = control.issued()
     captured = []
-    original = QrCodeWidget.__init__
+    original = QrCode.__init__
 
-    def spy(self, value="Hello World", **kw):
+    def spy(self, value=None, **kw):
         captured.append(value)
         original(self, value, **kw)
 
-    QrCodeWidget.__init__ = spy
+    QrCode.__init__ = spy
     try:
         ControlActDocument([act]).render()
     finally:
-        QrCodeWidget.__init__ = original
+        QrCode.__init__ = original
     assert captured == [f"http://intranet.local/acts/{act.uuid}/check?h={act.content_hash}"]
 
 
