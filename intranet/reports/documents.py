@@ -1,8 +1,8 @@
 """The district's printed reports and prints, each a class on ``documents.Document``.
 
 Long tables (300 schools, 40 measures a school) put a cell's text straight into the
-table when it fits its column on one line, and make a wrapping Paragraph only when it
-does not: a plain cell is drawn as given, so user text still prints literally, and a
+table, broken into lines that fit its column, and make a Paragraph only for a word wider
+than its column: a plain cell is drawn as given, so user text prints literally, and a
 district of 300 schools lays out in a fraction of the time a paragraph per cell takes.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from reportlab.lib import colors
@@ -64,8 +64,26 @@ def _widest(font: str) -> float:
     return max(face.charWidths.values(), default=1000) / 1000
 
 
+@lru_cache(maxsize=4096)
+def _wrap(text: str, font: str, size: float, room: float) -> str | None:
+    """``text`` broken into lines that fit ``room`` (at spaces), or None when a word is
+    wider than the column (a Paragraph then breaks it). Kept by text: the 300 roadmaps of a
+    plan share their measures' texts, so each is measured once per print."""
+    lines = []
+    for part in text.split("\n"):
+        if stringWidth(part, font, size) <= room:
+            lines.append(part)
+            continue
+        for line in simpleSplit(part, font, size, room):
+            if stringWidth(line, font, size) > room:
+                return None
+            lines.append(line)
+    return "\n".join(lines)
+
+
 class FastTable:
-    """Cells that fit their column stay plain strings; the rest wrap as Paragraphs."""
+    """Cells are plain strings, broken into lines that fit their column; only a text
+    with a word wider than its column becomes a Paragraph (which breaks the word)."""
 
     def __init__(self, doc: Document, widths: Sequence[float], size: float, bold_font: str):
         self.doc = doc
@@ -82,10 +100,11 @@ class FastTable:
         font = font or self.font
         room = self.widths[col] - 2 * PAD
         # No glyph is wider than the font's widest: a short text fits without measuring.
-        if len(text) * self.size * _widest(font) <= room or all(
-            stringWidth(line, font, self.size) <= room for line in text.split("\n")
-        ):
+        if len(text) * self.size * _widest(font) <= room:
             return text
+        wrapped = _wrap(text, font, self.size, room)
+        if wrapped is not None:
+            return wrapped
         return Paragraph(esc(text), style or self.style)
 
     def build(
