@@ -31,7 +31,9 @@ class _Row(wtforms.Form):
 
 
 class MemberForm(_Row):
-    name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)], filters=[squash])
+    name = StringField(
+        _l("Person's full name"), validators=[Optional(), Length(max=200)], filters=[squash]
+    )
     post = StringField(_l("Post"), validators=[Optional(), Length(max=300)], filters=[squash])
 
 
