@@ -395,9 +395,14 @@ class Document:
         canv.restoreState()
         footer = part.footer if part else ""
         if footer:
-            box = width - self.left_margin - self.right_margin - reserve - 30 * mm
-            para = Paragraph(esc(footer), self.styles["Footer"])
-            _w, h = para.wrap(box, self.footer_height)
+            # One part's footer is the same on each of its pages: laid out once, drawn
+            # on every page (a 900-page print would otherwise set it 900 times).
+            cached = getattr(self, "_footer_cache", None)
+            if cached is None or cached[0] != footer:
+                box = width - self.left_margin - self.right_margin - reserve - 30 * mm
+                para = Paragraph(esc(footer), self.styles["Footer"])
+                cached = self._footer_cache = (footer, para, para.wrap(box, self.footer_height)[1])
+            _footer, para, h = cached
             para.drawOn(canv, self.left_margin, y_rule - 1.5 * mm - h)
         canv.restoreState()
 
