@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask import current_app
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -24,7 +25,7 @@ def _d(iso: str | None) -> str:
 
 def check_url(act: ControlAct, base: str | None = None) -> str:
     """The address a printed act's QR code leads to (it shows whether the act matches)."""
-    base = (base if base is not None else act.check_base_url).rstrip("/")
+    base = (base or act.check_base_url or current_app.config["PUBLIC_URL"]).rstrip("/")
     return f"{base}/acts/{act.uuid}/check?h={act.content_hash}"
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from intranet.acts import services
@@ -40,7 +49,7 @@ def _act(school: School, act_id: int) -> ControlAct:
 
 
 def _base_url() -> str:
-    return request.url_root.rstrip("/")
+    return (current_app.config["PUBLIC_URL"] or request.url_root).rstrip("/")
 
 
 @bp.route("/schools/<int:school_id>/acts")

@@ -252,3 +252,15 @@ def test_the_school_page_leads_to_its_acts(control, login_as, client_of):
     c = client_of(control.head)
     page = text_of(c.get(f"/schools/{control.school.id}"))
     assert control.url() in page and control.url("/new") not in page
+
+
+def test_the_qr_address_is_the_configured_public_one(control, login_as, app):
+    act = control.draft()
+    c = login_as(control.reviewer)
+    app.config["PUBLIC_URL"] = "https://portal.uo.example/"
+    try:
+        c.post(control.act_url(act, "/issue"))
+    finally:
+        app.config["PUBLIC_URL"] = ""
+    act = fresh(act)
+    assert act.is_issued and act.check_base_url == "https://portal.uo.example"
