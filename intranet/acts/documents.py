@@ -29,18 +29,16 @@ def check_url(act: ControlAct, base: str | None = None) -> str:
     return f"{base}/acts/{act.uuid}/check?h={act.content_hash}"
 
 
-def sources_line(content: dict) -> str:
+def sources_line(content: dict, title_chars: int | None = None) -> str:
+    """What the act was made from; ``title_chars`` shortens each title (the footer keeps
+    to two lines; the last page lists them in full)."""
     parts = []
     for s in content.get("sources") or []:
         kind = _("form") if s.get("kind") == "submission" else _("roadmap")
-        parts.append(
-            _(
-                "%(kind)s «%(title)s» v.%(n)s",
-                kind=kind,
-                title=s.get("title", ""),
-                n=s.get("version"),
-            )
-        )
+        title = s.get("title", "")
+        if title_chars and len(title) > title_chars:
+            title = title[: title_chars - 1].rstrip() + "…"
+        parts.append(_("%(kind)s «%(title)s» v.%(n)s", kind=kind, title=title, n=s.get("version")))
     return "; ".join(parts) if parts else _("no accepted data (documentary control)")
 
 
@@ -96,7 +94,7 @@ class ControlActDocument(Document):
             head = _("DRAFT act, %(school)s", school=content["school_short_name"])
             digest = content_hash(content)
         return " · ".join(
-            [head, _("made from: %(sources)s", sources=sources_line(content)),
+            [head, _("made from: %(sources)s", sources=sources_line(content, 40)),
              _("hash %(hash)s", hash=digest[:10])]
         )  # fmt: skip
 
