@@ -64,6 +64,10 @@ def _widest(font: str) -> float:
     return max(face.charWidths.values(), default=1000) / 1000
 
 
+class Ready(str):
+    """Text already broken into lines for its cell (a row spanning the whole table)."""
+
+
 @lru_cache(maxsize=4096)
 def _wrap(text: str, font: str, size: float, room: float) -> str | None:
     """``text`` broken into lines that fit ``room`` (at spaces), or None when a word is
@@ -91,10 +95,10 @@ class FastTable:
         self.size = size
         self.font = doc.font
         self.bold = bold_font
-        self.style = doc.styles["Cell"].clone("FastCell", fontSize=size, leading=size * 1.2)
+        self.style = doc.styles["Cell"].clone("FastCell", fontSize=size, leading=size * 1.15)
 
     def cell(self, text: Any, col: int, font: str | None = None, style=None) -> Any:
-        if isinstance(text, Flowable):
+        if isinstance(text, Flowable | Ready):
             return text
         text = "" if text is None else str(text)
         font = font or self.font
@@ -112,55 +116,151 @@ class FastTable:
         header: Sequence[str],
         rows: Iterable[Sequence[Any]],
         extra: Sequence[tuple] = (),
-        header_rows: int = 1,
-    ) -> Table:
+        row_styles: dict[int, list[tuple]] | None = None,
+    ) -> Flowable:
+        """The table as a flowable that lays out one page of rows at a time.
+
+        ``extra`` are style commands over whole columns (rows 1..-1 are the body);
+        ``row_styles`` maps a body row (from 0) to commands on it, written for row 0.
+        """
         head_style = self.style.clone("FastHead", fontName=self.bold, alignment=1)
-        data: list[list[Any]] = [
-            [self.cell(h, i, self.bold, head_style) for i, h in enumerate(header)]
-        ]
-        data += [[self.cell(v, i) for i, v in enumerate(row)] for row in rows]
+        head = [self.cell(h, i, self.bold, head_style) for i, h in enumerate(header)]
+        body = [[self.cell(v, i) for i, v in enumerate(row)] for row in rows]
+        row_styles = row_styles or {}
+        spanned = {n for n, cmds in row_styles.items() if any(c[0] == "SPAN" for c in cmds)}
+        heights = [self._height(row, n in spanned) for n, row in enumerate(body)]
+        frame = self.doc.page_size[1] - self.doc.top_margin - self.doc.bottom_margin
+        return _PagedRows(self, head, body, heights, self._height(head), extra, row_styles, frame)
+
+    def _height(self, row: Sequence[Any], spanned: bool = False) -> float:
+        """The row's height as the table will make it: lines x leading, or a paragraph's
+        height at its column's width, plus the paddings."""
+        leading = self.size * 1.15
+        tallest = 0.0
+        for col, value in enumerate(row[:1] if spanned else row):
+            if isinstance(value, str):
+                h = leading * (value.count("\n") + 1)
+            else:
+                width = sum(self.widths) if spanned else self.widths[col]
+                h = value.wrap(width - 2 * PAD, 1e6)[1]
+            tallest = max(tallest, h)
+        return tallest + 3
+
+    def table(self, head: list, body: list, extra: Sequence[tuple], row_styles: dict) -> Table:
+        """A ruled table of the header and ``body`` (one page's rows, or fewer)."""
+        data = [head, *body]
         table = _RowsTable(
             data,
             colWidths=self.widths,
-            repeatRows=header_rows,
+            repeatRows=1,
             hAlign="LEFT",
             splitByRow=1,
             splitInRow=1,
         )
         # Font, paddings and alignment as the cells' defaults: a style command over the
-        # whole table would set them cell by cell, once per command (2,700 cells).
-        defaults = type(
-            "FastCellStyle",
-            (CellStyle,),
-            {
-                "fontname": self.font,
-                "fontsize": self.size,
-                "leading": self.size * 1.2,
-                "leftPadding": PAD,
-                "rightPadding": PAD,
-                "topPadding": 1.5,
-                "bottomPadding": 2.5,
-                "valign": "TOP",
-            },
-        )
+        # whole table would set them cell by cell, once per command.
         for row in table._cellStyles:
             for cell_style in row:
-                cell_style.__class__ = defaults
+                cell_style.__class__ = self._defaults
         # A row taller than half a page (a 3,000-character measure) splits inside itself.
         table.tall_row = self.doc.page_size[1] - self.doc.top_margin - self.doc.bottom_margin
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
-                    ("FONT", (0, 0), (-1, header_rows - 1), self.bold, self.size, self.size * 1.2),
-                    ("ALIGN", (0, 0), (-1, header_rows - 1), "CENTER"),
-                    ("VALIGN", (0, 0), (-1, header_rows - 1), "MIDDLE"),
-                    ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
-                    *extra,
-                ]
-            )
-        )
+        commands = [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+            ("FONT", (0, 0), (-1, 0), self.bold, self.size, self.size * 1.15),
+            ("ALIGN", (0, 0), (-1, 0), "CENTER"),
+            ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            *extra,
+        ]
+        for n, cmds in row_styles.items():
+            for op, (c0, _r0), (c1, _r1), *args in cmds:
+                commands.append((op, (c0, n + 1), (c1, n + 1), *args))
+        table.setStyle(TableStyle(commands))
         return table
+
+    @property
+    def _defaults(self) -> type:
+        cached = getattr(self, "_cell_defaults", None)
+        if cached is None:
+            cached = self._cell_defaults = type(
+                "FastCellStyle",
+                (CellStyle,),
+                {
+                    "fontname": self.font,
+                    "fontsize": self.size,
+                    "leading": self.size * 1.15,
+                    "leftPadding": PAD,
+                    "rightPadding": PAD,
+                    "topPadding": 1,
+                    "bottomPadding": 2,
+                    "valign": "TOP",
+                },
+            )
+        return cached
+
+
+class _PagedRows(Flowable):
+    """A long table cut into one table per page from the rows' known heights.
+
+    Platypus splits a long table by measuring every row left at each page and copying
+    the rest into a new table; here each page's table is made of just its rows, so a
+    300-school table costs what its rows cost. A row taller than a page goes alone into
+    a table that splits inside the row.
+    """
+
+    def __init__(self, maker, head, body, heights, head_height, extra, row_styles, frame):
+        super().__init__()
+        self.maker, self.head, self.body, self.heights = maker, head, body, heights
+        self.head_height, self.extra, self.row_styles, self.frame = (
+            head_height,
+            extra,
+            row_styles,
+            frame,
+        )
+        self.hAlign = "LEFT"
+
+    def wrap(self, availWidth, availHeight):
+        self.width = sum(self.maker.widths)
+        self.height = self.head_height + sum(self.heights)
+        return self.width, self.height
+
+    def _table(self, start: int, stop: int) -> Table:
+        styles = {n - start: cmds for n, cmds in self.row_styles.items() if start <= n < stop}
+        return self.maker.table(self.head, self.body[start:stop], self.extra, styles)
+
+    def _rest(self, start: int) -> _PagedRows:
+        styles = {n - start: c for n, c in self.row_styles.items() if n >= start}
+        return _PagedRows(
+            self.maker,
+            self.head,
+            self.body[start:],
+            self.heights[start:],
+            self.head_height,
+            self.extra,
+            styles,
+            self.frame,
+        )
+
+    def split(self, availWidth, availHeight):
+        room = availHeight - self.head_height
+        used, k = 0.0, 0
+        while k < len(self.heights) and used + self.heights[k] <= room:
+            used += self.heights[k]
+            k += 1
+        if k == 0:
+            if not self.heights or self.head_height + self.heights[0] <= self.frame:
+                return []  # the next page
+            # A row taller than a page: from here on one table, which splits inside the
+            # row and then goes on by rows (a header only at the top of each page).
+            return self._table(0, len(self.body)).split(availWidth, availHeight)
+        if k >= len(self.heights):
+            return [self._table(0, len(self.body))]
+        return [self._table(0, k), self._rest(k)]
+
+    def draw(self):
+        table = self._table(0, len(self.body))
+        _w, h = table.wrapOn(self.canv, self.width, self.height + 1e6)
+        table.drawOn(self.canv, 0, self.height - h)
 
 
 class _RowsTable(_Table):
@@ -177,6 +277,39 @@ class _RowsTable(_Table):
         return self._splitRows(availHeight, doInRowSplit=bool(giant)) or self._splitRows(
             availHeight, doInRowSplit=not giant
         )
+
+    def _drawCell(self, cellval, cellstyle, pos, size):
+        # A plain cell is drawn as one text object however many lines it has, and an
+        # empty one not at all: the base draws each line, even an empty one, on its own.
+        if type(cellval) is not str or cellstyle.href or cellstyle.destination:
+            return super()._drawCell(cellval, cellstyle, pos, size)
+        if not cellval:
+            return None
+        if cellstyle.alignment != "LEFT" or cellstyle.valign != "TOP" or "\n" not in cellval:
+            return super()._drawCell(cellval, cellstyle, pos, size)
+        canv = self.canv
+        if self._curcellstyle is not cellstyle:
+            cur = self._curcellstyle
+            if cur is None or cellstyle.color != cur.color:
+                canv.setFillColor(cellstyle.color)
+            if (
+                cur is None
+                or cellstyle.leading != cur.leading
+                or cellstyle.fontname != cur.fontname
+                or cellstyle.fontsize != cur.fontsize
+            ):
+                canv.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            self._curcellstyle = cellstyle
+        colpos, rowpos = pos
+        _colwidth, rowheight = size
+        text = canv.beginText(
+            colpos + cellstyle.leftPadding,
+            rowpos + rowheight - cellstyle.topPadding - cellstyle.fontsize,
+        )
+        text.setLeading(cellstyle.leading)
+        text.textLines(cellval, trim=0)
+        canv.drawText(text)
+        return None
 
 
 def made_at() -> str:
@@ -271,8 +404,9 @@ class DistrictReportDocument(Document):
             _("Risk flags (ВПР)"),
         ]
         rows = []
+        labels: dict[str, str] = {}
         for n, line in enumerate(r.lines, start=1):
-            state = state_label(line.state)
+            state = labels.get(line.state) or labels.setdefault(line.state, state_label(line.state))
             if line.changed:
                 state += " *"
             rows.append(
@@ -301,16 +435,17 @@ class DistrictReportDocument(Document):
                 str(totals["risk"]),
             ]
         )
-        last = len(rows)
         out.append(
             table.build(
                 header,
                 rows,
-                extra=[
-                    ("ALIGN", (0, 1), (0, -1), "RIGHT"),
-                    ("ALIGN", (4, 1), (6, -1), "RIGHT"),
-                    ("FONT", (0, last), (-1, last), self.font + "-Bold", self.table_font_size),
-                ],
+                extra=[("ALIGN", (0, 1), (0, -1), "RIGHT"), ("ALIGN", (4, 1), (-1, -1), "RIGHT")],
+                row_styles={
+                    len(rows) - 1: [
+                        ("FONT", (0, 0), (-1, 0), self.font + "-Bold", self.table_font_size),
+                        ("ALIGN", (7, 0), (-1, 0), "RIGHT"),
+                    ]
+                },
             )
         )
         if any(line.changed for line in r.lines):
@@ -355,7 +490,11 @@ class DistrictReportDocument(Document):
             lines = []
             for n, line in enumerate(attention, start=1):
                 entry = f"{n}. {line.code} {line.name}: {'; '.join(line.reasons)}."
-                wrapped = simpleSplit(entry, self.font, size, w - 12 * mm)
+                room = w - 12 * mm
+                if len(entry) * size * _widest(self.font) <= room:
+                    lines.append(entry)
+                    continue
+                wrapped = simpleSplit(entry, self.font, size, room)
                 lines.append(wrapped[0])
                 lines += ["      " + rest for rest in wrapped[1:]]
             style = self.styles["Left"].clone(
@@ -498,12 +637,14 @@ class VprReportDocument(Document):
                 "",
             ]
         ]
-        extra: list[tuple] = [
-            ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
-            ("FONT", (0, 1), (-1, 1), self.font + "-Bold", self.table_font_size),
-            ("BACKGROUND", (0, 1), (-1, 1), colors.HexColor("#f3f3f3")),
-        ]
-        for i, s in enumerate(r.schools, start=2):
+        extra: list[tuple] = [("ALIGN", (2, 1), (-1, -1), "RIGHT")]
+        marked: dict[int, list[tuple]] = {
+            0: [
+                ("FONT", (0, 0), (-1, 0), self.font + "-Bold", self.table_font_size),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f3f3")),
+            ]
+        }
+        for i, s in enumerate(r.schools, start=1):
             journal = s.journal or (None, None, None)
             rows.append(
                 [
@@ -519,11 +660,15 @@ class VprReportDocument(Document):
                 ]
             )
             if s.flagged:
-                extra.append(("BACKGROUND", (-1, i), (-1, i), colors.HexColor("#f9d6d5")))
+                marked.setdefault(i, []).append(
+                    ("BACKGROUND", (-1, 0), (-1, 0), colors.HexColor("#f9d6d5"))
+                )
             # A share of «5» above the district's by half again is what a reader looks for.
             if s.shares and r.shares and s.shares[5] > r.shares[5] * 1.5 and s.shares[5] > 0.2:
-                extra.append(("FONT", (6, i), (6, i), self.font + "-Bold", self.table_font_size))
-        out.append(table.build(header, rows, extra=extra))
+                marked.setdefault(i, []).append(
+                    ("FONT", (6, 0), (6, 0), self.font + "-Bold", self.table_font_size)
+                )
+        out.append(table.build(header, rows, extra=extra, row_styles=marked))
         out.append(
             self.p(
                 _(
@@ -695,7 +840,7 @@ class RoadmapDocument(Document):
         header = [
             _("No."),
             _("Measure"),
-            _("Deadline"),
+            _("Deadlines"),
             _("Responsible"),
             _("Result"),
             _("Status"),
@@ -704,19 +849,23 @@ class RoadmapDocument(Document):
         ]
         rows: list[list[Any]] = []
         extra: list[tuple] = [("ALIGN", (6, 1), (6, -1), "CENTER")]
+        marked: dict[int, list[tuple]] = {}
         section = None
+        bold = self.font + "-Bold"
         for item in roadmap.items:
             if item.section and item.section != section:
                 section = item.section
-                rows.append([section, "", "", "", "", "", "", ""])
-                i = len(rows)
-                extra += [
-                    ("SPAN", (0, i), (-1, i)),
-                    ("FONT", (0, i), (-1, i), self.font + "-Bold", self.table_font_size),
-                    ("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f3f3f3")),
+                marked[len(rows)] = [
+                    ("SPAN", (0, 0), (-1, 0)),
+                    ("FONT", (0, 0), (-1, 0), bold, self.table_font_size),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f3f3")),
                 ]
-                if stringWidth(section, self.font + "-Bold", self.table_font_size) > w - 2 * PAD:
-                    rows[-1][0] = Paragraph("<b>" + esc(section) + "</b>", table.style)
+                title = _wrap(section, bold, self.table_font_size, w - 2 * PAD)
+                if title is None:
+                    head = Paragraph("<b>" + esc(section) + "</b>", table.style)
+                else:
+                    head = Ready(title)
+                rows.append([head, "", "", "", "", "", "", ""])
             evidence = [e.title for e in item.evidence]
             if item.progress_note:
                 evidence.insert(0, item.progress_note)
@@ -733,9 +882,7 @@ class RoadmapDocument(Document):
                 ]
             )
             if item.status == ItemStatus.DONE:
-                extra.append(
-                    ("TEXTCOLOR", (5, len(rows)), (5, len(rows)), colors.HexColor("#1e7b34"))
-                )
+                marked[len(rows) - 1] = [("TEXTCOLOR", (5, 0), (5, 0), colors.HexColor("#1e7b34"))]
         out: list[Flowable] = []
         plan = self.plan
         out.append(
@@ -752,7 +899,7 @@ class RoadmapDocument(Document):
         )
         out.append(Spacer(1, 3 * mm))
         if rows:
-            out.append(table.build(header, rows, extra=extra))
+            out.append(table.build(header, rows, extra=extra, row_styles=marked))
         else:
             out.append(self.p(_("The roadmap has no items."), "Left"))
         done = sum(1 for i in roadmap.items if i.status == ItemStatus.DONE)
