@@ -507,6 +507,25 @@ def _make_measures(act: ControlAct) -> list[int]:
     return made
 
 
+def _notify_school(act: ControlAct) -> None:
+    """The school learns of the act on its home page (the act is theirs to read now)."""
+    from intranet.inspections.models import Notification
+
+    text = _("Control act No. %(number)s of %(date)s was issued on your school.",
+             number=act.number, date=_ru(act.act_date))  # fmt: skip
+    if act.measure_item_ids:
+        text += " " + _("Its recommendations are in your roadmap: report on them there.")
+    db.session.add(
+        Notification(
+            district_id=act.district_id,
+            school_id=act.school_id,
+            text=text,
+            url=f"/schools/{act.school_id}/acts/{act.id}",
+            dedupe_key=f"act:{act.uuid}",
+        )
+    )
+
+
 def issue(actor, act: ControlAct, check_base_url: str = "") -> ControlAct:
     """Give the draft its number and freeze it. Two issues at once get two consecutive
     numbers; the same draft issued twice at once is issued once."""
@@ -542,6 +561,7 @@ def issue(actor, act: ControlAct, check_base_url: str = "") -> ControlAct:
         act.content = content
         act.content_hash = content_hash(content)
         act.measure_item_ids = _make_measures(act)
+        _notify_school(act)
         # Last: from this flush on the act is frozen (see models._issued_acts_never_change).
         act.status = ActStatus.ISSUED.value
         db.session.commit()

@@ -264,3 +264,10 @@ def test_the_qr_address_is_the_configured_public_one(control, login_as, app):
         app.config["PUBLIC_URL"] = ""
     act = fresh(act)
     assert act.is_issued and act.check_base_url == "https://portal.uo.example"
+
+
+def test_the_school_is_told_of_an_issued_act(control, client_of):
+    act = control.issued()
+    page = text_of(client_of(control.head).get(f"/schools/{control.school.id}"))
+    assert f"выдан акт проверки № {act.number}" in page
+    assert "Рекомендации акта внесены в дорожную карту" in page
