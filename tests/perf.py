@@ -514,6 +514,7 @@ def time_reports(plan_id: int, repeat: int = 5) -> list[tuple[str, float]]:
     roadmaps_s = time.perf_counter() - start
     db.session.expire_all()
     roadmaps_mb = _peak_mb(all_roadmaps)
+    cli_s, cli_rss = _print_in_a_process(plan_id)
     return [
         (f"consolidated report PDF ({len(found.lines)} schools)", median),
         ("  bare ReportLab table of the same rows", base),
@@ -521,7 +522,31 @@ def time_reports(plan_id: int, repeat: int = 5) -> list[tuple[str, float]]:
         ("  report peak memory MB", report_mb),
         (f"all roadmaps of the plan, one PDF ({pages} pages)", roadmaps_s),
         ("  all roadmaps peak memory MB", roadmaps_mb),
+        ("all roadmaps by `intranet print roadmaps`", cli_s),
+        ("  that process's peak RSS MB (Python, app, fonts)", cli_rss),
     ]
+
+
+def _print_in_a_process(plan_id: int) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB) of ``intranet print roadmaps`` run as its own
+    process on the benchmark's database: the whole interpreter, not Python objects only."""
+    import os
+    import resource
+    import subprocess
+
+    from intranet.extensions import db
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "INTRANET_DATABASE_URL": url, "INTRANET_INSTANCE_PATH": tmp}
+        code = "import sys; from intranet.cli import main; sys.exit(main())"
+        args = ["print", "roadmaps", "--plan", str(plan_id), "--out", f"{tmp}/all.pdf"]
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, check=True, capture_output=True
+        )
+        seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def time_act(district_id: int, repeat: int = 20) -> list[tuple[str, float]]:
