@@ -607,7 +607,7 @@ class VprReportDocument(Document):
         pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         out.append(KeepTogether([pair]))
         out.append(self.p(_("Schools beside the district"), "Heading"))
-        fractions = [0.06, 0.22, 0.07, 0.065, 0.065, 0.065, 0.065, 0.07, 0.08, 0.08, 0.08, 0.08]
+        fractions = [0.05, 0.21, 0.08, 0.065, 0.065, 0.065, 0.065, 0.07, 0.08, 0.085, 0.08, 0.085]
         widths = [f * w for f in fractions]
         table = FastTable(self, widths, self.table_font_size, self.font + "-Bold")
         header = [
@@ -669,6 +669,7 @@ class VprReportDocument(Document):
                     ("FONT", (6, 0), (6, 0), self.font + "-Bold", self.table_font_size)
                 )
         out.append(table.build(header, rows, extra=extra, row_styles=marked))
+        out.append(Spacer(1, 1.5 * mm))
         out.append(
             self.p(
                 _(
