@@ -134,3 +134,18 @@ def _requisites():
     from tests.acts.conftest import REQUISITES
 
     return REQUISITES
+
+
+def test_campaign_report_queries_do_not_grow_with_schools(app, insp, make):
+    from tests.inspections.conftest import launch
+
+    today = insp.campaign.due_date
+    data.campaign_report(insp.campaign, today)
+    few = count_queries(app, lambda: data.campaign_report(insp.campaign, today))
+    for _ in range(8):
+        make.school(insp.district)
+    bigger = launch(insp.admin, insp.template)
+    data.campaign_report(bigger, today)  # the campaign's schema is read once, then kept
+    many = count_queries(app, lambda: data.campaign_report(bigger, today))
+    assert len(data.campaign_report(bigger, today).lines) == 10
+    assert few == many <= 5
