@@ -39,6 +39,7 @@ def init_extensions(app: Flask) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
+    from intranet.acts.views import bp as acts_bp
     from intranet.audit.views import bp as audit_bp
     from intranet.auth.views import bp as auth_bp
     from intranet.inspections.views import bp as inspections_bp
@@ -60,6 +61,7 @@ def init_blueprints(app: Flask) -> None:
         campaigns_bp,
         inspections_bp,
         objectivity_bp,
+        acts_bp,
     ):
         app.register_blueprint(bp)
 

@@ -60,9 +60,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from intranet.documents.cli import load_commands
     from intranet.roadmaps.cli import plan_cli
     from intranet.schools.cli import schools_cli
     from intranet.users.cli import districts_cli, users_cli
 
-    for group in (serve, demo, schools_cli, users_cli, districts_cli, plan_cli):
+    print_cli = load_commands()
+    for group in (serve, demo, schools_cli, users_cli, districts_cli, plan_cli, print_cli):
         app.cli.add_command(group)

@@ -365,7 +365,50 @@ def fill() -> list[tuple[str, str, str]]:
     _demo_plan(district, list(by_code.values()), users["secretary1"])
     _demo_vpr(district, list(by_code.values()))
     _demo_forms(district)
+    _demo_act(list(by_code.values())[0], users["director1"], users["metodist"])
     return printed
+
+
+def _demo_act(school: School, head: User, reviewer: User) -> None:
+    """The first school's roadmap submitted and accepted, and a control act issued on it."""
+    from datetime import date, timedelta
+
+    from intranet.acts import services as acts
+    from intranet.review import services as review
+    from intranet.roadmaps.models import SchoolRoadmap
+
+    roadmap = db.session.scalar(select(SchoolRoadmap).where(SchoolRoadmap.school_id == school.id))
+    review.submit(head, roadmap)
+    review.accept(reviewer, roadmap)
+    today = date.today()
+    draft = acts.create_draft(reviewer, school)
+    items = draft.items + [
+        {"topic": "Размещение на сайте положения о ВСОКО", "finding": "partly",
+         "note": "Положение размещено, приказ о его утверждении — нет."},
+    ]  # fmt: skip
+    data = {
+        "order_number": "45-о",
+        "order_date": today - timedelta(days=10),
+        "period_start": today - timedelta(days=7),
+        "period_end": today - timedelta(days=3),
+        "control_form": "documentary",
+        "subject": "Исполнение дорожной карты по повышению объективности оценочных процедур",
+        "commission": [
+            {"name": reviewer.full_name, "post": "методист управления образования"},
+        ],
+        "items": items,
+        "conclusions": "Дорожная карта исполняется в установленные сроки; "
+        "положение о ВСОКО размещено на сайте не полностью.",
+        "recommendations": [
+            {
+                "text": "Разместить на сайте приказ об утверждении положения о ВСОКО",
+                "deadline": today + timedelta(days=30),
+                "responsible": school.head_name,
+            }
+        ],
+        "head_name": school.head_name,
+    }
+    acts.issue(reviewer, acts.save_draft(reviewer, draft, data, draft.revision))
 
 
 def _demo_forms(district: District) -> None:

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
     "PROXY_COUNT": 0,
     "SCHOOLS_PAGE_SIZE": 50,
+    # The address people reach the intranet at (e.g. https://portal.uo.local), printed in
+    # a control act's QR code; empty: the address of the request that issued the act.
+    "PUBLIC_URL": "",
 }
 
 

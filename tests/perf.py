@@ -438,6 +438,206 @@ def time_inspections(app, reviewer, staff, ids: dict, baseline, repeat: int) -> 
     ]
 
 
+def _bare_table_pdf(rows: list[list[str]]) -> bytes:
+    """The baseline of the printed reports: the same rows in one plain ReportLab table
+    (same font and page), nothing else."""
+    from reportlab.lib import pagesizes
+    from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
+
+    from intranet.documents.fonts import SERIF, register_fonts
+
+    register_fonts()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=pagesizes.landscape(pagesizes.A4))
+    table = Table(rows, repeatRows=1)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SERIF, 8)]))
+    doc.build([table])
+    return out.getvalue()
+
+
+def _peak_mb(fn: Callable[[], object]) -> float:
+    """Peak Python memory (tracemalloc) while ``fn`` runs, in MB."""
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def time_reports(plan_id: int, repeat: int = 5) -> list[tuple[str, float]]:
+    """The consolidated report on 300 schools (median seconds, against a bare ReportLab
+    table of the same rows built in turn with it, and peak memory), and all 300 roadmaps
+    of the plan written into one file (seconds, peak memory)."""
+    from datetime import date
+
+    from intranet.extensions import db
+    from intranet.reports import data
+    from intranet.reports.documents import DistrictReportDocument, RoadmapDocument
+    from intranet.roadmaps.models import Plan
+
+    plan = db.session.get(Plan, plan_id)
+    today = date(2026, 1, 10)
+
+    def report() -> bytes:
+        return DistrictReportDocument(data.plan_report(plan, today)).render()
+
+    found = data.plan_report(plan, today)
+    rows = [["№", "Код", "Школа", "Состояние", "Выполнено", "%", "Просрочено", "Акты", "Риск"]]
+    rows += [
+        [str(n), x.code, x.name, x.state, f"{x.done} / {x.items}", f"{x.completion:.0%}",
+         str(x.overdue), "", ""]
+        for n, x in enumerate(found.lines, start=1)
+    ]  # fmt: skip
+    report()  # fonts registered, templates warm, as in a running server
+    times, base_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        _bare_table_pdf(rows)
+        base_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        report()
+        times.append(time.perf_counter() - start)
+    median, base = statistics.median(times), statistics.median(base_times)
+    report_mb = _peak_mb(report)
+    db.session.expire_all()
+
+    def all_roadmaps() -> int:
+        with tempfile.TemporaryFile() as out:
+            return RoadmapDocument.for_plan(plan).write(out)
+
+    start = time.perf_counter()
+    pages = all_roadmaps()
+    roadmaps_s = time.perf_counter() - start
+    db.session.expire_all()
+    roadmaps_mb = _peak_mb(all_roadmaps)
+    cli_s, cli_rss = _print_in_a_process(plan_id)
+    return [
+        (f"consolidated report PDF ({len(found.lines)} schools)", median),
+        ("  bare ReportLab table of the same rows", base),
+        ("  report x bare table", median / base),
+        ("  report peak memory MB", report_mb),
+        (f"all roadmaps of the plan, one PDF ({pages} pages)", roadmaps_s),
+        ("  all roadmaps peak memory MB", roadmaps_mb),
+        ("all roadmaps by `intranet print roadmaps`", cli_s),
+        ("  that process's peak RSS MB (Python, app, fonts)", cli_rss),
+    ]
+
+
+def _print_in_a_process(plan_id: int) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB) of ``intranet print roadmaps`` run as its own
+    process on the benchmark's database: the whole interpreter, not Python objects only."""
+    import os
+    import resource
+    import subprocess
+
+    from intranet.extensions import db
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "INTRANET_DATABASE_URL": url, "INTRANET_INSTANCE_PATH": tmp}
+        code = "import sys; from intranet.cli import main; sys.exit(main())"
+        args = ["print", "roadmaps", "--plan", str(plan_id), "--out", f"{tmp}/all.pdf"]
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, check=True, capture_output=True
+        )
+        seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def time_act(district_id: int, repeat: int = 20) -> list[tuple[str, float]]:
+    """A control act of usual size (3 members, 20 items checked, 3 recommendations):
+    median seconds to render its PDF, against a bare ReportLab table of its items built
+    in turn with it, and its size in KB (fonts embedded as subsets)."""
+    from datetime import date
+
+    from reportlab.platypus import SimpleDocTemplate, Table
+    from sqlalchemy import select
+
+    from intranet.acts import services as acts
+    from intranet.acts.documents import ControlActDocument
+    from intranet.auth.models import User
+    from intranet.documents.fonts import SERIF, register_fonts
+    from intranet.extensions import db
+    from intranet.schools.models import School
+
+    reviewer = db.session.scalar(select(User).where(User.login == "bench-reviewer"))
+    school = db.session.scalar(select(School).where(School.district_id == district_id))
+    draft = acts.create_draft(reviewer, school, from_scratch=True)
+    note = "Комиссия изучила документы на сайте и протоколы педагогических советов. " * 2
+    items = [
+        {"topic": f"Вопрос № {n}: локальный акт о ВСОКО и его исполнение",
+         "finding": ("complies", "partly", "fails")[n % 3], "note": note}
+        for n in range(1, 21)
+    ]  # fmt: skip
+    data = {
+        "order_number": "45-о", "order_date": date(2026, 3, 1),
+        "period_start": date(2026, 3, 2), "period_end": date(2026, 3, 6),
+        "commission": [{"name": f"Член комиссии {n}", "post": "методист ИМЦ"} for n in range(3)],
+        "items": items, "conclusions": "Выводы комиссии. " * 20,
+        "recommendations": [
+            {"text": f"Рекомендация {n}", "deadline": date(2026, 6, 1), "responsible": "Директор"}
+            for n in range(3)
+        ],
+        "head_name": "Директор школы",
+    }  # fmt: skip
+    act = acts.issue(reviewer, acts.save_draft(reviewer, draft, data, draft.revision))
+    rows = [["№", "Вопрос", "Результат", "Примечание"]]
+    rows += [[str(n), i["topic"], i["finding"], i["note"]] for n, i in enumerate(items, 1)]
+
+    def bare() -> bytes:
+        register_fonts()
+        out = io.BytesIO()
+        table = Table(rows, repeatRows=1)
+        table.setStyle([("FONT", (0, 0), (-1, -1), SERIF, 10)])
+        SimpleDocTemplate(out).build([table])
+        return out.getvalue()
+
+    def render() -> bytes:
+        return ControlActDocument([act], base_url="http://intranet.local").render()
+
+    size = len(render())  # fonts registered, as in a running server
+    times, base_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        bare()
+        base_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render()
+        times.append(time.perf_counter() - start)
+    median, base = statistics.median(times), statistics.median(base_times)
+    return [
+        ("control act PDF (20 items)", median),
+        ("  act x bare table of its items", median / base),
+        ("  act PDF size KB", size / 1024),
+    ]
+
+
+def _only_acts(database_url: str | None) -> int:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade_database()
+        district, _school = seed(3)
+        operations = time_act(district.id)
+        from intranet.extensions import db
+
+        db.engine.dispose()
+    tmp.cleanup()
+    print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
+    return 0
+
+
 # (name, url template, logged in, extra headers); later issues append their pages here.
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
@@ -504,6 +704,10 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
     with app.app_context():
         operations += time_objectivity(district_id)
     with app.app_context():
+        operations += time_act(district_id)
+    with app.app_context():
+        operations += time_reports(ids["plan_id"])
+    with app.app_context():
         from intranet.extensions import db
 
         db.engine.dispose()
@@ -558,15 +762,44 @@ def _only_objectivity(database_url: str | None) -> int:
     return 0
 
 
+def _only_reports(n_schools: int, database_url: str | None) -> int:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade_database()
+        district, _school = seed(n_schools)
+        plan = seed_plan(district)
+        operations = time_reports(plan.id)
+        from intranet.extensions import db
+
+        db.engine.dispose()
+    tmp.cleanup()
+    print(f"schools: {n_schools}")
+    print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
-    parser.add_argument("--only", choices=["objectivity"], help="run only these rows")
+    parser.add_argument(
+        "--only", choices=["objectivity", "reports", "acts"], help="run only these rows"
+    )
     args = parser.parse_args(argv)
+    if args.only == "acts":
+        return _only_acts(args.database_url)
     if args.only == "objectivity":
         return _only_objectivity(args.database_url)
+    if args.only == "reports":
+        return _only_reports(args.schools, args.database_url)
     results, operations = run(args.schools, args.repeat, args.database_url)
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(

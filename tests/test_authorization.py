@@ -85,6 +85,29 @@ def _campaign(make, district, schools):
     return template, campaign, {s.school_id: s for s in subs}
 
 
+def _act(make, district, school):
+    """An issued control act on ``school`` (from scratch: nothing accepted yet)."""
+    from datetime import date
+
+    from intranet.acts import services
+
+    reviewer = make.user(Role.DISTRICT_REVIEWER, district=district)
+    act = services.create_draft(reviewer, school, from_scratch=True)
+    data = {
+        "order_number": "1",
+        "order_date": date(2026, 3, 1),
+        "period_start": date(2026, 3, 2),
+        "period_end": date(2026, 3, 3),
+        "commission": [{"name": "Орлова", "post": "методист"}],
+        "items": [{"topic": "Сайт", "finding": "complies"}],
+        "conclusions": "Выводы",
+        "head_name": "Директор",
+    }
+    act = services.save_draft(reviewer, act, data, act.revision)
+    act = services.issue(reviewer, act)
+    return {"act_id": act.id, "uuid": act.uuid}
+
+
 def _form_values(forms, school):
     template, campaign, subs = forms
     return {
@@ -126,7 +149,8 @@ def world(make):
     return {
         "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence)
         | own_vpr
-        | _form_values(forms, school),
+        | _form_values(forms, school)
+        | _act(make, ours, school),
         "foreign": values(
             foreign_school,
             make.user(Role.SCHOOL_STAFF, school=foreign_school),
@@ -135,7 +159,8 @@ def world(make):
             far_evidence,
         )
         | far_vpr
-        | _form_values(far_forms, foreign_school),
+        | _form_values(far_forms, foreign_school)
+        | _act(make, theirs, foreign_school),
         # Another school of the same district: its roadmap, not the district's plan.
         "sibling": {
             "school_id": other_school.id,
@@ -143,7 +168,8 @@ def world(make):
             "roadmap_id": sibling_roadmap.id,
             "roadmaps.item_id": sibling_roadmap.items[0].id,
             "submission_id": forms[2][other_school.id].id,
-        },
+        }
+        | _act(make, ours, other_school),
         "users": users,
     }
 

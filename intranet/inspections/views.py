@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import district_admin, district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
@@ -47,6 +48,8 @@ from intranet.inspections.models import (
     VersionStatus,
 )
 from intranet.objectivity import services as objectivity
+from intranet.reports import data as reports
+from intranet.reports.documents import DistrictReportDocument, FilledFormDocument
 from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
@@ -420,6 +423,13 @@ def export(campaign_id: int):
     )
 
 
+@campaigns_bp.route("/<int:campaign_id>/report.pdf")
+@district_staff
+def report_pdf(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    return pdf_response(DistrictReportDocument(reports.campaign_report(campaign, date.today())))
+
+
 @campaigns_bp.route("/<int:campaign_id>/reopen", methods=["POST"])
 @district_admin
 def reopen(campaign_id: int):
@@ -561,6 +571,13 @@ def fill(school_id: int, submission_id: int):
         return_form=ReturnForm(formdata=None),
         **_context(submission),
     )
+
+
+@bp.route("/<int:submission_id>.pdf")
+@logged_in
+def pdf(school_id: int, submission_id: int):
+    submission = _submission(school_id, submission_id)
+    return pdf_response(FilledFormDocument(reports.filled_form(submission)))
 
 
 def _page(submission: Submission, anchor: str | None = None):

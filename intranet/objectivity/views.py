@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     redirect,
     render_template,
@@ -13,12 +14,15 @@ from flask import (
 from flask_login import current_user
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
+from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.objectivity import charts, importer, services
 from intranet.objectivity.forms import RuleForm, ScaleForm, SettingsForm, UploadForm
 from intranet.objectivity.models import MarkScale, ObjectivityRule
+from intranet.reports import data as reports
+from intranet.reports.documents import VprReportDocument
 from intranet.schools.models import School
 from intranet.uploads import services as uploads
 from intranet.web import render_page
@@ -61,7 +65,23 @@ def index():
         rows=rows,
         history=services.risk_history(district_id),
         title_of=services.marker_title,
+        groups=reports.vpr_groups(district_id, year) if year else [],
     )
+
+
+@bp.route("/report.pdf")
+@district_staff
+def report_pdf():
+    """The analytical report of one year, subject and grade («2024|Математика|5»)."""
+    district = current_user.district
+    year, _sep, rest = (request.args.get("group") or "").partition("|")
+    subject, _sep, grade = rest.rpartition("|")
+    if not (year.isdigit() and grade.isdigit()):
+        abort(404)
+    if (subject, int(grade)) not in reports.vpr_groups(district.id, int(year)):
+        abort(404)
+    report = reports.vpr_report(district, int(year), subject, int(grade))
+    return pdf_response(VprReportDocument(report))
 
 
 @bp.route("/schools/<int:school_id>")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -18,10 +20,14 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
+from intranet.documents import EmptyDocument, pdf_response
+from intranet.documents.http import content_disposition
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
+from intranet.reports import data as reports
+from intranet.reports.documents import DistrictReportDocument, RoadmapDocument
 from intranet.review.models import ReviewState
 from intranet.roadmaps import exports, inline, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
@@ -342,6 +348,42 @@ def execution(plan_id: int):
         overdue_only=overdue_only,
         state_labels={s.value: s.label for s in ReviewState},
     )
+
+
+@bp.route("/<int:plan_id>/report.pdf")
+@district_staff
+def report_pdf(plan_id: int):
+    plan = _plan(plan_id)
+    return pdf_response(DistrictReportDocument(reports.plan_report(plan, date.today())))
+
+
+@bp.route("/<int:plan_id>/roadmaps.pdf")
+@district_staff
+def roadmaps_pdf(plan_id: int):
+    plan = _plan(plan_id)
+    document = RoadmapDocument.for_plan(plan)
+    # Laid out into a temporary file, one school at a time, then sent from the disk.
+    out = tempfile.TemporaryFile()  # noqa: SIM115  (closed by _chunks once sent)
+    try:
+        document.write(out)
+    except EmptyDocument as exc:
+        out.close()
+        flash(str(exc), "error")
+        return redirect(url_for("plans.execution", plan_id=plan.id))
+    size = out.tell()
+    out.seek(0)
+    response = Response(_chunks(out), mimetype="application/pdf")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = content_disposition(document.filename())
+    return response
+
+
+def _chunks(file, size: int = 256 * 1024):
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
 
 
 @bp.route("/<int:plan_id>/execution/items")

@@ -11,9 +11,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
+from intranet.reports.documents import RoadmapDocument
 from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
@@ -96,6 +98,12 @@ def _row(roadmap: SchoolRoadmap, item: RoadmapItem):
         evidence_form=EvidenceForm(formdata=None),
         **_context(roadmap),
     )
+
+
+@bp.route("/<int:roadmap_id>.pdf")
+@logged_in
+def pdf(school_id: int, roadmap_id: int):
+    return pdf_response(RoadmapDocument.single(_roadmap(school_id, roadmap_id)))
 
 
 @bp.route("/<int:roadmap_id>/items/<int:item_id>")

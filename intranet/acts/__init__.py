@@ -1,0 +1,1 @@
+"""Control acts: the district's papers on one school (акт проверки), numbered when issued."""
