@@ -1,27 +1,65 @@
-"""Read the first sheet of an uploaded .xlsx or .csv into rows of strings, safely.
+"""Read uploaded tables (.xlsx, .xls, .ods, .csv) into rows, safely: the one reader of
+every import (schools, plans, ВПР).
 
-Uploads come from school and district PCs: Excel files, CSVs saved by Excel in cp1251
-with semicolons, sometimes a renamed Word file or a damaged download. Everything that is
-not a readable table becomes a ``TableError`` whose message a person can act on.
+Uploads come from school and district PCs: Excel files old and new, LibreOffice sheets,
+CSVs saved by Excel in cp1251 with semicolons, sometimes a renamed Word file or a damaged
+download. Everything that is not a readable table becomes a ``TableError`` whose message a
+person can act on.
+
+Spreadsheets are read by python-calamine (Rust; several times faster than openpyxl and
+than our former hand-written .xlsx reader, and the only one of them that reads .xls and
+.ods). It holds a sheet as one dense grid from its first to its last cell, so a tiny file
+naming a cell at row 2,000,000,000 or column ZZZZ would make it allocate gigabytes. Before
+calamine sees a file, ``_bounds_*`` read the positions it names (the declared dimensions
+first, then every cell reference, row and repeat count) without allocating anything per
+row, and a sheet beyond the caller's row or column limit is refused.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import struct
 import zipfile
-from datetime import date, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from lxml import etree
 
 from intranet.i18n import gettext as _
 
-# A real district spreadsheet is a few hundred KB unpacked; anything far larger is
-# a zip bomb or not ours.
+# A real district spreadsheet is a few hundred KB unpacked (a year of ВПР a few tens of
+# MB); anything far larger is a zip bomb or not ours.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_RATIO = 200
+MAX_ZIP_ENTRIES = 2000
+#: No import reads more columns than this; a cell beyond it is refused.
+MAX_COLUMNS = 100
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class TableError(ValueError):
     pass
+
+
+class TooLarge(TableError):
+    """A sheet beyond the caller's row or column limit."""
+
+
+def _too_many_rows(n: int) -> TableError:
+    return TooLarge(_("The file has more than %(n)d rows.", n=n))
+
+
+def _too_many_columns(n: int) -> TableError:
+    return TooLarge(_("The sheet has more than %(n)d columns.", n=n))
+
+
+def _damaged() -> TableError:
+    return TableError(_("The file is damaged or is not a spreadsheet (.xlsx, .xls or .ods)."))
 
 
 def check_zip(data: bytes) -> zipfile.ZipFile:
@@ -29,11 +67,253 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise TableError(_("The file is damaged or is not an Excel workbook (.xlsx).")) from exc
+        raise _damaged() from exc
     unpacked = sum(i.file_size for i in infos)
-    if unpacked > MAX_UNPACKED_BYTES or unpacked > MAX_RATIO * max(len(data), 1):
+    if (
+        len(infos) > MAX_ZIP_ENTRIES
+        or unpacked > MAX_UNPACKED_BYTES
+        or unpacked > MAX_RATIO * max(len(data), 1)
+    ):
         raise TableError(_("The file unpacks to an unreasonable size and was refused."))
     return archive
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check(rows: int, cols: int, max_rows: int, max_cols: int) -> None:
+    if rows > max_rows:
+        raise _too_many_rows(max_rows)
+    if cols > max_cols:
+        raise _too_many_columns(max_cols)
+
+
+def _read_xml(archive: zipfile.ZipFile, name: str):
+    try:
+        return etree.fromstring(archive.read(name), _XML)
+    except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _damaged() from exc
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _xlsx_sheet_parts(archive: zipfile.ZipFile) -> list[str]:
+    """The worksheet parts in the workbook's order (calamine's sheet index)."""
+    workbook = _read_xml(archive, "xl/workbook.xml")
+    rels = _read_xml(archive, "xl/_rels/workbook.xml.rels")
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts = []
+    for sheet in workbook.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(_DOC_REL), "")
+        parts.append(target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    return parts
+
+
+# Every cell reference (r="AB12") and row number (r="12") of a worksheet, its cells and rows,
+# and its declared extent.
+_REF = re.compile(rb"""\sr=["']([A-Za-z]*)(\d*)["']""")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref=["'][A-Za-z]*\d*:?([A-Za-z]*)(\d*)["']""")
+
+
+def _extent(letters, numbers, max_rows: int, max_cols: int) -> tuple[int, int]:
+    letters, numbers = set(letters), set(numbers)
+    # More digits or letters than any sheet has: refused before converting them.
+    if max(map(len, numbers)) > 9:
+        raise _too_many_rows(max_rows)
+    if max(map(len, letters)) > 3:
+        raise _too_many_columns(max_cols)
+    rows = max(int(n or 0) for n in numbers)
+    cols = max(_column_number(c.upper()) for c in letters)
+    _check(rows, cols, max_rows, max_cols)
+    return rows, cols
+
+
+def _bounds_xlsx(archive: zipfile.ZipFile, part: str, max_rows: int, max_cols: int) -> None:
+    try:
+        stream = archive.open(part)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _damaged() from exc
+    tail, first, far_row, far_col, unreferenced_rows = b"", True, 0, 0, 0
+    with stream:
+        while chunk := stream.read(1 << 20):
+            buf = tail + chunk
+            cut = buf.rfind(b"<")
+            body, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+            if first and (m := _DIMENSION.search(body)):
+                # Refused by what the file declares, before reading any row of it.
+                _extent((m.group(1),), (m.group(2),), max_rows, max_cols)
+            first = False
+            found = _REF.findall(body)
+            letters, numbers = zip(*found, strict=True) if found else ((b"",), (b"",))
+            rows, cols = _extent(letters, numbers, max_rows, max_cols)
+            far_row, far_col = max(far_row, rows), max(far_col, cols)
+            # Cells and rows may leave out their reference and take the next position:
+            # then count them as calamine will place them.
+            cells = len(_CELL_TAG.findall(body))
+            row_tags = len(_ROW_TAG.findall(body))
+            referenced_rows = letters.count(b"") if found else 0
+            unreferenced_rows += max(0, row_tags - referenced_rows)
+            if cells > len(found) - referenced_rows or unreferenced_rows:
+                widest = max(len(_CELL_TAG.findall(seg)) for seg in _ROW_TAG.split(body))
+                _check(far_row + unreferenced_rows, far_col + widest, max_rows, max_cols)
+
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _repeat(el, attr: str, cap: int) -> int:
+    try:
+        return max(1, min(int(el.get(f"{_TABLE}{attr}", "1")), cap))
+    except ValueError:
+        return 1
+
+
+def _bounds_ods(archive: zipfile.ZipFile, index: int, max_rows: int, max_cols: int) -> None:
+    """Rows and columns of the ``index``-th sheet as calamine would lay them out: repeated
+    rows and cells count as many times as they repeat when they hold anything."""
+    try:
+        stream = archive.open("content.xml")
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _damaged() from exc
+    sheet, row_at, last_row, last_col = -1, 0, 0, 0
+    cell_tags = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
+    try:
+        with stream:
+            for event, el in etree.iterparse(
+                stream,
+                events=("start", "end"),
+                tag=(f"{_TABLE}table", f"{_TABLE}table-row"),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+            ):
+                if el.tag == f"{_TABLE}table":
+                    if event == "start":
+                        sheet += 1
+                    elif sheet == index:
+                        break
+                    continue
+                if event == "start":
+                    continue
+                if sheet == index:
+                    repeat = _repeat(el, "number-rows-repeated", 1 << 31)
+                    col, width = 0, 0
+                    for cell in el:
+                        if cell.tag not in cell_tags:
+                            continue
+                        span = _repeat(cell, "number-columns-repeated", 1 << 31)
+                        col += span
+                        if len(cell) or cell.get(f"{_OFFICE}value-type"):
+                            width = col
+                    if width:
+                        last_row, last_col = row_at + repeat, max(last_col, width)
+                        _check(last_row, last_col, max_rows, max_cols)
+                    row_at += repeat
+                el.clear()
+    except etree.XMLSyntaxError as exc:
+        raise _damaged() from exc
+
+
+def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes:
+    """A stream of an OLE compound file (the container of .xls), by directory name."""
+
+    def u32(at: int) -> int:
+        return struct.unpack_from("<I", data, at)[0]
+
+    shift = struct.unpack_from("<H", data, 0x1E)[0]
+    if shift not in (9, 12):
+        raise _damaged()
+    size = 1 << shift
+    n_sectors = (len(data) - 512) // size + 1
+
+    def sector(n: int) -> bytes:
+        if not 0 <= n < n_sectors:
+            raise _damaged()
+        return data[512 + n * size : 512 + (n + 1) * size]
+
+    fat_sectors = [u32(0x4C + 4 * i) for i in range(109)][: u32(0x2C)]
+    difat, seen = u32(0x44), 0
+    while difat < 0xFFFFFFFA and seen < n_sectors:
+        block = sector(difat)
+        fat_sectors += struct.unpack_from(f"<{size // 4 - 1}I", block)
+        difat, seen = struct.unpack_from("<I", block, size - 4)[0], seen + 1
+    fat = b"".join(sector(n) for n in fat_sectors[: u32(0x2C)])
+    n_fat = len(fat) // 4
+
+    def chain(start: int, limit: int) -> bytes:
+        out, n = [], start
+        while n < 0xFFFFFFFA and len(out) < min(n_fat, limit):
+            out.append(sector(n))
+            n = struct.unpack_from("<I", fat, 4 * n)[0] if n < n_fat else 0xFFFFFFFE
+        return b"".join(out)
+
+    directory = chain(u32(0x30), n_sectors)
+    root_start = struct.unpack_from("<I", directory, 0x74)[0]
+    for at in range(0, len(directory) - 127, 128):
+        length = struct.unpack_from("<H", directory, at + 0x40)[0]
+        name = directory[at : at + max(0, min(length, 64) - 2)].decode("utf-16-le", "replace")
+        if name not in names or directory[at + 0x42] != 2:
+            continue
+        start, length = struct.unpack_from("<II", directory, at + 0x74)
+        if length >= u32(0x38):
+            return chain(start, length // size + 1)[:length]
+        # A small stream lives in the mini stream, in 64-byte sectors.
+        mini = chain(root_start, n_sectors)
+        minifat = chain(u32(0x3C), n_sectors)
+        out, n = [], start
+        while n < 0xFFFFFFFA and len(out) * 64 < length and 4 * n + 4 <= len(minifat):
+            out.append(mini[n * 64 : (n + 1) * 64])
+            n = struct.unpack_from("<I", minifat, 4 * n)[0]
+        return b"".join(out)[:length]
+    raise _damaged()
+
+
+# BIFF records that place a value at (row, column): their first two words.
+_XLS_CELLS = {0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006, 0x0201}
+_XLS_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, ..., last column
+_XLS_DIMENSIONS = 0x0200
+
+
+def _bounds_xls(data: bytes, max_rows: int, max_cols: int) -> None:
+    """Every sheet of a .xls (calamine reads them all when the file is opened)."""
+    try:
+        stream = _cfb_stream(data, ("Workbook", "Book"))
+    except (struct.error, IndexError) as exc:
+        raise _damaged() from exc
+    at = 0
+    while at + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, at)
+        body = stream[at + 4 : at + 4 + length]
+        at += 4 + length
+        if kind == _XLS_DIMENSIONS and len(body) >= 14:
+            _rf, rows, _cf, cols = struct.unpack_from("<IIHH", body)
+            _check(rows, cols, max_rows, max_cols)
+        elif kind == _XLS_DIMENSIONS and len(body) >= 8:
+            _rf, rows, _cf, cols = struct.unpack_from("<HHHH", body)
+            _check(rows, cols, max_rows, max_cols)
+        elif kind in _XLS_CELLS and len(body) >= 4:
+            row, col = struct.unpack_from("<HH", body)
+            _check(row + 1, col + 1, max_rows, max_cols)
+        elif kind in _XLS_MULTI and len(body) >= 6:
+            row, _first = struct.unpack_from("<HH", body)
+            last = struct.unpack_from("<H", body, len(body) - 2)[0]
+            _check(row + 1, last + 1, max_rows, max_cols)
+
+
+# --------------------------------------------------------------------------- reading
 
 
 def _cell(value) -> str:
@@ -45,27 +325,102 @@ def _cell(value) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, time | timedelta):
+        return str(value)
     return str(value).strip()
 
 
-def read_xlsx(data: bytes, max_rows: int) -> list[list[str]]:
-    check_zip(data)
-    from openpyxl import load_workbook
+@dataclass
+class Sheet:
+    """One sheet: its rows of raw values (str, int, float, bool, date, datetime...),
+    streamed, and its merged ranges as ((first row, first col), (last row, last col)),
+    0-based and inclusive."""
 
+    name: str
+    rows: Iterator[list]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]
+
+
+class Workbook:
+    """A spreadsheet upload, opened lazily: a sheet is bounds-checked and read only when
+    asked for, so a plan on the first sheet never pays for the data sheets behind it."""
+
+    def __init__(self, data: bytes, kind: str, max_rows: int, max_cols: int) -> None:
+        self.data, self.kind, self.max_rows, self.max_cols = data, kind, max_rows, max_cols
+        self.archive = check_zip(data) if kind in ("xlsx", "ods") else None
+        if kind == "xlsx":
+            self.parts = _xlsx_sheet_parts(self.archive)
+        elif kind == "xls":
+            _bounds_xls(data, max_rows, max_cols)
+        self._book = None
+
+    def _calamine(self):
+        if self._book is None:
+            from python_calamine import CalamineWorkbook
+
+            self._book = _guarded(lambda: CalamineWorkbook.from_filelike(io.BytesIO(self.data)))
+        return self._book
+
+    @property
+    def sheet_count(self) -> int:
+        if self.kind == "xlsx":
+            return len(self.parts)
+        return len(_guarded(lambda: self._calamine().sheet_names))
+
+    def sheet(self, index: int) -> Sheet:
+        if self.kind == "xlsx":
+            _bounds_xlsx(self.archive, self.parts[index], self.max_rows, self.max_cols)
+        elif self.kind == "ods":
+            _bounds_ods(self.archive, index, self.max_rows, self.max_cols)
+        book = self._calamine()
+        sheet = _guarded(lambda: book.get_sheet_by_index(index))
+        merged = _guarded(lambda: sheet.merged_cell_ranges) or []
+        return Sheet(sheet.name, _rows(sheet), list(merged))
+
+
+def _guarded(fn):
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise TableError(_("The file is damaged or is not an Excel workbook (.xlsx).")) from exc
-    try:
-        ws = wb.worksheets[0]
-        rows: list[list[str]] = []
-        for row in ws.iter_rows(values_only=True):
-            if len(rows) >= max_rows:
-                raise TableError(_("The file has more than %(n)d rows.", n=max_rows))
-            rows.append([_cell(v) for v in row])
-        return rows
-    finally:
-        wb.close()
+        return fn()
+    except TableError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - calamine's errors and Rust panics
+        raise _damaged() from exc
+
+
+def _rows(sheet) -> Iterator[list]:
+    start = sheet.start
+    if start is None:  # an empty sheet
+        return
+    # calamine's grid starts at the first used column (rows above it it gives as empty
+    # rows): put the columns left of it back, so positions stay the file's own.
+    pad = [None] * start[1]
+    for row in _guarded(sheet.iter_rows):
+        yield pad + row if pad else row
+
+
+def spreadsheet_kind(data: bytes, filename: str) -> str | None:
+    """ "xlsx", "xls" or "ods" by content (a renamed file is read as what it is)."""
+    if data[:8] == _OLE_MAGIC:
+        return "xls"
+    if data[:2] != b"PK":
+        return None
+    names = set(check_zip(data).namelist())
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "content.xml" in names and "mimetype" in names:
+        return "ods"
+    return None
+
+
+def open_workbook(
+    data: bytes, filename: str, max_rows: int, max_cols: int = MAX_COLUMNS
+) -> Workbook:
+    kind = spreadsheet_kind(data, filename)
+    if kind is None:
+        raise _damaged()
+    return Workbook(data, kind, max_rows, max_cols)
 
 
 def decode_text(data: bytes) -> str:
@@ -77,7 +432,7 @@ def decode_text(data: bytes) -> str:
     raise TableError(_("The file's text encoding is not recognised (UTF-8 or Windows-1251)."))
 
 
-def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
+def _csv_rows(data: bytes, max_rows: int, max_cols: int) -> Iterator[list[str]]:
     if b"\x00" in data[:4096]:
         raise TableError(_("The file is not a text table (.csv)."))
     text = decode_text(data)
@@ -87,25 +442,42 @@ def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     except csv.Error:
         dialect = csv.excel
         dialect.delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows: list[list[str]] = []
-    for row in csv.reader(io.StringIO(text), dialect):
-        if len(rows) >= max_rows:
-            raise TableError(_("The file has more than %(n)d rows.", n=max_rows))
-        rows.append([c.strip() for c in row])
-    return rows
+    for n, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        if n > max_rows:
+            raise _too_many_rows(max_rows)
+        yield [c.strip() for c in row[:max_cols]]
 
 
-def read_table(data: bytes, filename: str, max_rows: int = 5000) -> list[list[str]]:
+SPREADSHEETS = (".xlsx", ".xls", ".ods")
+
+
+def iter_rows(
+    data: bytes, filename: str, max_rows: int, max_cols: int = MAX_COLUMNS
+) -> Iterator[list[str]]:
+    """The first sheet's rows as text, one at a time; ``TableError`` for anything that is
+    not a table or is larger than ``max_rows`` x ``max_cols`` (raised before any row is
+    read when the file says so up front)."""
     name = (filename or "").lower()
     if not data:
         raise TableError(_("The file is empty."))
-    if name.endswith(".xlsx"):
-        return read_xlsx(data, max_rows)
+    if name.endswith(SPREADSHEETS):
+        book = open_workbook(data, filename, max_rows, max_cols)
+        if not book.sheet_count:
+            raise TableError(_("The file holds no rows."))
+        sheet = book.sheet(0)
+        return ([_cell(v) for v in row] for row in sheet.rows)
     if name.endswith(".csv"):
-        if data[:2] == b"PK":
-            raise TableError(_("This is an Excel workbook renamed to .csv; save it as .xlsx."))
-        return read_csv(data, max_rows)
-    raise TableError(_("Only .xlsx and .csv files are accepted."))
+        if data[:2] == b"PK" or data[:8] == _OLE_MAGIC:
+            raise TableError(
+                _("This is a spreadsheet renamed to .csv; save it as .xlsx, .xls or .ods.")
+            )
+        return _csv_rows(data, max_rows, max_cols)
+    raise TableError(_("Only .xlsx, .xls, .ods and .csv files are accepted."))
+
+
+def read_table(data: bytes, filename: str, max_rows: int = 5000) -> list[list[str]]:
+    """The first sheet as a list of rows of text (small tables: the school list)."""
+    return list(iter_rows(data, filename, max_rows))
 
 
 def normalize_header(text: str) -> str:

@@ -635,7 +635,7 @@ def _zip_bomb() -> bytes:
         (
             lambda: b"%PDF-1.4\n%test\n",
             "prikaz.pdf",
-            "Принимаются только файлы .docx, .xlsx и .csv.",
+            "Принимаются только файлы .docx, .xlsx, .xls, .ods и .csv.",
         ),
         (lambda: b"", "empty.docx", "Файл пуст."),
     ],
