@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from flask import abort, request
+
+# Ids and page numbers are 32-bit integers in the database (PostgreSQL's "integer").
+MAX_INT = 2**31 - 1
+
+
+def requested_page() -> int:
+    """The page number in the query string (1 when absent or not a number). One no page
+    can have, beyond what the database counts in, is a forged address: 404, not a 500."""
+    page = request.args.get("page", 1, type=int)
+    if not -MAX_INT <= page <= MAX_INT:
+        abort(404)
+    return page
+
 
 def page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))

@@ -40,8 +40,11 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
     __audit_entity__ = "user"
     __audit_redact__ = frozenset({"password_hash"})
     # Logins are in login_attempts already; logging them here would bury real changes.
-    # The session version moves on every logout, which is no change of the account.
-    __audit_ignore__ = frozenset({"created_at", "updated_at", "last_login_at", "session_version"})
+    # The session version moves on every logout, which is no change of the account; a new
+    # password is logged already (as a redacted password_hash).
+    __audit_ignore__ = frozenset(
+        {"created_at", "updated_at", "last_login_at", "session_version", "password_changed_at"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: logins are compared case-insensitively everywhere.

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
+from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.errors import Refused
@@ -309,7 +310,7 @@ def campaign_index():
     result = services.matrix(
         current_user.district_id,
         date.today(),
-        page=request.args.get("page", 1, type=int),
+        page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
     return render_template(

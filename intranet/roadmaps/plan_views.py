@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -331,7 +332,7 @@ def execution(plan_id: int):
         date.today(),
         status,
         overdue_only,
-        page=request.args.get("page", 1, type=int),
+        page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
     return render_template(
