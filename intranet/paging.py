@@ -8,13 +8,18 @@ from flask import abort, request
 MAX_INT = 2**31 - 1
 
 
-def requested_page() -> int:
-    """The page number in the query string (1 when absent or not a number). One no page
-    can have, beyond what the database counts in, is a forged address: 404, not a 500."""
-    page = request.args.get("page", 1, type=int)
-    if not -MAX_INT <= page <= MAX_INT:
+def query_int(name: str, default: int | None = None) -> int | None:
+    """A number in the query string (``default`` when absent or not a number). One that no
+    id or page can be, beyond what the database counts in, is a forged address: 404, not
+    the database driver's error (500)."""
+    value = request.args.get(name, default, type=int)
+    if value is not None and not -MAX_INT <= value <= MAX_INT:
         abort(404)
-    return page
+    return value
+
+
+def requested_page() -> int:
+    return query_int("page", 1) or 1
 
 
 def page_count(total: int, per_page: int) -> int:

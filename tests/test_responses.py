@@ -61,6 +61,8 @@ def test_page_numbers_beyond_the_range_are_404(client, published, login_as, huge
     for url in [
         f"/schools/?page={huge}",
         f"/audit/?page={huge}",
+        f"/audit/?school_id={huge}",
+        f"/audit/?actor_id={huge}",
         f"/plans/{published.plan.id}/execution?page={huge}",
     ]:
         assert client.get(url).status_code == 404, url

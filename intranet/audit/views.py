@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,8 +26,8 @@ ENTITY_LABELS = {"district": _l("district"), "school": _l("school"), "user": _l(
 @district_admin
 def index():
     district_id = current_user.district_id
-    school_id = request.args.get("school_id", type=int) or None
-    actor_id = request.args.get("actor_id", type=int) or None
+    school_id = paging.query_int("school_id") or None
+    actor_id = paging.query_int("actor_id") or None
     page = max(paging.requested_page(), 1)
     stmt = entries_query(district_id, school_id, actor_id)
     entries = db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
