@@ -106,3 +106,19 @@ def test_absurd_ids_are_404_for_every_role(client, make, login_as):
     staff = make.user(Role.SCHOOL_STAFF)
     login_as(staff)
     assert client.get(f"/schools/{2**64}").status_code == 404
+
+
+def test_evidence_names_stored_before_are_cleaned_by_the_migration(app, published):
+    from flask_migrate import downgrade, upgrade
+
+    evidence = _evidence(published, "акт.pdf")
+    db.session.execute(
+        text("UPDATE evidence SET filename = :n WHERE id = :i"),
+        {"n": "акт\u202efdp.exe", "i": evidence.id},
+    )
+    db.session.commit()
+    downgrade(revision="b24bc2481915")
+    upgrade()
+    db.session.expire_all()
+    stored = db.session.scalar(select(Evidence.filename).where(Evidence.id == evidence.id))
+    assert stored == "актfdp.exe"
