@@ -139,12 +139,63 @@ def _extent(letters, numbers, max_rows: int, max_cols: int) -> tuple[int, int]:
     return rows, cols
 
 
-def _bounds_xlsx(archive: zipfile.ZipFile, part: str, max_rows: int, max_cols: int) -> None:
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _beyond(limit: str, digit: bool) -> str:
+    """A regex for a run of digits (or column letters) naming more than ``limit``."""
+    if digit:
+        anyone, lower = r"\d", lambda ch: rf"[{int(ch) + 1}-9]" if ch != "9" else None
+        longer = rf"0*[1-9]\d{{{len(limit)},}}"
+        head = "0*"
+    else:
+        anyone = "[A-Za-z]"
+
+        def lower(ch):
+            nxt = chr(ord(ch) + 1)
+            return f"[{nxt}-Z{nxt.lower()}-z]" if ch != "Z" else None
+
+        longer = rf"[A-Za-z]{{{len(limit) + 1},}}"
+        head = ""
+    alternatives = [longer]
+    for i, ch in enumerate(limit):
+        if (bigger := lower(ch)) is None:
+            continue
+        same = "".join(f"[{c}{c.lower()}]" if not digit else c for c in limit[:i])
+        rest = f"{anyone}{{{len(limit) - i - 1}}}"
+        alternatives.append(head + same + bigger + rest)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _far_refs(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
+    """Two patterns that match only a reference beyond the limits (a column, a row):
+    each a scan at C speed that finds nothing in a normal sheet, whatever its length."""
+    rows = _beyond(str(max_rows), digit=True)
+    cols = _beyond(_letters(max_cols), digit=False)
+    return re.compile(rf' r="{cols}'.encode()), re.compile(rf' r="[A-Za-z]*{rows}"'.encode())
+
+
+# Anything but the usual spelling (each cell and row tag starts with r="...", one space
+# before it, no namespace prefix): such a part of a sheet is checked cell by cell.
+_UNUSUAL_TAG = re.compile(
+    rb"""<(?:c (?!r=")|row (?!r=")|c[>/\t\n\r]|row[>/\t\n\r]|\w+:(?:c|row)[\s>/])"""
+)
+_UNUSUAL_REF = (b"\tr=", b"\nr=", b"\rr=", b"r='")
+
+
+def _bounds_xlsx(archive: zipfile.ZipFile, part: str, max_rows: int, max_cols: int) -> int:
+    """How many rows the sheet uses (at least); ``TooLarge`` beyond the limits."""
     try:
         stream = archive.open(part)
     except (KeyError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise _damaged() from exc
-    tail, first, far_row, far_col, unreferenced_rows = b"", True, 0, 0, 0
+    far = _far_refs(max_rows, max_cols)
+    tail, first, rows_used, unreferenced_rows = b"", True, 0, 0
     with stream:
         while chunk := stream.read(1 << 20):
             buf = tail + chunk
@@ -154,19 +205,113 @@ def _bounds_xlsx(archive: zipfile.ZipFile, part: str, max_rows: int, max_cols: i
                 # Refused by what the file declares, before reading any row of it.
                 _extent((m.group(1),), (m.group(2),), max_rows, max_cols)
             first = False
+            for pattern in far:
+                if m := pattern.search(body):
+                    letters, numbers = _REF.findall(m.group(0) + b'"')[0]
+                    _extent((letters,), (numbers,), max_rows, max_cols)
+            # As Excel and every library we know write them, each cell and row starts
+            # with its reference (<c r="B7" ...>, <row r="7" ...>). A file that leaves
+            # references out or spells them otherwise is checked cell by cell instead.
+            rows_used += body.count(b"<row ")
+            plain = not _UNUSUAL_TAG.search(body) and not any(o in body for o in _UNUSUAL_REF)
+            if plain:
+                continue
             found = _REF.findall(body)
             letters, numbers = zip(*found, strict=True) if found else ((b"",), (b"",))
-            rows, cols = _extent(letters, numbers, max_rows, max_cols)
-            far_row, far_col = max(far_row, rows), max(far_col, cols)
-            # Cells and rows may leave out their reference and take the next position:
-            # then count them as calamine will place them.
-            cells = len(_CELL_TAG.findall(body))
+            far_row, far_col = _extent(letters, numbers, max_rows, max_cols)
+            # References left out: count the cells and rows as calamine will place them.
             row_tags = len(_ROW_TAG.findall(body))
             referenced_rows = letters.count(b"") if found else 0
             unreferenced_rows += max(0, row_tags - referenced_rows)
-            if cells > len(found) - referenced_rows or unreferenced_rows:
+            rows_used = max(rows_used, far_row + unreferenced_rows)
+            if len(_CELL_TAG.findall(body)) > len(found) - referenced_rows or unreferenced_rows:
                 widest = max(len(_CELL_TAG.findall(seg)) for seg in _ROW_TAG.split(body))
                 _check(far_row + unreferenced_rows, far_col + widest, max_rows, max_cols)
+    return rows_used
+
+
+#: calamine holds a whole sheet as one grid while it reads it (some 70 bytes a cell), so a
+#: year of ВПР (60,000 rows) would take about 90 MB at once. A longer sheet is read in
+#: slices of this many rows instead, and memory stays flat whatever the length.
+SLICE_ROWS = 5000
+_SHEET_DATA = re.compile(rb"<((?:\w+:)?sheetData)\b[^>]*?(/?)>")
+_SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+_ROOT = re.compile(rb"<((?:\w+:)?worksheet)\b")
+_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b[^>]*>")
+
+
+def _row_slices(archive: zipfile.ZipFile, part: str, size: int) -> Iterator[bytes]:
+    """The sheet's rows, cut into runs of ``size`` rows (XML fragments, in order)."""
+    with archive.open(part) as stream:
+        buf, starts, searched, inside = b"", [], 0, False
+        while chunk := stream.read(1 << 20):
+            buf += chunk
+            if not inside:
+                if not (m := _SHEET_DATA.search(buf)):
+                    continue
+                if m.group(2):  # <sheetData/>: no rows at all
+                    return
+                buf, inside = buf[m.end() :], True
+            starts += [m.start() for m in _ROW_TAG.finditer(buf, searched)]
+            searched = max(starts[-1] + 1 if starts else 0, len(buf) - 16)
+            while len(starts) > size:
+                cut = starts[size]
+                yield buf[:cut]
+                buf = buf[cut:]
+                starts = [at - cut for at in starts[size:]]
+                searched -= cut
+        if inside and (end := _SHEET_DATA_END.search(buf)):
+            yield buf[: end.start()]
+
+
+def _sliced_workbook(archive: zipfile.ZipFile, part: str) -> tuple[bytes, int]:
+    """A workbook of the sheet's rows in sheets of ``SLICE_ROWS`` rows each, with the
+    original's strings and styles (rows keep their own numbers: calamine's grid of each
+    slice starts at its first row)."""
+    with archive.open(part) as stream:
+        head = stream.read(1 << 16)
+    root = _ROOT.search(head)
+    data = _SHEET_DATA.search(head)
+    if root is None or data is None:
+        raise _damaged()
+    # The root's start tag and what follows it up to the rows, less the declared size.
+    opening = _DIMENSION_TAG.sub(b"", head[root.start() : data.end()])
+    closing = b"</" + data.group(1) + b"></" + root.group(1) + b">"
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    out = io.BytesIO()
+    n = 0
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        for name in ("xl/sharedStrings.xml", "xl/styles.xml"):
+            if name in archive.NameToInfo:
+                book.writestr(name, archive.read(name))
+        for rows in _row_slices(archive, part, SLICE_ROWS):
+            n += 1
+            with book.open(f"xl/worksheets/s{n}.xml", "w") as sheet:
+                sheet.write(opening)
+                sheet.write(rows)
+                sheet.write(closing)
+        sheets = "".join(f'<sheet name="s{i}" sheetId="{i}" r:id="r{i}"/>' for i in range(1, n + 1))
+        book.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>{sheets}</sheets></workbook>',
+        )
+        rels = "".join(
+            f'<Relationship Id="r{i}" Type="{rel}/worksheet" Target="worksheets/s{i}.xml"/>'
+            for i in range(1, n + 1)
+        )
+        book.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="r0" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        book.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f"{rels}</Relationships>",
+        )
+    return out.getvalue(), n
 
 
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -369,7 +514,10 @@ class Workbook:
 
     def sheet(self, index: int) -> Sheet:
         if self.kind == "xlsx":
-            _bounds_xlsx(self.archive, self.parts[index], self.max_rows, self.max_cols)
+            part = self.parts[index]
+            if _bounds_xlsx(self.archive, part, self.max_rows, self.max_cols) > SLICE_ROWS:
+                # Merged ranges are not kept for a sheet this long: no import needs them.
+                return Sheet(part, _sliced_rows(self.archive, part), [])
         elif self.kind == "ods":
             _bounds_ods(self.archive, index, self.max_rows, self.max_cols)
         book = self._calamine()
@@ -398,6 +546,31 @@ def _rows(sheet) -> Iterator[list]:
     pad = [None] * start[1]
     for row in _guarded(sheet.iter_rows):
         yield pad + row if pad else row
+
+
+def _sliced_rows(archive: zipfile.ZipFile, part: str) -> Iterator[list]:
+    from python_calamine import CalamineWorkbook
+
+    data, count = _sliced_workbook(archive, part)
+    book = _guarded(lambda: CalamineWorkbook.from_filelike(io.BytesIO(data)))
+    emitted, width = 0, 0
+    for index in range(count):
+        sheet = _guarded(lambda i=index: book.get_sheet_by_index(i))
+        start = sheet.start
+        if start is None:
+            continue
+        yield from ([None] * width for _ in range(start[0] - emitted))  # rows left out of the file
+        pad = [None] * start[1]
+        for row in _guarded(sheet.to_python):
+            row = pad + row if pad else row
+            # A slice whose last columns are empty is narrower: keep every row as wide
+            # as the rows before it, as one grid would be.
+            if len(row) < width:
+                row += [None] * (width - len(row))
+            width = len(row)
+            yield row
+        emitted = sheet.end[0] + 1
+        del sheet
 
 
 def spreadsheet_kind(data: bytes, filename: str) -> str | None:

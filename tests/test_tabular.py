@@ -148,3 +148,17 @@ def test_damaged_and_disguised_files(app_ctx):
         with pytest.raises(tabular.TableError) as excinfo:
             tabular.read_table(data, name)
         assert str(excinfo.value) == message, name
+
+
+def test_a_long_sheet_is_read_in_slices_with_the_same_rows(monkeypatch):
+    """calamine holds a sheet as one grid; a long one is read a slice of rows at a time
+    (memory stays flat), and the rows come out as from one grid: gaps, widths and all."""
+    rows = [["Логин ОО", "Балл", "Отсутствовал"]]
+    rows += [[f"s{n}", n, "да" if n == 2 else None] for n in range(1, 12)]
+    rows += [[None, None, None], [None, None, None], ["s99", 99, None]]
+    data = sheetfiles.xlsx(rows)
+    whole = list(tabular.iter_rows(data, "r.xlsx", max_rows=100))
+    monkeypatch.setattr(tabular, "SLICE_ROWS", 3)
+    sliced = list(tabular.iter_rows(data, "r.xlsx", max_rows=100))
+    assert sliced == whole
+    assert len(sliced) == 15 and sliced[-1] == ["s99", "99", ""] and sliced[13] == ["", "", ""]
