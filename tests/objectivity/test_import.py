@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from intranet.audit.models import AuditEntry
 from intranet.errors import Refused
@@ -233,3 +233,31 @@ def test_a_file_over_the_row_limit_is_refused_by_its_declared_size(vpr):
     parsed = importer.parse(vpr["district"].id, data, "huge.xlsx")
     assert parsed.errors == [f"В файле больше {importer.MAX_ROWS + importer.HEAD_LINES} строк."]
     assert not parsed.rows
+
+
+def test_an_import_failing_part_way_leaves_the_results_as_they_were(vpr, monkeypatch):
+    """Rows go in batches of short transactions; until the last one, nobody sees them,
+    and a failure on the way (here: a school removed between preview and confirmation)
+    takes every written batch away again."""
+    from intranet.objectivity import services
+    from intranet.objectivity.models import VprImport, visible
+
+    _import(vpr, xlsx(vpr["rows"], title=TITLE), "first.xlsx")
+    before = sorted(db.session.execute(select(VprResult.participant, VprResult.mark)).all())
+    markers = _count(SchoolMarker)
+    parsed = importer.parse(vpr["district"].id, xlsx(vpr["rows"], title=TITLE), "again.xlsx")
+    assert parsed.valid
+    last = list(parsed.rows[-1])
+    last[0] = 10**6  # no such school any more
+    parsed.rows[-1] = tuple(last)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 5)
+    with pytest.raises(Exception):  # noqa: B017 - the database's own integrity error
+        importer.apply(vpr["admin"], vpr["district"].id, parsed, "second.xlsx")
+    db.session.rollback()
+    assert sorted(db.session.execute(select(VprResult.participant, VprResult.mark)).all()) == before
+    assert _count(VprImport) == 1 and _count(SchoolMarker) == markers
+    # While an import is still being written, its rows are in no result.
+    db.session.execute(update(VprImport).values(complete=False))
+    assert db.session.scalar(select(func.count()).where(visible(VprResult))) == 0
+    assert services.data_years(vpr["district"].id) == []
+    db.session.rollback()
