@@ -72,9 +72,10 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
-    from intranet import web
+    from intranet import busy, web
 
     web.init_app(app)
+    busy.init_app(app)
 
 
 def init_cli(app: Flask) -> None:
