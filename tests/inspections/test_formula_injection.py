@@ -24,6 +24,7 @@ def test_campaign_workbook_holds_answers_as_text_never_formulas(client, insp, lo
     login_as(insp.reviewer)
     response = client.get(f"/campaigns/{insp.campaign.id}/export.xlsx")
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"  # item 12: no copy left on disk
     data = response.get_data()
     assert formulas(data) == []
     # Kept as the school typed them (tabs and CR are as typed too), only never live.
