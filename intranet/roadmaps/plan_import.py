@@ -174,6 +174,41 @@ class ParsedPlan:
     sections: list[str] = field(default_factory=list)
     items: list[ParsedItem] = field(default_factory=list)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], period: tuple[date, date] | None = None) -> ParsedPlan:
+        """The plan ``as_dict`` gave, read back without the file; ``period`` overrides its
+        period, and the deadlines are read against it again (as ``parse_plan`` would)."""
+        order_date = date.fromisoformat(data["order_date"]) if data["order_date"] else None
+        if period is not None:
+            plan_period: tuple[date, date] | None = tuple(sorted(period))  # type: ignore[assignment]
+        elif data["period"]:
+            plan_period = (
+                date.fromisoformat(data["period"][0]),
+                date.fromisoformat(data["period"][1]),
+            )
+        else:
+            plan_period = None
+        against = _deadline_period(plan_period, order_date)
+        return cls(
+            title=data["title"],
+            order_number=data["order_number"],
+            order_date=order_date,
+            period=plan_period,
+            sections=list(data["sections"]),
+            items=[
+                ParsedItem(
+                    section=item["section"],
+                    number=item["number"],
+                    text=item["text"],
+                    deadline_text=item["deadline_text"],
+                    deadline=parse_deadline(item["deadline_text"], against),
+                    responsible=item["responsible"],
+                    result=item["result"],
+                )
+                for item in data["items"]
+            ],
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
@@ -964,6 +999,17 @@ def _row_text(row: list[_Cell]) -> tuple[str, ...]:
     return (" ".join(keys),) if keys else ()
 
 
+def _deadline_period(
+    plan_period: tuple[date, date] | None, order_date: date | None
+) -> tuple[date, date]:
+    """What deadlines without a year are read against: the plan's period, else the
+    calendar year of the order (or the current one)."""
+    if plan_period is not None:
+        return plan_period
+    year = order_date.year if order_date else date.today().year
+    return date(year, 1, 1), date(year, 12, 31)
+
+
 def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> ParsedPlan | None:
     found = None
     for index, block in enumerate(blocks):
@@ -1032,11 +1078,7 @@ def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> Par
     if title is None:
         title = approval
 
-    if plan_period is not None:
-        deadline_period = plan_period
-    else:
-        year = order_date.year if order_date else date.today().year
-        deadline_period = (date(year, 1, 1), date(year, 12, 31))
+    deadline_period = _deadline_period(plan_period, order_date)
 
     sections: list[str] = []
     items: list[ParsedItem] = []

@@ -762,3 +762,14 @@ def test_plan_on_the_first_sheet_skips_the_data_sheets_behind_it():
     with pytest.raises(PlanImportError) as excinfo:
         parse_plan(huge, "plan.xlsx")
     assert str(excinfo.value) == str(MSG_TOO_MANY_ROWS)
+
+
+@pytest.mark.parametrize("name", ["000", "003", "004"])
+def test_a_parsed_plan_reads_back_from_its_dict(name):
+    """What the preview keeps of an upload gives the same plan, and with another period
+    the same deadlines as reading the file again with it."""
+    data = getattr(fx, f"seed_{name}_docx")()
+    plan = parse_plan(data, "prikaz.docx")
+    assert ParsedPlan.from_dict(json.loads(json.dumps(plan.as_dict()))) == plan
+    period = (date(2030, 1, 1), date(2030, 12, 31))
+    assert ParsedPlan.from_dict(plan.as_dict(), period) == parse_plan(data, "prikaz.docx", period)
