@@ -314,6 +314,23 @@ def _sliced_workbook(archive: zipfile.ZipFile, part: str) -> tuple[bytes, int]:
     return out.getvalue(), n
 
 
+_UNIQUE_COUNT = re.compile(rb"""<(?:\w+:)?sst\b[^>]*?\suniqueCount=["'](\d*)["']""")
+
+
+def _check_shared_strings(archive: zipfile.ZipFile) -> None:
+    """calamine reserves room for as many strings as the file announces, before reading
+    one: an announced count the part cannot hold would abort the whole process."""
+    info = archive.NameToInfo.get("xl/sharedStrings.xml")
+    if info is None:
+        return
+    with archive.open(info) as stream:
+        head = stream.read(4096)
+    m = _UNIQUE_COUNT.search(head)
+    # Each string takes at least "<si/>" (5 bytes) of the part.
+    if m and (len(m.group(1)) > 12 or int(m.group(1) or 0) > info.file_size // 5):
+        raise _damaged()
+
+
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
@@ -395,12 +412,14 @@ def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes:
         block = sector(difat)
         fat_sectors += struct.unpack_from(f"<{size // 4 - 1}I", block)
         difat, seen = struct.unpack_from("<I", block, size - 4)[0], seen + 1
-    fat = b"".join(sector(n) for n in fat_sectors[: u32(0x2C)])
+    # Capped by the file's own size: a FAT that lists sectors again, or a chain that
+    # loops, cannot make more of it than there is.
+    fat = b"".join(sector(n) for n in fat_sectors[: min(u32(0x2C), n_sectors)])
     n_fat = len(fat) // 4
 
     def chain(start: int, limit: int) -> bytes:
         out, n = [], start
-        while n < 0xFFFFFFFA and len(out) < min(n_fat, limit):
+        while n < 0xFFFFFFFA and len(out) < min(n_fat, limit, n_sectors):
             out.append(sector(n))
             n = struct.unpack_from("<I", fat, 4 * n)[0] if n < n_fat else 0xFFFFFFFE
         return b"".join(out)
@@ -427,8 +446,9 @@ def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes:
 
 
 # BIFF records that place a value at (row, column): their first two words.
-_XLS_CELLS = {0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006, 0x0201}
-_XLS_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, ..., last column
+# (Blank cells, which only carry formatting, calamine leaves out.)
+_XLS_CELLS = {0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006}
+_XLS_MULTI = {0x00BD}  # MULRK: row, first column, ..., last column
 _XLS_DIMENSIONS = 0x0200
 
 
@@ -495,6 +515,7 @@ class Workbook:
         self.archive = check_zip(data) if kind in ("xlsx", "ods") else None
         if kind == "xlsx":
             self.parts = _xlsx_sheet_parts(self.archive)
+            _check_shared_strings(self.archive)
         elif kind == "xls":
             _bounds_xls(data, max_rows, max_cols)
         self._book = None

@@ -97,8 +97,11 @@ def ods(rows: list[list]) -> bytes:
     return ods_content(body)
 
 
-def xlsx_by_hand(sheet_data: str, dimension: str | None = None) -> bytes:
-    """A minimal .xlsx whose one sheet holds ``sheet_data`` (the inside of <sheetData>)."""
+def xlsx_by_hand(
+    sheet_data: str, dimension: str | None = None, shared_strings: str | None = None
+) -> bytes:
+    """A minimal .xlsx whose one sheet holds ``sheet_data`` (the inside of <sheetData>),
+    with ``shared_strings`` as its xl/sharedStrings.xml if given."""
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     out = io.BytesIO()
@@ -130,6 +133,8 @@ def xlsx_by_hand(sheet_data: str, dimension: str | None = None) -> bytes:
             f'2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
             'Target="worksheets/sheet1.xml"/></Relationships>',
         )
+        if shared_strings is not None:
+            zf.writestr("xl/sharedStrings.xml", shared_strings)
         dim = f'<dimension ref="{dimension}"/>' if dimension else ""
         zf.writestr(
             "xl/worksheets/sheet1.xml",
