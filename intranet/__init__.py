@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     settings.init_config(app, config)
     init_extensions(app)
+    init_routing(app)
     init_blueprints(app)
     init_web(app)
     init_cli(app)
@@ -36,6 +37,12 @@ def init_extensions(app: Flask) -> None:
     from intranet import extensions
 
     extensions.init_app(app)
+
+
+def init_routing(app: Flask) -> None:
+    from intranet import web
+
+    web.init_routing(app)
 
 
 def init_blueprints(app: Flask) -> None:
@@ -67,9 +74,10 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
-    from intranet import web
+    from intranet import busy, web
 
     web.init_app(app)
+    busy.init_app(app)
 
 
 def init_cli(app: Flask) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 DEFAULTS: dict[str, Any] = {
     # Empty means "SQLite file in the instance folder"; see init_config.
@@ -57,6 +58,7 @@ def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = "sqlite:///" + str(Path(app.instance_path) / "intranet.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not url.startswith("sqlite"):
         # A connection to a server can die with the server's restart: test it when it is
         # taken from the pool. A SQLite file cannot, and the test would cost every request.
@@ -75,6 +77,24 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (it holds password hashes
+    and every school's evidence); SQLite gives its WAL and shared-memory files the same
+    mode. A file that exists already is left as it is: its mode is the owner's choice."""
+    if not url.startswith("sqlite"):
+        return
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # e.g. no such folder: SQLite will say so itself when it connects
+    os.close(fd)
 
 
 def _instance_secret(app: Flask) -> str:

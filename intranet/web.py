@@ -9,10 +9,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from intranet.auth.access import logged_in, public
 from intranet.extensions import htmx
 from intranet.i18n import gettext as _
+from intranet.paging import MAX_INT
 
 bp = Blueprint("web", __name__)
 
@@ -86,6 +88,20 @@ def render_error(code: int, text: str | None = None):
     )
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number the database cannot hold is no page (404)
+    rather than an error of the database driver (500)."""
+
+    def __init__(self, map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_routing(app: Flask) -> None:
+    """Before any blueprint: rules take their converters when they are added."""
+    app.url_map.converters["int"] = IdConverter
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("PROXY_COUNT"):
         n = int(app.config["PROXY_COUNT"])
@@ -130,5 +146,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.vary.add("HX-Request")
         if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
+            # Downloads too (send_file says "no-cache", which still lets a shared PC
+            # keep a school's evidence or the district's workbook on disk).
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -11,7 +11,29 @@
     box.innerHTML = "";
     box.appendChild(p);
   }
+  // «Не сохранено, повторите»: the server was too busy to write (503 with Retry-After).
+  // Say so where «сохранено» would appear, then send the same field again; nothing typed
+  // is lost, and the retry carries whatever the field holds by then.
+  var MAX_RETRIES = 30;
+  function retryBusy(evt) {
+    var xhr = evt.detail.xhr;
+    var elt = evt.detail.elt;
+    var wait = Number(xhr.getResponseHeader("Retry-After"));
+    if (xhr.status !== 503 || !wait || !elt || !elt.isConnected) { return false; }
+    var tries = Number(elt.dataset.busyTries || 0) + 1;
+    if (tries > MAX_RETRIES) { return false; }
+    elt.dataset.busyTries = String(tries);
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var text = doc.body.textContent.trim();
+    if (evt.detail.target && text) { evt.detail.target.textContent = text; }
+    window.setTimeout(function () { window.htmx.trigger(elt, "change"); }, wait * 1000);
+    return true;
+  }
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (evt.detail.successful && evt.detail.elt) { delete evt.detail.elt.dataset.busyTries; }
+  });
   document.addEventListener("htmx:responseError", function (evt) {
+    if (retryBusy(evt)) { return; }
     var xhr = evt.detail.xhr;
     var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
     var msg = doc.querySelector(".card p");

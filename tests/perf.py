@@ -703,6 +703,7 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
     operations += time_inspections(app, user, staff, ids, baseline, repeat)
     with app.app_context():
         operations += time_objectivity(district_id)
+    operations += time_spreadsheets()
     with app.app_context():
         operations += time_act(district_id)
     with app.app_context():
@@ -713,6 +714,161 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
         db.engine.dispose()
     tmp.cleanup()
     return results, operations
+
+
+# The readers measured in a fresh process each (``_child``): time, and peak memory above
+# what the process held just before reading (its own imports and the file's bytes).
+# Linux (/proc).
+_READ = r"""
+import gc, io, json, sys, time
+sys.path.insert(0, sys.argv[3])
+from intranet import create_app, tabular
+what, path = sys.argv[1], sys.argv[2]
+url = "sqlite:///" + path + ".sqlite3"
+app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+app.test_request_context().push()
+data = open(path, "rb").read()
+if what == "vpr-import":
+    from intranet.extensions import db
+    from intranet.objectivity import importer
+    from intranet.schools.models import District, School
+    db.create_all()
+    district = District(name="d", short_name="d")
+    db.session.add(district)
+    db.session.flush()
+    db.session.add_all(
+        School(district_id=district.id, code=f"b{k:04d}", name=f"s{k}", active=True)
+        for k in range(1, 301)
+    )
+    db.session.commit()
+gc.collect()
+def status_kb(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak (VmHWM) starts again from what the process holds now
+base = status_kb("VmRSS")
+start = time.perf_counter()
+if what == "calamine":
+    n = sum(1 for _ in tabular.iter_rows(data, "vpr.xlsx", 60_100))
+elif what == "openpyxl":
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    n = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True))
+elif what == "plan":
+    from intranet.roadmaps.plan_import import parse_plan
+    n = len(parse_plan(data, "plan.xlsx").items)
+elif what == "vpr-import":
+    parsed = importer.parse(district.id, data, "vpr.xlsx")
+    assert parsed.valid, (parsed.errors, parsed.problems[:2])
+    importer.apply(None, district.id, parsed, "vpr.xlsx")
+    n = len(parsed.rows)
+seconds = time.perf_counter() - start
+peak = (status_kb("VmHWM") - base) / 1024
+print(json.dumps({"rows": n, "seconds": seconds, "peak_mb": peak}))
+"""
+
+
+def vpr_workbook(path: Path, n_rows: int = 60_000) -> None:
+    """A year of ВПР as ФИС ОКО exports it: a title line, a header, 12 task columns."""
+    import random
+
+    from openpyxl import Workbook
+
+    rng = random.Random(1)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Результаты")
+    ws.append(["ВПР 2024. Математика, 5 класс"])
+    tasks = [str(i) for i in range(1, 13)]
+    ws.append(
+        ["Логин ОО", "Класс", "Код участника", "Вариант", *tasks]
+        + ["Первичный балл", "Отметка", "Отметка по журналу", "Отсутствовал"]
+    )
+    for k in range(n_rows):
+        score = max(0, min(20, int(rng.gauss(11, 4))))
+        mark = 5 if score >= 16 else 4 if score >= 11 else 3 if score >= 6 else 2
+        journal = min(5, max(2, mark + rng.choice((-1, 0, 0, 0, 1))))
+        marks = [rng.choice((0, 1, 1, 2)) for _ in tasks]
+        ws.append(
+            [f"b{k % 300 + 1:04d}", f"5{'АБВГ'[k % 4]}", f"{k + 1:06d}", 1 + k % 2, *marks]
+            + [score, mark, journal, ""]
+        )
+    wb.save(path)
+
+
+def plan_workbook(path: Path, target: int = 5_000_000) -> None:
+    """A district's plan on its first sheet, then sheets of reference data until the file
+    is about ``target`` bytes, ten times that unpacked (within the 50 MB zip guard), as the
+    4.7 MB workbook of issue 12."""
+    import random
+
+    from openpyxl import load_workbook
+
+    from tests.roadmaps.plan_fixtures import build_xlsx, make_rows
+
+    wb = load_workbook(io.BytesIO(build_xlsx(make_rows(200))))
+    rng = random.Random(2)
+    words = [
+        "анализ",
+        "результатов",
+        "оценочных",
+        "процедур",
+        "мониторинг",
+        "объективности",
+        "ВПР",
+        "ОГЭ",
+    ]
+    letters = "абвгдежзиклмнопрстуфхцчшщэюя"
+    size = 0
+    while size < target * 0.9:
+        ws = wb.create_sheet(f"Данные {len(wb.worksheets)}")
+        for r in range(2000):
+            text = [
+                " ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
+                + " "
+                + "".join(rng.choice(letters) for _ in range(rng.randint(4, 30)))
+                for _ in range(5)
+            ]
+            ws.append([r + 1, *text, rng.random() * 100, rng.randint(1, 10**6)])
+        out = io.BytesIO()
+        wb.save(out)
+        size = len(out.getvalue())
+    path.write_bytes(out.getvalue())
+
+
+def _child(what: str, path: Path) -> dict:
+    import json
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", _READ, what, str(path), root], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"{what}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_spreadsheets() -> list[tuple[str, float]]:
+    """The spreadsheet imports side by side, each in a fresh process: seconds and peak MB
+    above the process's base. Targets (issue 12): a 5 MB plan workbook under 5 s and
+    200 MB; a 60,000-row ВПР file under 60 MB."""
+    out: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        vpr, plan = Path(tmp) / "vpr.xlsx", Path(tmp) / "plan.xlsx"
+        vpr_workbook(vpr)
+        plan_workbook(plan)
+        mb = plan.stat().st_size / 1e6
+        for label, what, path in (
+            ("read ВПР 60,000 rows: calamine (ours)", "calamine", vpr),
+            ("read ВПР 60,000 rows: openpyxl read-only", "openpyxl", vpr),
+            ("import ВПР 60,000 rows (parse, write)", "vpr-import", vpr),
+            (f"parse a {mb:.1f} MB plan workbook", "plan", plan),
+        ):
+            got = _child(what, path)
+            out.append((f"{label}, s", got["seconds"]))
+            out.append((f"{label}, peak MB", got["peak_mb"]))
+    return out
 
 
 def _submission_id(campaign_id: int, school_id: int) -> int:
@@ -791,7 +947,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument(
-        "--only", choices=["objectivity", "reports", "acts"], help="run only these rows"
+        "--only",
+        choices=["objectivity", "reports", "acts", "spreadsheets"],
+        help="run only these rows",
     )
     args = parser.parse_args(argv)
     if args.only == "acts":
@@ -800,6 +958,9 @@ def main(argv: list[str] | None = None) -> int:
         return _only_objectivity(args.database_url)
     if args.only == "reports":
         return _only_reports(args.schools, args.database_url)
+    if args.only == "spreadsheets":
+        _print_operations(time_spreadsheets())
+        return 0
     results, operations = run(args.schools, args.repeat, args.database_url)
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(
@@ -811,10 +972,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.html_kb:>11.1f} {r.first_load_kb:>17.1f}"
         )
     print()
+    _print_operations(operations)
+    return 0
+
+
+def _print_operations(operations) -> None:
     print(f"{'operation':<50} {'median s':>9}")
     for name, seconds in operations:
         print(f"{name:<50} {seconds:>9.3f}")
-    return 0
 
 
 if __name__ == "__main__":

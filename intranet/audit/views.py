@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from intranet import paging
 from intranet.audit.services import entries_query
 from intranet.auth.access import district_admin
 from intranet.auth.models import User
@@ -25,9 +26,9 @@ ENTITY_LABELS = {"district": _l("district"), "school": _l("school"), "user": _l(
 @district_admin
 def index():
     district_id = current_user.district_id
-    school_id = request.args.get("school_id", type=int) or None
-    actor_id = request.args.get("actor_id", type=int) or None
-    page = max(request.args.get("page", 1, type=int), 1)
+    school_id = paging.query_int("school_id") or None
+    actor_id = paging.query_int("actor_id") or None
+    page = max(paging.requested_page(), 1)
     stmt = entries_query(district_id, school_id, actor_id)
     entries = db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     has_next = len(entries) > PAGE_SIZE

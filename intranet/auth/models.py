@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     select,
 )
@@ -39,7 +40,11 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
     __audit_entity__ = "user"
     __audit_redact__ = frozenset({"password_hash"})
     # Logins are in login_attempts already; logging them here would bury real changes.
-    __audit_ignore__ = frozenset({"created_at", "updated_at", "last_login_at"})
+    # The session version moves on every logout, which is no change of the account; a new
+    # password is logged already (as a redacted password_hash).
+    __audit_ignore__ = frozenset(
+        {"created_at", "updated_at", "last_login_at", "session_version", "password_changed_at"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: logins are compared case-insensitively everywhere.
@@ -52,6 +57,11 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session's user id: raising it ends every session of the account at
+    # once (logout, a new password, deactivation), on every app server.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Failed logins before it do not lock the account: a new password lifts a lockout.
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     district: Mapped[District] = relationship()
     school: Mapped[School | None] = relationship()
@@ -60,6 +70,14 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         # werkzeug's default is scrypt with a per-password salt.
         self.password_hash = generate_password_hash(password)
+        self.password_changed_at = utcnow()
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Make every session cookie of this account worthless (from the next commit)."""
+        if self.id is not None:
+            # In SQL, so two concurrent ends cannot both write the same number.
+            self.session_version = User.session_version + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -91,8 +109,9 @@ class User(UUIDMixin, TimestampMixin, Audited, UserMixin, db.Model):
         return bool(self.active)
 
     def get_id(self) -> str:
-        # The uuid, not the row id: a session cookie then names one account for ever.
-        return self.uuid
+        # The uuid, not the row id: a session cookie then names one account for ever;
+        # the version ends it (see ``end_sessions``).
+        return f"{self.uuid}:{self.session_version or 0}"
 
     # -- scoping ---------------------------------------------------------------
     def audit_scope(self) -> tuple[int | None, int | None]:

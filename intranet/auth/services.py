@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from intranet.audit.services import acting
 from intranet.auth.models import LoginAttempt, User
@@ -48,21 +50,49 @@ def normalize_login(login: str) -> str:
     return (login or "").strip().lower()
 
 
-def _failures_since(column, value: str, since) -> int:
-    # Failures after the last success only, so a user who finally remembers the
-    # password starts afresh.
+def _failures(since, *where) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since, *where
+            )
+        )
+        or 0
+    )
+
+
+def _lock_failures(login: str, address: str, since) -> int:
+    """Failures of this login from this address that count towards its lock: those after
+    its last success there (the user remembered) and after its last new password (an
+    administrator's reset lifts the lock). Keyed by address too, so a stranger guessing
+    from one computer does not lock the owner out of every other one."""
+    pair = (LoginAttempt.login == login) & (LoginAttempt.address == address)
     last_ok = (
         select(func.max(LoginAttempt.at))
-        .where(column == value, LoginAttempt.succeeded.is_(True))
+        .where(pair, LoginAttempt.succeeded.is_(True))
         .scalar_subquery()
     )
-    stmt = select(func.count(LoginAttempt.id)).where(
-        column == value,
-        LoginAttempt.succeeded.is_(False),
-        LoginAttempt.at >= since,
-        (LoginAttempt.at > last_ok) | (last_ok.is_(None)),
+    new_password = select(User.password_changed_at).where(User.login == login).scalar_subquery()
+    return _failures(
+        since,
+        pair,
+        (LoginAttempt.at > last_ok) | last_ok.is_(None),
+        (LoginAttempt.at > new_password) | new_password.is_(None),
     )
-    return db.session.scalar(stmt) or 0
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    # Always one hash of the same cost, so the time of the answer does not tell whether
+    # the login exists (or is active).
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        return False
+    return user.check_password(password) and user.active
 
 
 def authenticate(login: str, password: str, address: str) -> User:
@@ -73,13 +103,15 @@ def authenticate(login: str, password: str, address: str) -> User:
     address = (address or "?")[:64]
     since = utcnow() - timedelta(minutes=limits.lock_minutes)
 
-    if _failures_since(LoginAttempt.address, address, since) >= limits.max_per_address:
+    # Every failure from the address counts, whatever else it did: logging into one's
+    # own account between guesses does not reset the throttle.
+    if _failures(since, LoginAttempt.address == address) >= limits.max_per_address:
         raise LoginRefused("throttled", limits.lock_minutes)
-    if _failures_since(LoginAttempt.login, login, since) >= limits.max_failures:
+    if _lock_failures(login, address, since) >= limits.max_failures:
         raise LoginRefused("locked", limits.lock_minutes)
 
     user = db.session.scalar(select(User).where(User.login == login))
-    ok = user is not None and user.active and user.check_password(password)
+    ok = _password_matches(user, password)
     db.session.add(LoginAttempt(login=login, address=address, succeeded=ok))
     if ok:
         with acting(user):
@@ -88,6 +120,14 @@ def authenticate(login: str, password: str, address: str) -> User:
     if not ok:
         raise LoginRefused("invalid")
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Log the account out everywhere (logout ends every session of the user)."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+    )
+    db.session.commit()
 
 
 def change_password(user: User, new_password: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
+from werkzeug.urls import iri_to_uri
 
 from intranet.auth import services
 from intranet.auth.access import logged_in, public
@@ -29,17 +32,28 @@ _USER_BY_UUID = select(User).where(User.uuid == bindparam("uuid"))
 
 
 @login_manager.user_loader
-def load_user(user_uuid: str):
+def load_user(user_id: str):
+    # "uuid:version": a cookie of an ended session (logout, new password, deactivation)
+    # names an older version and logs nobody in, wherever it was copied to.
+    user_uuid, _, version = (user_id or "").partition(":")
     # Built once: every request runs it, and building a statement costs more than
     # running this one.
     user = db.session.scalar(_USER_BY_UUID, {"uuid": user_uuid})
-    return user if user is not None and user.active else None
+    if user is None or not user.active or version != str(user.session_version):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` if it is a path of this site once normalised as the server and the
+    browser will (both drop tabs and newlines inside a URL), else None."""
+    if not target or any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return None
+    uri = iri_to_uri(target)
+    parts = urlsplit(uri)
+    if parts.scheme or parts.netloc or not uri.startswith("/") or uri.startswith("//"):
+        return None
+    return uri
 
 
 def _refusal_message(exc: services.LoginRefused) -> str:
@@ -86,6 +100,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @logged_in
 def logout():
+    # Every session of the account ends, not only this cookie: a copy of it is worthless.
+    services.end_sessions(current_user)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -97,7 +113,10 @@ def logout():
 def password():
     form = PasswordChangeForm(current_user)
     if form.validate_on_submit():
-        services.change_password(current_user, form.new.data)
+        user = current_user._get_current_object()
+        services.change_password(user, form.new.data)
+        # The change ended every session; this one goes on under the new version.
+        login_user(user)
         flash(_("The password has been changed."), "success")
         return redirect(url_for("web.home"))
     return render_template("auth/password.html", form=form)

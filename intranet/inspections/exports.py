@@ -7,11 +7,10 @@ import io
 import re
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
-from intranet.sheets import BOLD, append_header
+from intranet.sheets import BOLD, append_header, append_row, cells
 
 
 def _typed(spec: dict, shown):
@@ -28,26 +27,28 @@ def _typed(spec: dict, shown):
 def consolidated_xlsx(data, labels: dict[str, str]) -> io.BytesIO:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Answers"))
-    ws.append([data.campaign.title])
+    append_row(ws, [data.campaign.title])
     append_header(
         ws, [_("Code"), _("School"), _("State")] + [c.spec["label"] for c in data.columns]
     )
     for _sid, _school_id, code, name, state, shown in data.rows:
-        ws.append(
+        append_row(
+            ws,
             [code, name, labels.get(state, state)]
-            + [_typed(c.spec, v) for c, v in zip(data.columns, shown, strict=True)]
+            + [_typed(c.spec, v) for c, v in zip(data.columns, shown, strict=True)],
         )
-    total = [WriteOnlyCell(ws, value=_("Totals")), None, None] + [c.summary for c in data.columns]
-    total[0].font = BOLD
-    ws.append(total)
+    ws.append(
+        cells(ws, [_("Totals")], BOLD) + cells(ws, [None, None] + [c.summary for c in data.columns])
+    )
     for n, (spec, rows) in enumerate(data.tables, start=1):
         # Sheet names: at most 31 characters, unique.
         sheet = wb.create_sheet(re.sub(r"[\\/?*\[\]:]", " ", f"{n}. {spec['label']}")[:31])
-        sheet.append([spec["label"]])
+        append_row(sheet, [spec["label"]])
         append_header(sheet, [_("Code"), _("School")] + [c["label"] for c in spec["columns"]])
         for code, name, row in rows:
-            sheet.append(
-                [code, name] + [_typed(c, row.get(c["key"]) or None) for c in spec["columns"]]
+            append_row(
+                sheet,
+                [code, name] + [_typed(c, row.get(c["key"]) or None) for c in spec["columns"]],
             )
     out = io.BytesIO()
     wb.save(out)

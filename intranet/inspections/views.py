@@ -22,8 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
+from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.busy import retry_when_busy
 from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
@@ -312,7 +314,7 @@ def campaign_index():
     result = services.matrix(
         current_user.district_id,
         date.today(),
-        page=request.args.get("page", 1, type=int),
+        page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
     return render_template(
@@ -599,6 +601,7 @@ def _raw(spec: dict, key: str):
 
 @bp.route("/<int:submission_id>/save", methods=["POST"])
 @school_roles
+@retry_when_busy
 def save(school_id: int, submission_id: int):
     """Autosave of one answer: a tiny fragment back («сохранено», the new revision)."""
     submission = _submission(school_id, submission_id)
@@ -663,6 +666,7 @@ def save(school_id: int, submission_id: int):
 
 @bp.route("/<int:submission_id>/save-all", methods=["POST"])
 @school_roles
+@retry_when_busy
 def save_all(school_id: int, submission_id: int):
     """Without JavaScript: the «Сохранить» button posts every field at once."""
     submission = _submission(school_id, submission_id)
@@ -710,6 +714,7 @@ def _save_posted(submission: Submission) -> dict | None:
 
 @bp.route("/<int:submission_id>/rows", methods=["POST"])
 @school_roles
+@retry_when_busy
 def rows(school_id: int, submission_id: int):
     """Add (``add_row`` = table key) or remove (``remove_row`` = "table.row") a table row."""
     submission = _submission(school_id, submission_id)

@@ -25,10 +25,13 @@ def _int_or_none(value):
 
 class UploadForm(Form):
     file = FileField(
-        _l("File (.xlsx or .csv)"),
+        _l("File (.xlsx, .xls, .ods or .csv)"),
         validators=[
             FileRequired(message=_l("Choose a file.")),
-            FileAllowed(["xlsx", "csv"], message=_l("Only .xlsx and .csv files are accepted.")),
+            FileAllowed(
+                ["xlsx", "xls", "ods", "csv"],
+                message=_l("Only .xlsx, .xls, .ods and .csv files are accepted."),
+            ),
         ],
     )
     year = IntegerField(

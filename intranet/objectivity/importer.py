@@ -14,18 +14,18 @@ The year, subject and grade come from columns, from the title lines above the he
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from intranet.audit.services import writing
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
-from intranet.objectivity.fastxlsx import read_first_sheet
 from intranet.objectivity.models import (
     KIND_COMPARISON,
     KIND_RESULTS,
@@ -37,11 +37,15 @@ from intranet.objectivity.models import (
     VprResult,
 )
 from intranet.schools.models import School
-from intranet.tabular import TableError, normalize_header
+from intranet.tabular import TableError, iter_rows, normalize_header
 
 #: A district's year of one subject and grade is a few thousand rows; a whole year in
 #: one file is at most a few tens of thousands.
 MAX_ROWS = 60_000
+#: Title lines and the header above the rows.
+HEAD_LINES = 15
+#: Rows written in one transaction: a few tenths of a second on a school PC's SQLite.
+BATCH_ROWS = 2000
 #: Problem rows listed on the preview page; the count always covers them all.
 SHOWN_PROBLEMS = 1000
 
@@ -151,7 +155,10 @@ class Parsed:
     kind: str | None = None
     errors: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    # Clean rows as tuples in the order of ``columns`` (a dict per row would take several
+    # times the memory for a year's tens of thousands of pupils).
+    rows: list[tuple] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     total: int = 0
 
@@ -165,11 +172,15 @@ class Parsed:
 
     @property
     def groups(self) -> list[tuple[int, str, int]]:
-        return sorted({(r["year"], r["subject"], r["grade"]) for r in self.rows})
+        # Every row starts with school_id, year, subject, grade (see ``_common``).
+        return sorted({r[1:4] for r in self.rows})
 
     @property
     def school_count(self) -> int:
-        return len({r["school_id"] for r in self.rows})
+        return len({r[0] for r in self.rows})
+
+    def dicts(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows[start:stop]]
 
 
 def _map_header(row: list[str]) -> dict[int, str]:
@@ -265,17 +276,34 @@ def parse(
     subject and grade picked in the upload form, used where the file names none."""
     result = Parsed()
     try:
-        table = read_first_sheet(data, filename, MAX_ROWS)
+        return _parse(result, district_id, data, filename, defaults)
     except TableError as exc:
+        # Also raised part-way (a row beyond the limit): nothing of the file is kept.
         result.errors.append(str(exc))
+        result.rows.clear()
+        result.problems.clear()
         return result
-    table = [r for r in table if any(c.strip() for c in r)]
+
+
+def _parse(result: Parsed, district_id, data, filename, defaults) -> Parsed:
+    # Streamed: the head (title lines and header) is kept, then one row at a time.
+    lines = (
+        (n, row)
+        for n, row in enumerate(iter_rows(data, filename, MAX_ROWS + HEAD_LINES), start=1)
+        if any(c.strip() for c in row)
+    )
+    head: list[tuple[int, list[str]]] = []
+    for numbered in lines:
+        head.append(numbered)
+        if len(head) == HEAD_LINES:
+            break
+    table = [row for _n, row in head]
     if not table:
         result.errors.append(_("The file holds no rows."))
         return result
     # The header is the row naming the most known columns among the first few.
     best, header_at = {}, -1
-    for i, row in enumerate(table[:15]):
+    for i, row in enumerate(table):
         mapped = _map_header(row)
         if len(mapped) > len(best):
             best, header_at = mapped, i
@@ -323,7 +351,10 @@ def parse(
     columns = {key: i for i, key in best.items()}
     check = {KIND_RESULTS: _result_row, KIND_STATS: _stat_row, KIND_COMPARISON: _comparison_row}
     seen: dict[tuple, int] = {}
-    for line, raw in enumerate(table[header_at + 1 :], start=header_at + 2):
+    interned: dict[str, str] = {}
+    for line, raw in itertools.chain(head[header_at + 1 :], lines):
+        if result.total >= MAX_ROWS:
+            raise TableError(_("The file has more than %(n)d rows.", n=MAX_ROWS))
         cells = {key: (raw[i].strip() if i < len(raw) else "") for key, i in columns.items()}
         token = cells["login"].split()[0].lower() if cells["login"] else ""
         if token not in ctx.codes and any(w in " ".join(raw).lower() for w in _TOTALS):
@@ -346,7 +377,15 @@ def parse(
         if errors:
             result.problems.append(RowProblem(line, cells["login"], errors))
         elif row is not None:
-            result.rows.append(row)
+            if not result.columns:
+                result.columns = tuple(row)
+            # Classes, variants and task strings repeat across thousands of pupils.
+            result.rows.append(
+                tuple(
+                    interned.setdefault(v, v) if type(v) is str else v
+                    for v in (row[c] for c in result.columns)
+                )
+            )
     if not result.total:
         result.errors.append(_("The file has a header but no rows of schools."))
     if kind == KIND_RESULTS:
@@ -483,8 +522,14 @@ def _comparison_row(cells, raw, tasks, row, ctx, errors) -> None:  # noqa: ARG00
 def apply(
     actor, district_id: int, parsed: Parsed, filename: str, *, clean_only: bool = False
 ) -> VprImport:
-    """Write the clean rows in bulk, replacing what earlier imports held for the same
-    schools, years, subjects and grades; then recompute the markers of those years.
+    """Write the clean rows, replacing what earlier imports held for the same schools,
+    years, subjects and grades; then recompute the markers of those years.
+
+    All or nothing for whoever reads results, yet no long write transaction: on SQLite a
+    writer locks out every other (the schools' autosaves) until it commits. The rows go
+    in ``BATCH_ROWS`` at a time under an import marked incomplete, which every result
+    leaves out (``models.visible``); one short transaction then drops the rows it
+    replaces and marks it complete. A failure on the way removes what was written.
 
     Refused when the file has errors, unless ``clean_only`` and the file itself is sound.
     """
@@ -498,7 +543,7 @@ def apply(
     model = MODELS[kind]
     by_group: dict[tuple[int, str, int], set[int]] = defaultdict(set)
     for r in parsed.rows:
-        by_group[(r["year"], r["subject"], r["grade"])].add(r["school_id"])
+        by_group[r[1:4]].add(r[0])
     with writing(actor):
         batch = VprImport(
             district_id=district_id,
@@ -510,28 +555,47 @@ def apply(
             skipped=len(parsed.problems),
             schools=parsed.school_count,
             imported_by=getattr(actor, "id", None),
+            complete=False,
         )
         db.session.add(batch)
-        db.session.flush()
-        for (year, subject, grade), school_ids in by_group.items():
-            db.session.execute(
-                delete(model).where(
-                    model.district_id == district_id,
-                    model.year == year,
-                    model.subject == subject,
-                    model.grade == grade,
-                    model.school_id.in_(school_ids),
+        db.session.commit()
+    batch_id = batch.id
+    try:
+        for start in range(0, len(parsed.rows), BATCH_ROWS):
+            rows = parsed.dicts(start, start + BATCH_ROWS)
+            for r in rows:
+                r["district_id"], r["import_id"] = district_id, batch_id
+            db.session.execute(insert(model), rows)
+            db.session.commit()
+        with writing(actor):
+            for (year, subject, grade), school_ids in by_group.items():
+                db.session.execute(
+                    delete(model).where(
+                        model.district_id == district_id,
+                        model.year == year,
+                        model.subject == subject,
+                        model.grade == grade,
+                        model.school_id.in_(school_ids),
+                        model.import_id != batch_id,
+                    )
                 )
+            db.session.execute(
+                update(VprImport).where(VprImport.id == batch_id).values(complete=True)
             )
-        db.session.execute(
-            insert(model),
-            [{**r, "district_id": district_id, "import_id": batch.id} for r in parsed.rows],
-        )
-        only: dict[int, set[tuple[str, int]]] = defaultdict(set)
-        for year, subject, grade in by_group:
-            only[year].add((subject, grade))
-            # The same cohort a year later compares itself with this year.
-            only[year + 1].add((subject, grade + 1))
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        with writing(actor):
+            # Its rows go with it (ON DELETE CASCADE); the audit log keeps both steps.
+            db.session.delete(db.session.get(VprImport, batch_id))
+            db.session.commit()
+        raise
+    only: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for year, subject, grade in by_group:
+        only[year].add((subject, grade))
+        # The same cohort a year later compares itself with this year.
+        only[year + 1].add((subject, grade + 1))
+    with writing(actor):
         recompute(district_id, set(only), only=only, commit=False)
         db.session.commit()
     return batch

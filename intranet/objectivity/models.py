@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,9 +72,18 @@ class VprImport(_DistrictScoped, Audited, db.Model):
     schools: Mapped[int] = mapped_column(Integer, default=0)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A large file is written in short transactions (SQLite has one writer at a time, and
+    # the schools' autosaves must not wait for a whole year of pupils); its rows stay out
+    # of every result until the last of them is in and this is set.
+    complete: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     def __repr__(self) -> str:
         return f"<VprImport {self.id} {self.kind} {self.filename!r}>"
+
+
+def visible(model):
+    """Rows of finished imports only: a file still being written is not part of results."""
+    return model.import_id.not_in(select(VprImport.id).where(VprImport.complete.is_(False)))
 
 
 class _GroupColumns:

@@ -30,6 +30,7 @@ from intranet.objectivity.models import (
     VprComparison,
     VprMarkStat,
     VprResult,
+    visible,
 )
 from intranet.schools.models import District, School
 
@@ -225,7 +226,7 @@ def save_scale(actor, district_id: int, scale: MarkScale | None, data: dict[str,
 def data_years(district_id: int) -> list[int]:
     stmt = union(
         *(
-            select(m.year).distinct().where(m.district_id == district_id)
+            select(m.year).distinct().where(m.district_id == district_id, visible(m))
             for m in (VprResult, VprMarkStat, VprComparison)
         )
     )
@@ -260,6 +261,7 @@ def _load_pupils(
         ).where(
             VprResult.district_id == district_id,
             VprResult.year == year,
+            visible(VprResult),
             VprResult.absent.is_(False),
             VprResult.primary_score.is_not(None),
             _in_groups(VprResult, only),
@@ -315,6 +317,7 @@ def _pct_done(district_id: int, year: int) -> dict[tuple[str, int, int], tuple[f
         .where(
             VprResult.district_id == district_id,
             VprResult.year == year,
+            visible(VprResult),
             VprResult.absent.is_(False),
             VprResult.primary_score.is_not(None),
         )
@@ -395,6 +398,7 @@ def compute_year(
             select(VprMarkStat).where(
                 VprMarkStat.district_id == district_id,
                 VprMarkStat.year == year,
+                visible(VprMarkStat),
                 _in_groups(VprMarkStat, only),
             )
         )
@@ -405,6 +409,7 @@ def compute_year(
             select(VprComparison).where(
                 VprComparison.district_id == district_id,
                 VprComparison.year == year,
+                visible(VprComparison),
                 _in_groups(VprComparison, only),
             )
         )
@@ -495,19 +500,22 @@ def recompute(
     targets = set(years) if years is not None else set(data_years(district_id))
     existing = set(data_years(district_id))
     now = utcnow()
+    # Everything is computed before the first write: on SQLite a write transaction locks
+    # out every other writer (the schools' autosaves) until it ends, so it holds only the
+    # delete and the insert.
+    computed = {
+        year: compute_year(district_id, year, (only or {}).get(year)) if year in existing else []
+        for year in sorted(targets)
+    }
     written = 0
-    for year in sorted(targets):
-        groups = (only or {}).get(year)
+    for year, rows in computed.items():
         db.session.execute(
             delete(SchoolMarker).where(
                 SchoolMarker.district_id == district_id,
                 SchoolMarker.year == year,
-                _in_groups(SchoolMarker, groups),
+                _in_groups(SchoolMarker, (only or {}).get(year)),
             )
         )
-        if year not in existing:
-            continue
-        rows = compute_year(district_id, year, groups)
         if rows:
             db.session.execute(
                 insert(SchoolMarker),
@@ -697,7 +705,7 @@ class GroupView:
 def school_years(school_id: int) -> list[int]:
     stmt = union(
         *(
-            select(m.year).distinct().where(m.school_id == school_id)
+            select(m.year).distinct().where(m.school_id == school_id, visible(m))
             for m in (VprResult, VprMarkStat)
         )
     )
@@ -730,7 +738,7 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
             VprResult.primary_score,
             VprResult.mark,
             VprResult.journal_mark,
-        ).where(VprResult.school_id == school.id, VprResult.year == year)
+        ).where(VprResult.school_id == school.id, VprResult.year == year, visible(VprResult))
     )
     marks: dict[tuple[str, int], list[int | None]] = defaultdict(list)
     scores: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -749,7 +757,9 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
         groups[key].school_shares = indicators.mark_shares(values)
         groups[key].mean = statistics.fmean(scores[key])
     for s in db.session.scalars(
-        select(VprMarkStat).where(VprMarkStat.school_id == school.id, VprMarkStat.year == year)
+        select(VprMarkStat).where(
+            VprMarkStat.school_id == school.id, VprMarkStat.year == year, visible(VprMarkStat)
+        )
     ):
         g = group(s.subject, s.grade)
         if g.school_shares is None:
@@ -767,6 +777,7 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
         .where(
             VprResult.district_id == school.district_id,
             VprResult.year == year,
+            visible(VprResult),
             VprResult.mark.is_not(None),
         )
         .group_by(VprResult.subject, VprResult.grade, VprResult.mark)
@@ -775,7 +786,9 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
     from_stats: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
     for s in db.session.scalars(
         select(VprMarkStat).where(
-            VprMarkStat.district_id == school.district_id, VprMarkStat.year == year
+            VprMarkStat.district_id == school.district_id,
+            VprMarkStat.year == year,
+            visible(VprMarkStat),
         )
     ):
         counts = from_stats[(s.subject, s.grade)]

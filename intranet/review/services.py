@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 
 from intranet.audit.services import writing
 from intranet.auth.roles import Role
+from intranet.database import claim
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.review.models import (
+    EDITABLE_STATES,
     Reviewable,
     ReviewAction,
     ReviewEvent,
@@ -97,15 +99,14 @@ def submit(actor, subject: Reviewable) -> Version:
     """The school head sends the record for review: one new version, whatever the clicks."""
     if not can_submit(actor, subject):
         raise Refused(_("Only the school head can submit."))
-    # Lock the row and read it afresh, so that two clicks at once make one version
-    # (PostgreSQL; SQLite serialises writers anyway).
-    model = type(subject)
-    db.session.execute(select(model.id).where(model.id == subject.id).with_for_update())
-    db.session.refresh(subject)
-    if subject.state is ReviewState.SUBMITTED:
+    # Two clicks at once make one version: the loser waits for the winner's commit and
+    # then finds the record submitted.
+    if not claim(subject, [s.value for s in EDITABLE_STATES]):
+        db.session.rollback()
         raise Refused(_("Already submitted; wait for the district's review."))
     problems = subject.submit_problems()
     if problems:
+        db.session.rollback()
         raise Refused("; ".join(problems))
     parent = latest_version(subject)
     with writing(actor):
@@ -129,9 +130,12 @@ def submit(actor, subject: Reviewable) -> Version:
 
 
 def _require_submitted(actor, subject: Reviewable) -> Version:
+    """Claim a submitted record for one review action: of parallel returns and accepts
+    exactly one acts, the others are told someone reviewed it already."""
     if not can_review(actor, subject):
         raise Refused(_("Only district staff can review."))
-    if subject.state is not ReviewState.SUBMITTED:
+    if not claim(subject, [ReviewState.SUBMITTED.value]):
+        db.session.rollback()
         raise Refused(_("This is not waiting for review (someone may have reviewed it already)."))
     version = latest_version(subject)
     assert version is not None

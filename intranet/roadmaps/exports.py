@@ -8,13 +8,13 @@ from openpyxl import Workbook
 
 from intranet.i18n import gettext as _
 from intranet.review.models import ReviewState
-from intranet.sheets import append_header
+from intranet.sheets import append_header, append_row
 
 
 def execution_xlsx(plan, schools, items) -> io.BytesIO:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Schools"))
-    ws.append([plan.title])
+    append_row(ws, [plan.title])
     append_header(
         ws,
         [
@@ -31,13 +31,15 @@ def execution_xlsx(plan, schools, items) -> io.BytesIO:
         state = ReviewState(row.status).label
         if row.changed_since_accepted:
             state += " (" + _("changed since accepted") + ")"
-        ws.append([row.code, row.name, state, row.items, row.done, row.in_progress, row.overdue])
+        append_row(
+            ws, [row.code, row.name, state, row.items, row.done, row.in_progress, row.overdue]
+        )
 
     ws = wb.create_sheet(_("Measures"))
-    ws.append([plan.title])
+    append_row(ws, [plan.title])
     append_header(ws, [_("No."), _("Measure"), _("Due"), _("Schools"), _("done"), _("overdue")])
     for row in items:
-        ws.append([row.number, row.text, row.due_date, row.schools, row.done, row.overdue])
+        append_row(ws, [row.number, row.text, row.due_date, row.schools, row.done, row.overdue])
 
     out = io.BytesIO()
     wb.save(out)

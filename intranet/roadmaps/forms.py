@@ -46,12 +46,12 @@ class PlanForm(Form):
 
 class PlanImportForm(Form):
     file = FileField(
-        _l("Order (.docx) or plan (.xlsx, .csv)"),
+        _l("Order (.docx) or plan (.xlsx, .xls, .ods, .csv)"),
         validators=[
             FileRequired(message=_l("Choose a file.")),
             FileAllowed(
-                ["docx", "xlsx", "csv"],
-                message=_l("Only .docx, .xlsx and .csv files are accepted."),
+                ["docx", "xlsx", "xls", "ods", "csv"],
+                message=_l("Only .docx, .xlsx, .xls, .ods and .csv files are accepted."),
             ),
         ],
     )

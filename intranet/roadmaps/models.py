@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from intranet.audit.mixins import Audited
 from intranet.deadlines import Deadline
@@ -29,6 +29,7 @@ from intranet.extensions import db
 from intranet.i18n import lazy_gettext as _l
 from intranet.mixins import TimestampMixin, UUIDMixin
 from intranet.review.models import Reviewable, ReviewState
+from intranet.uploads.names import clean_filename
 
 if TYPE_CHECKING:
     from intranet.auth.models import User
@@ -377,6 +378,11 @@ class Evidence(UUIDMixin, Audited, db.Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     item: Mapped[RoadmapItem] = relationship(back_populates="evidence")
+
+    @validates("filename")
+    def _clean_filename(self, key: str, value: str) -> str:  # noqa: ARG002
+        # However a file arrives (a page, a sync bundle), its name cannot disguise it.
+        return clean_filename(value)[-255:] if value else ""
 
     @property
     def is_file(self) -> bool:

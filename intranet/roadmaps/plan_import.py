@@ -72,15 +72,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from lxml import etree
 
+from intranet import tabular
 from intranet.deadlines import Deadline, parse_deadline
 from intranet.i18n import lazy_gettext as _l
 
@@ -98,20 +99,20 @@ HEADER_SCAN_ROWS = 30
 
 # Messages for the user (Russian through the catalogue; English outside an app).
 MSG_EMPTY = _l(
-    "The file is empty. Upload the order as .docx (Word) or the plan as .xlsx (Excel) or .csv."
+    "The file is empty. Upload the order as .docx (Word) or the plan as .xlsx, .xls (Excel), .ods (LibreOffice) or .csv."
 )
 MSG_TOO_BIG = _l("The file is too large (over 20 MB). A plan of measures takes much less.")
 MSG_TYPE = _l(
-    "This type of file is not supported. Upload the order as .docx (Word) or the plan as .xlsx (Excel) or .csv."
+    "This type of file is not supported. Upload the order as .docx (Word) or the plan as .xlsx, .xls (Excel), .ods (LibreOffice) or .csv."
 )
 MSG_PDF = _l(
-    "PDF files are not supported: a table cannot be read from them reliably. Upload the order as .docx (Word) or the plan as .xlsx (Excel) or .csv."
+    "PDF files are not supported: a table cannot be read from them reliably. Upload the order as .docx (Word) or the plan as .xlsx, .xls (Excel), .ods (LibreOffice) or .csv."
 )
 MSG_OLD_OFFICE = _l(
-    "The file is in the old Word or Excel format (.doc, .xls). Open it, save it as .docx or .xlsx, then upload it again."
+    "The file is in the old Word format (.doc). Open it, save it as .docx, then upload it again."
 )
 MSG_CORRUPT = _l(
-    "The file is damaged or is not a Word (.docx) or Excel (.xlsx) document: it could not be read. Save the file again and upload it once more."
+    "The file is damaged or is not a Word (.docx) document or a spreadsheet (.xlsx, .xls, .ods): it could not be read. Save the file again and upload it once more."
 )
 MSG_BOMB = _l(
     "The file was refused: unpacked it takes more than 50 MB or is compressed suspiciously well. An ordinary order or plan takes a few hundred kilobytes."
@@ -172,6 +173,41 @@ class ParsedPlan:
     period: tuple[date, date] | None
     sections: list[str] = field(default_factory=list)
     items: list[ParsedItem] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], period: tuple[date, date] | None = None) -> ParsedPlan:
+        """The plan ``as_dict`` gave, read back without the file; ``period`` overrides its
+        period, and the deadlines are read against it again (as ``parse_plan`` would)."""
+        order_date = date.fromisoformat(data["order_date"]) if data["order_date"] else None
+        if period is not None:
+            plan_period: tuple[date, date] | None = tuple(sorted(period))  # type: ignore[assignment]
+        elif data["period"]:
+            plan_period = (
+                date.fromisoformat(data["period"][0]),
+                date.fromisoformat(data["period"][1]),
+            )
+        else:
+            plan_period = None
+        against = _deadline_period(plan_period, order_date)
+        return cls(
+            title=data["title"],
+            order_number=data["order_number"],
+            order_date=order_date,
+            period=plan_period,
+            sections=list(data["sections"]),
+            items=[
+                ParsedItem(
+                    section=item["section"],
+                    number=item["number"],
+                    text=item["text"],
+                    deadline_text=item["deadline_text"],
+                    deadline=parse_deadline(item["deadline_text"], against),
+                    responsible=item["responsible"],
+                    result=item["result"],
+                )
+                for item in data["items"]
+            ],
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -297,8 +333,8 @@ def parse_plan(data: bytes, filename: str, period: tuple[date, date] | None = No
     if data[:2] == b"PK":
         archive = _open_zip(data)
         names = set(archive.namelist())
-        if "xl/workbook.xml" in names:
-            candidates = _xlsx_sheets(data)
+        if "xl/workbook.xml" in names or "content.xml" in names:
+            candidates = _sheet_tables(data)
         else:
             part = _docx_main_part(archive, names)
             if part is None:
@@ -307,7 +343,9 @@ def parse_plan(data: bytes, filename: str, period: tuple[date, date] | None = No
                 raise PlanImportError(MSG_CORRUPT)
             candidates = [_docx_blocks(archive, part)]
     elif data[:8] == _OLE_MAGIC:
-        raise PlanImportError(MSG_OLD_OFFICE)
+        if tabular.spreadsheet_kind(data, name) != "xls":
+            raise PlanImportError(MSG_OLD_OFFICE)  # a .doc: Word 97-2003
+        candidates = _sheet_tables(data)
     elif data[:5] == b"%PDF-":
         raise PlanImportError(MSG_PDF)
     elif ext in ("docx", "xlsx", "docm", "xlsm"):
@@ -505,51 +543,48 @@ def _xlsx_value(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_sheets(data: bytes) -> list[list[_Block]]:
-    """Each sheet as one table, merged ranges filled in like Word's merged cells."""
-    from openpyxl import load_workbook
-
+def _sheet_tables(data: bytes) -> Iterator[list[_Block]]:
+    """Each sheet of a workbook (.xlsx, .xls, .ods) as one table, merged ranges filled in
+    like Word's merged cells. Read lazily, one sheet at a time: the plan is nearly always
+    the first sheet, and the data sheets a district keeps behind it are never read. A
+    sheet beyond the row limit is skipped by its declared size (refused if no plan is found
+    elsewhere)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # Not read-only: merged ranges are only known to a fully loaded workbook.
-            wb = load_workbook(io.BytesIO(data), data_only=True)
-    except PlanImportError:
-        raise
-    except Exception as exc:  # openpyxl raises many types for damaged files
+        book = tabular.open_workbook(data, "", MAX_ROWS, tabular.MAX_COLUMNS)
+        count = book.sheet_count
+    except tabular.TooLarge as exc:
+        raise PlanImportError(MSG_TOO_MANY_ROWS) from exc
+    except tabular.TableError as exc:
         raise PlanImportError(MSG_CORRUPT) from exc
-    sheets: list[list[_Block]] = []
-    try:
-        for ws in wb.worksheets:
-            max_row = min(ws.max_row or 0, MAX_ROWS)
-            max_col = min(ws.max_column or 0, MAX_COLS)
-            if not max_row or not max_col:
+    too_big: tabular.TableError | None = None
+    for index in range(count):
+        try:
+            sheet = book.sheet(index)
+            grid = [
+                [_EMPTY_CELL if not (t := _xlsx_value(v)) else _Cell(_clean_lines(t)) for v in row]
+                for row in (r[:MAX_COLS] for r in sheet.rows)
+            ]
+        except tabular.TooLarge as exc:
+            too_big = exc
+            continue
+        except tabular.TableError as exc:
+            raise PlanImportError(MSG_CORRUPT) from exc
+        if not grid or not any(grid):
+            continue
+        for (r0, c0), (r1, c1) in sheet.merged:
+            if r0 >= len(grid) or c0 >= len(grid[r0]):
                 continue
-            grid: list[list[_Cell]] = []
-            for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
-                cells: list[_Cell] = []
-                for c in row:
-                    text = _xlsx_value(c.value)
-                    if not text:
-                        cells.append(_EMPTY_CELL)
-                        continue
-                    font = c.font
-                    cells.append(_Cell(_clean_lines(text), bool(font is not None and font.b)))
-                grid.append(cells)
-            for rng in ws.merged_cells.ranges:
-                r0, c0 = rng.min_row - 1, rng.min_col - 1
-                if r0 >= len(grid) or c0 >= max_col:
-                    continue
-                origin = grid[r0][c0]
-                for r in range(r0, min(rng.max_row, len(grid))):
-                    for c in range(c0, min(rng.max_col, max_col)):
-                        if (r, c) != (r0, c0):
-                            kind = "h" if r == r0 else "v"
-                            grid[r][c] = _Cell(origin.lines, origin.bold, kind)
-            sheets.append([_Table(grid)])
-    finally:
-        wb.close()
-    return sheets
+            origin = grid[r0][c0]
+            for r in range(r0, min(r1 + 1, len(grid))):
+                row = grid[r]
+                if len(row) < min(c1 + 1, MAX_COLS):
+                    row.extend([_EMPTY_CELL] * (min(c1 + 1, MAX_COLS) - len(row)))
+                for c in range(c0, min(c1 + 1, MAX_COLS)):
+                    if (r, c) != (r0, c0):
+                        row[c] = _Cell(origin.lines, origin.bold, "h" if r == r0 else "v")
+        yield [_Table(grid)]
+    if too_big is not None:
+        raise PlanImportError(MSG_TOO_MANY_ROWS)
 
 
 # --------------------------------------------------------------------------- .csv
@@ -964,6 +999,17 @@ def _row_text(row: list[_Cell]) -> tuple[str, ...]:
     return (" ".join(keys),) if keys else ()
 
 
+def _deadline_period(
+    plan_period: tuple[date, date] | None, order_date: date | None
+) -> tuple[date, date]:
+    """What deadlines without a year are read against: the plan's period, else the
+    calendar year of the order (or the current one)."""
+    if plan_period is not None:
+        return plan_period
+    year = order_date.year if order_date else date.today().year
+    return date(year, 1, 1), date(year, 12, 31)
+
+
 def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> ParsedPlan | None:
     found = None
     for index, block in enumerate(blocks):
@@ -1032,11 +1078,7 @@ def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> Par
     if title is None:
         title = approval
 
-    if plan_period is not None:
-        deadline_period = plan_period
-    else:
-        year = order_date.year if order_date else date.today().year
-        deadline_period = (date(year, 1, 1), date(year, 12, 31))
+    deadline_period = _deadline_period(plan_period, order_date)
 
     sections: list[str] = []
     items: list[ParsedItem] = []

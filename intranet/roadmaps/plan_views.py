@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.documents import EmptyDocument, pdf_response
 from intranet.documents.http import content_disposition
@@ -32,7 +33,7 @@ from intranet.review.models import ReviewState
 from intranet.roadmaps import exports, inline, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
 from intranet.roadmaps.models import Plan, PlanItem, SchoolRoadmap
-from intranet.roadmaps.plan_import import PlanImportError, parse_plan
+from intranet.roadmaps.plan_import import ParsedPlan, PlanImportError, parse_plan
 from intranet.uploads import services as uploads
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -118,11 +119,13 @@ def import_upload():
     if form.validate_on_submit() and (data := uploads.read_limited(form.file)) is not None:
         filename = form.file.data.filename or ""
         try:
-            parse_plan(data, filename)
+            parsed = parse_plan(data, filename)
         except PlanImportError as exc:
             form.file.errors.append(str(exc))
         else:
-            staged = uploads.stage(current_user, IMPORT_KIND, filename, data)
+            # Read once per upload: the preview (shown again on every change of the
+            # period) works from what was read here.
+            staged = uploads.stage(current_user, IMPORT_KIND, filename, data, parsed.as_dict())
             return redirect(url_for("plans.import_preview", staged_id=staged.id))
     return render_template("roadmaps/plan_import.html", form=form)
 
@@ -139,7 +142,10 @@ def import_preview(staged_id: str):
         and form.period_end.data >= form.period_start.data
     ):
         period = (form.period_start.data, form.period_end.data)
-    parsed = parse_plan(staged.data, staged.filename, period)
+    if staged.parsed is not None:
+        parsed = ParsedPlan.from_dict(staged.parsed, period)
+    else:  # staged before files were read once per upload
+        parsed = parse_plan(staged.data, staged.filename, period)
     if request.method == "GET":
         form.title.data = parsed.title or staged.filename
         form.order_number.data = parsed.order_number
@@ -337,7 +343,7 @@ def execution(plan_id: int):
         date.today(),
         status,
         overdue_only,
-        page=request.args.get("page", 1, type=int),
+        page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
     return render_template(

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from intranet import paging
 from intranet.audit.services import writing
+from intranet.database import claim
 from intranet.deadlines import Deadline, parse_deadline
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -296,6 +297,10 @@ def publish(actor, plan: Plan) -> int:
     _require_draft(plan)
     if not plan.items:
         raise Refused(_("The plan has no items."))
+    # Two clicks at once publish once: the loser finds the plan published.
+    if not claim(plan, [PlanStatus.DRAFT.value]):
+        db.session.rollback()
+        raise Refused(_("The plan is published and can no longer be changed."))
     schools = db.session.scalars(
         select(School).where(School.district_id == plan.district_id, School.active.is_(True))
     ).all()

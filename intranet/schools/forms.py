@@ -54,9 +54,12 @@ class SchoolForm(Form):
 
 class ImportForm(Form):
     file = FileField(
-        _l("File (.xlsx or .csv)"),
+        _l("File (.xlsx, .xls, .ods or .csv)"),
         validators=[
             FileRequired(message=_l("Choose a file.")),
-            FileAllowed(["xlsx", "csv"], message=_l("Only .xlsx and .csv files are accepted.")),
+            FileAllowed(
+                ["xlsx", "xls", "ods", "csv"],
+                message=_l("Only .xlsx, .xls, .ods and .csv files are accepted."),
+            ),
         ],
     )

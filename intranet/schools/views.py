@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
+from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.auth.models import User
 from intranet.errors import Refused
@@ -45,7 +46,7 @@ def index():
     page = services.search(
         current_user,
         q,
-        page=request.args.get("page", 1, type=int),
+        page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
     return render_page(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.extensions import db
@@ -17,6 +17,9 @@ class StagedUpload(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     filename: Mapped[str] = mapped_column(String(255))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # What the file was read as when it was staged, for imports that read it once
+    # (a plan workbook can take seconds to read; its preview is shown many times).
+    parsed: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def __repr__(self) -> str:

@@ -13,9 +13,13 @@ from intranet.uploads.models import StagedUpload
 KEEP_FOR = timedelta(days=1)
 
 
-def stage(user, kind: str, filename: str, data: bytes) -> StagedUpload:
+def stage(user, kind: str, filename: str, data: bytes, parsed: dict | None = None) -> StagedUpload:
+    """Keep ``data`` until it is confirmed; ``parsed``: what it was read as, so that a
+    preview shown again need not read the file again."""
     db.session.execute(delete(StagedUpload).where(StagedUpload.created_at < utcnow() - KEEP_FOR))
-    staged = StagedUpload(user_id=user.id, kind=kind, filename=filename[:255], data=data)
+    staged = StagedUpload(
+        user_id=user.id, kind=kind, filename=filename[:255], data=data, parsed=parsed
+    )
     db.session.add(staged)
     db.session.commit()
     return staged

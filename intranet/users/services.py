@@ -76,5 +76,8 @@ def update_user(
         }.items():
             if getattr(user, key) != value:
                 setattr(user, key, value)
+        if not active:
+            # Reactivating later must not revive the cookies the account had.
+            user.end_sessions()
         db.session.commit()
     return user

@@ -18,6 +18,7 @@ from intranet.roadmaps.plan_import import (
     MSG_CORRUPT,
     MSG_NO_ITEMS,
     MSG_NO_PLAN,
+    MSG_TOO_MANY_ROWS,
     ParsedPlan,
     PlanImportError,
     parse_plan,
@@ -718,3 +719,57 @@ def test_200_item_docx_parses_fast():
     assert len(plan.items) == 200
     assert len(plan.sections) == 10
     assert elapsed < 0.5, f"200 items took {elapsed:.3f}s"
+
+
+def _as_rows(data: bytes) -> list[list]:
+    from intranet import tabular
+
+    sheet = tabular.open_workbook(data, "plan.xlsx", 5000).sheet(0)
+    return [list(row) for row in sheet.rows]
+
+
+def test_003_in_libreoffice_and_old_excel_files():
+    from tests import sheetfiles
+
+    rows = _as_rows(fx.seed_003_xlsx())
+    check_003(parse_plan(sheetfiles.ods(rows), "plan.ods"))
+    check_003(parse_plan(sheetfiles.xls(rows), "plan.xls"))
+
+
+def test_004_xls_merged_section_cells():
+    from tests import sheetfiles
+
+    rows = _as_rows(fx.seed_004_xlsx())
+    at = next(i for i, r in enumerate(rows) if str(r[0]).startswith("1. Обеспечение"))
+    check_004(parse_plan(sheetfiles.xls(rows, merged=[(at, at, 0, 4)]), "765.xls"))
+
+
+def test_plan_on_the_first_sheet_skips_the_data_sheets_behind_it():
+    """A big data sheet after the plan is never read: not even its size is held against
+    the plan, and a workbook whose only sheet is too long is refused by that size."""
+    from openpyxl import load_workbook
+
+    from tests import sheetfiles
+
+    wb = load_workbook(io.BytesIO(fx.seed_003_xlsx()))
+    data_sheet = wb.create_sheet("Данные")
+    for n in range(6000):
+        data_sheet.append([n, "строка данных"])
+    out = io.BytesIO()
+    wb.save(out)
+    check_003(parse_plan(out.getvalue(), "plan.xlsx"))
+    huge = sheetfiles.xlsx_by_hand('<row r="1"><c r="A1"><v>1</v></c></row>', dimension="A1:F9000")
+    with pytest.raises(PlanImportError) as excinfo:
+        parse_plan(huge, "plan.xlsx")
+    assert str(excinfo.value) == str(MSG_TOO_MANY_ROWS)
+
+
+@pytest.mark.parametrize("name", ["000", "003", "004"])
+def test_a_parsed_plan_reads_back_from_its_dict(name):
+    """What the preview keeps of an upload gives the same plan, and with another period
+    the same deadlines as reading the file again with it."""
+    data = getattr(fx, f"seed_{name}_docx")()
+    plan = parse_plan(data, "prikaz.docx")
+    assert ParsedPlan.from_dict(json.loads(json.dumps(plan.as_dict()))) == plan
+    period = (date(2030, 1, 1), date(2030, 12, 31))
+    assert ParsedPlan.from_dict(plan.as_dict(), period) == parse_plan(data, "prikaz.docx", period)

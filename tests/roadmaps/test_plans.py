@@ -635,7 +635,7 @@ def _zip_bomb() -> bytes:
         (
             lambda: b"%PDF-1.4\n%test\n",
             "prikaz.pdf",
-            "Принимаются только файлы .docx, .xlsx и .csv.",
+            "Принимаются только файлы .docx, .xlsx, .xls, .ods и .csv.",
         ),
         (lambda: b"", "empty.docx", "Файл пуст."),
     ],
@@ -741,3 +741,24 @@ def test_a_plan_without_items_cannot_be_published(client, admin, make, plans):
     assert "В плане нет мероприятий." in text_of(response)
     assert fresh(plan).status == PlanStatus.DRAFT
     assert count(SchoolRoadmap) == 0
+
+
+def test_a_workbook_is_read_once_per_upload(client, admin):
+    """The preview, shown again on every change of the period, works from what was read
+    at the upload: the file itself is not read again (here it could not be)."""
+    response = upload(client, fx.build_xlsx(IMPORT_ROWS, before=IMPORT_BEFORE), "plan.xlsx")
+    preview_url = response.headers["Location"]
+    staged = db.session.scalar(select(StagedUpload))
+    staged.data = b"not a workbook any more"
+    db.session.commit()
+    preview = text_of(client.get(preview_url))
+    assert "Найдено разделов: 2, мероприятий: 3." in preview and "до 15.10.2025" in preview
+    form = form_values(preview, having="title")
+    # Another period: the deadlines are read against it again, still without the file.
+    form.update(period_start="2026-09-01", period_end="2027-08-31")
+    again = text_of(client.post(preview_url, data=form))
+    assert "до 15.10.2025" in again and "Семинар для учителей" in again
+    form.update(confirm="1", title="Дорожная карта")
+    assert client.post(preview_url, data=form).status_code == 302
+    plan = db.session.scalar(select(Plan))
+    assert plan.items[1].due_date == date(2025, 10, 15) and len(plan.items) == 3

@@ -142,7 +142,11 @@ def test_cp1251_csv_with_semicolons(client, admin):
     ("data", "name", "message"),
     [
         (b"", "empty.csv", "Файл пуст."),
-        (b"PK\x03\x04garbage", "broken.xlsx", "Файл повреждён или не является книгой Excel"),
+        (
+            b"PK\x03\x04garbage",
+            "broken.xlsx",
+            "Файл повреждён или не является электронной таблицей",
+        ),
         (xlsx(ROWS), "renamed.csv", "переименованная в .csv"),
         (
             "Название;Директор\r\nШкола;Иванов\r\n".encode("cp1251"),
@@ -174,7 +178,7 @@ def test_zip_bomb_is_refused(client, admin):
 
 def test_wrong_extension_and_oversized_upload(app, client, admin):
     wrong = upload(client, b"%PDF-1.4", "schools.pdf").get_data(as_text=True)
-    assert "Принимаются только файлы .xlsx и .csv." in wrong
+    assert "Принимаются только файлы .xlsx, .xls, .ods и .csv." in wrong
     app.config["IMPORT_MAX_BYTES"] = 1024
     try:
         big = upload(client, b"x" * 2048, "big.csv").get_data(as_text=True)
@@ -200,3 +204,17 @@ def test_staged_file_of_another_user_is_404(client, admin, make, app):
     assert intruder.post(url).status_code == 404
     assert school_count() == 0
     assert re.search(r"/schools/import/[0-9a-f-]{36}$", url)
+
+
+@pytest.mark.parametrize("ext", ["ods", "xls"])
+def test_libreoffice_and_old_excel_files(client, admin, ext):
+    from tests import sheetfiles
+
+    data = getattr(sheetfiles, ext)([HEADER, *ROWS])
+    url = preview_url(upload(client, data, f"schools.{ext}"))
+    assert "Новых: 2, изменённых: 0, без изменений: 0." in client.get(url).get_data(as_text=True)
+    client.post(url)
+    db.session.expire_all()
+    school = db.session.scalar(select(School).where(School.code == "sch01"))
+    assert school.name == "МБОУ «Средняя общеобразовательная школа № 1»"
+    assert school_count() == 2
