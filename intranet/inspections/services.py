@@ -1,7 +1,8 @@
 """Self-inspection forms: every write takes the acting user and goes through here.
 
 Templates and campaigns belong to the district; a submission's answers belong to its
-school. Every autosave appends one ``AnswerChange`` (its own uuid, naming its parent),
+school. Every autosave appends one change to the change log (``intranet.changelog``: its
+own uuid, naming its parent),
 so any two saves can be rebuilt by replaying the changes and compared field by field.
 """
 
@@ -13,17 +14,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
 from intranet.audit.services import writing
+from intranet.changelog import services as changelog
+from intranet.changelog.models import Change, Subject
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
 from intranet.inspections.models import (
-    AnswerChange,
     Campaign,
     CampaignTarget,
     FormTemplate,
@@ -406,7 +408,6 @@ _SUBMISSIONS = Submission.__table__
 _WRITE_ANSWERS = update(_SUBMISSIONS).where(
     _SUBMISSIONS.c.id == bindparam("b_id"), _SUBMISSIONS.c.revision == bindparam("b_revision")
 )
-_APPEND_CHANGE = insert(AnswerChange.__table__)
 
 
 def _write_change(
@@ -419,7 +420,7 @@ def _write_change(
     and merge, so two people saving the same form never drop each other's answers. It is
     two plain statements: this runs on every answer typed, and the ORM's unit of work
     would cost more than the rest of the request (the audit log ignores answers; their
-    history is ``answer_changes``).
+    history is the change log).
     """
     db.session.flush()  # a reopen (accepted → draft) goes first, through the ORM
     number = submission.revision + 1
@@ -442,17 +443,21 @@ def _write_change(
     )
     if written.rowcount != 1:
         raise _Raced
-    connection.execute(
-        _APPEND_CHANGE,
+    changelog.append(
+        connection,
         {
             "uuid": change_uuid,
             "parent_uuid": submission.head_uuid,
-            "submission_id": submission.id,
+            "district_id": submission.district_id,
             "school_id": submission.school_id,
+            "subject_type": Subject.SUBMISSION.value,
+            "subject_id": submission.id,
+            "subject_uuid": submission.uuid,
             "number": number,
-            "key": key,
+            "field": key,
             "value": value,
             "author_id": actor.id,
+            "author_login": actor.login,
             "author_name": actor.full_name,
             "saved_at": now,
             "received_at": now,
@@ -485,9 +490,7 @@ def _retrying(write):
 def _last_author(submission: Submission, number: int) -> str:
     return (
         db.session.scalar(
-            select(AnswerChange.author_name).where(
-                AnswerChange.submission_id == submission.id, AnswerChange.number == number
-            )
+            select(Change.author_name).where(*_of(submission), Change.number == number)
         )
         or ""
     )
@@ -675,9 +678,9 @@ def answers_at(submission: Submission, number: int) -> dict[str, Any]:
     """The answers as they were after save ``number``, rebuilt from the changes."""
     answers: dict[str, Any] = {}
     changes = db.session.execute(
-        select(AnswerChange.key, AnswerChange.value)
-        .where(AnswerChange.submission_id == submission.id, AnswerChange.number <= number)
-        .order_by(AnswerChange.number)
+        select(Change.field, Change.value)
+        .where(*_of(submission), Change.number <= number)
+        .order_by(Change.number)
     )
     for key, value in changes:
         parts = key.split(".")
@@ -690,11 +693,17 @@ def answers_at(submission: Submission, number: int) -> dict[str, Any]:
     return answers
 
 
-def saves(submission: Submission) -> list[AnswerChange]:
+def _of(submission: Submission) -> tuple:
+    return (
+        Change.subject_type == Subject.SUBMISSION.value,
+        Change.subject_id == submission.id,
+    )
+
+
+def saves(submission: Submission) -> list[Change]:
+    """The saved changes of the answers, in order (a submit has no number: not a save)."""
     return db.session.scalars(
-        select(AnswerChange)
-        .where(AnswerChange.submission_id == submission.id)
-        .order_by(AnswerChange.number)
+        select(Change).where(*_of(submission), Change.number.is_not(None)).order_by(Change.number)
     ).all()
 
 

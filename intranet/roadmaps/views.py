@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.changelog import services as changelog
 from intranet.errors import Refused
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
@@ -200,7 +201,7 @@ def download_evidence(school_id: int, roadmap_id: int, evidence_id: int):
     import io
 
     return send_file(
-        io.BytesIO(evidence.data or b""),
+        io.BytesIO(changelog.blob(evidence.sha256 or "") or b""),
         mimetype=evidence.content_type,
         as_attachment=True,
         download_name=evidence.filename,
