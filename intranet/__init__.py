@@ -48,6 +48,7 @@ def init_blueprints(app: Flask) -> None:
     from intranet.roadmaps.views import bp as roadmaps_bp
     from intranet.schools.views import bp as schools_bp
     from intranet.users.views import bp as users_bp
+    from sync.views import bp as sync_bp
 
     for bp in (
         auth_bp,
@@ -60,6 +61,7 @@ def init_blueprints(app: Flask) -> None:
         campaigns_bp,
         inspections_bp,
         objectivity_bp,
+        sync_bp,
     ):
         app.register_blueprint(bp)
 

@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
     from intranet.roadmaps.cli import plan_cli
     from intranet.schools.cli import schools_cli
     from intranet.users.cli import districts_cli, users_cli
+    from sync.cli import sync_cli
 
-    for group in (serve, demo, schools_cli, users_cli, districts_cli, plan_cli):
+    for group in (serve, demo, schools_cli, users_cli, districts_cli, plan_cli, sync_cli):
         app.cli.add_command(group)

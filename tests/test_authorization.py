@@ -126,7 +126,8 @@ def world(make):
     return {
         "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence)
         | own_vpr
-        | _form_values(forms, school),
+        | _form_values(forms, school)
+        | _sync(school),
         "foreign": values(
             foreign_school,
             make.user(Role.SCHOOL_STAFF, school=foreign_school),
@@ -135,7 +136,8 @@ def world(make):
             far_evidence,
         )
         | far_vpr
-        | _form_values(far_forms, foreign_school),
+        | _form_values(far_forms, foreign_school)
+        | _sync(foreign_school),
         # Another school of the same district: its roadmap, not the district's plan.
         "sibling": {
             "school_id": other_school.id,
@@ -168,6 +170,43 @@ def _objectivity(district):
     rule = services.rules(district.id)[0]
     db.session.commit()
     return {"scale_id": scale.id, "rule_id": rule.id}
+
+
+def _sync(school):
+    """An enrolled school computer and a quarantined change of ``school``."""
+    import json
+
+    from intranet.extensions import db
+    from sync import keys, nodes
+    from sync.models import SyncQuarantine
+
+    node = nodes.enrol_node(school, str(uuid.uuid4()), keys.public_text(keys.generate()))
+    item = SyncQuarantine(
+        district_id=school.district_id,
+        school_id=school.id,
+        node_id=node.id,
+        kind="change",
+        reason="Неизвестная запись",
+        raw=json.dumps(
+            {
+                "kind": "change",
+                "uuid": str(uuid.uuid4()),
+                "parent_uuid": None,
+                "school": school.code,
+                "subject_type": "submission",
+                "subject_uuid": str(uuid.uuid4()),  # a form the district does not know
+                "field": "ok",
+                "value": "yes",
+                "author_login": "",
+                "author_name": "",
+                "saved_at": "2026-01-01T00:00:00+00:00",
+                "node_id": node.id,
+            }
+        ).encode(),
+    )
+    db.session.add(item)
+    db.session.commit()
+    return {"node_id": node.id, "sync.item_id": item.id}
 
 
 def _value(values, rule, name):
