@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_extensions(app)
     init_blueprints(app)
     init_web(app)
+    init_school_mode(app)
     init_cli(app)
     return app
 
@@ -70,6 +71,12 @@ def init_web(app: Flask) -> None:
     from intranet import web
 
     web.init_app(app)
+
+
+def init_school_mode(app: Flask) -> None:
+    from intranet import schoolcopy
+
+    schoolcopy.init_app(app)
 
 
 def init_cli(app: Flask) -> None:

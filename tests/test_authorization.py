@@ -209,6 +209,44 @@ def _sync(school):
     return {"node_id": node.id, "sync.item_id": item.id}
 
 
+def _conflict(submission):
+    """A conflict on a question of ``submission``: a school computer's value against the
+    district's, both kept."""
+    from intranet.changelog.models import Change, Conflict
+    from intranet.extensions import db
+    from intranet.mixins import new_uuid
+
+    sides = [
+        Change(
+            uuid=new_uuid(),
+            district_id=submission.district_id,
+            school_id=submission.school_id,
+            subject_type="submission",
+            subject_id=submission.id,
+            subject_uuid=submission.uuid,
+            number=number,
+            applied=number is not None,
+            field="ok",
+            value=value,
+        )
+        for number, value in ((1, "yes"), (None, "no"))
+    ]
+    db.session.add_all(sides)
+    db.session.flush()
+    conflict = Conflict(
+        district_id=submission.district_id,
+        school_id=submission.school_id,
+        subject_type="submission",
+        subject_id=submission.id,
+        field="ok",
+        current_id=sides[0].id,
+        incoming_id=sides[1].id,
+    )
+    db.session.add(conflict)
+    db.session.commit()
+    return {"conflict_id": conflict.id}
+
+
 def _value(values, rule, name):
     blueprint = rule.endpoint.split(".")[0]
     return values.get(f"{blueprint}.{name}", values.get(name))

@@ -1,0 +1,127 @@
+"""The district and a school's copy as two processes with their own databases, carrying
+bundles between them with the commands a person would type."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _district_database(tmp_path: Path) -> str:
+    """PostgreSQL when the suite runs on it (a database of its own, never the suite's),
+    else a SQLite file."""
+    url = os.environ.get("INTRANET_TEST_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return "sqlite:///" + str(tmp_path / "district.sqlite3")
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    own = f"{name}_twoproc"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{own}"')
+        conn.execute(f'CREATE DATABASE "{own}"')
+    return f"{base}/{own}"
+
+
+class Side:
+    """One installation: its instance folder, database and mode, run as subprocesses."""
+
+    def __init__(self, folder: Path, mode: str, database: str = "") -> None:
+        folder.mkdir()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("INTRANET_")}
+        self.env["INTRANET_INSTANCE_PATH"] = str(folder)
+        self.env["INTRANET_MODE"] = mode
+        if database:
+            self.env["INTRANET_DATABASE_URL"] = database
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            args, env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        if check:
+            assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done
+
+    def intranet(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(str(BIN / "intranet"), *args, check=check)
+
+    def act(self, action: str) -> dict:
+        done = self.run(sys.executable, "-m", "tests.sync.twoproc_actions", action)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def sides(tmp_path):
+    district = Side(tmp_path / "district", "district", _district_database(tmp_path))
+    school = Side(tmp_path / "school", "school")
+    return district, school
+
+
+def test_a_form_goes_back_and_forth_between_two_processes(sides, tmp_path):
+    district, school = sides
+    district.act("seed")
+    enrol = tmp_path / "enrol.zip"
+    district.intranet("sync", "enrol", "--school", "s1", "--out", str(enrol))
+    out = school.intranet("sync", "init", str(enrol)).stdout
+    assert "head1" in out
+    assert school.act("login_check") == {"login": "head1", "role": "school_head"}
+
+    # Offline at the school: roadmap progress, an own item, the form filled and submitted.
+    made = school.act("school_edit")["unsent"]
+    assert len(made) >= 5
+    up1 = tmp_path / "up1.zip"
+    school.intranet("sync", "export", "--out", str(up1))
+    district.intranet("sync", "import", str(up1))
+    # The same stick plugged in twice changes nothing.
+    again = district.intranet("sync", "import", str(up1))
+    assert "уже" in again.stdout
+
+    # The district returns the form with a remark; the school, still offline, reads why.
+    assert district.act("district_return") == {"status": "returned"}
+    down1 = tmp_path / "down1.zip"
+    district.intranet("sync", "export", "--school", "s1", "--out", str(down1))
+    school.intranet("sync", "import", str(down1))
+    seen = school.act("school_view")
+    assert seen["status"] == "returned"
+    assert seen["comments"]["order"] == ["Нет даты приказа"]
+    assert seen["comments"]["None"] == ["Уточните приказ"]
+    assert {seen["states"][u] for u in made} == {"confirmed"}
+
+    # Resubmitted offline, accepted at the district, and the school sees it accepted.
+    remade = school.act("school_resubmit")["unsent"]
+    assert remade
+    up2 = tmp_path / "up2.zip"
+    school.intranet("sync", "export", "--out", str(up2))
+    district.intranet("sync", "import", str(up2))
+    district.intranet("sync", "import", str(up1))  # a late replay of the first stick
+    assert district.act("district_accept") == {"status": "accepted"}
+    down2 = tmp_path / "down2.zip"
+    district.intranet("sync", "export", "--school", "s1", "--out", str(down2))
+    school.intranet("sync", "import", str(down2))
+    school.intranet("sync", "import", str(down1))  # an old district bundle again
+    seen = school.act("school_view")
+    assert seen["status"] == "accepted"
+    assert {seen["states"][u] for u in made + remade} == {"confirmed"}
+
+    # Every change made offline arrived exactly once, and the district shows its effect.
+    state = district.act("district_state")
+    for uuid in made + remade:
+        assert state["changes"].count(uuid) == 1, uuid
+    assert state["submission"]["status"] == "accepted"
+    assert state["submission"]["answers"]["order"] == "№ 12 от 01.09.2025"
+    items = {text: (status, note) for text, status, note in state["roadmap"]["items"]}
+    assert items["Проанализировать результаты ВПР"] == ("done", "Анализ проведён")
+    assert "Своё мероприятие школы" in items
+
+    # Nothing new on either side: the next bundles carry nothing but their envelope.
+    empty = tmp_path / "empty.zip"
+    school.intranet("sync", "export", "--out", str(empty))
+    assert empty.stat().st_size < 2048
