@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from intranet.audit.services import acting
 from intranet.extensions import db
@@ -96,11 +97,16 @@ def _up_key(sender: _Sender):
     def key_for(manifest: dict[str, Any]):
         if manifest.get("direction") != "up":
             raise BundleRefused(_("This is not a school's bundle: import it on a school copy."))
-        node = db.session.get(SyncNode, str(manifest.get("node") or ""))
+        # One query: the node with its school and district.
+        node = db.session.get(
+            SyncNode,
+            str(manifest.get("node") or ""),
+            options=[joinedload(SyncNode.school).joinedload(School.district)],
+        )
         if node is None:
             raise BundleRefused(_("The bundle comes from a computer this district never enrolled."))
         sender.node = node
-        district = db.session.get(District, node.district_id)
+        district = node.school.district
         if manifest.get("district") != district.uuid:
             raise BundleRefused(_("The bundle's manifest names another district."))
         if manifest.get("school") != node.school.code:
@@ -202,7 +208,7 @@ def read_up(data: bytes) -> tuple[Bundle, SyncNode, str]:
     if manifest["seq_from"] < 1 or manifest["seq_to"] < manifest["seq_from"] - 1:
         raise BundleRefused(_("The bundle's manifest is not readable."))
     node = sender.node
-    _check_records(bundle, node.school, db.session.get(District, node.district_id))
+    _check_records(bundle, node.school, node.school.district)
     return bundle, node, sender.key_text
 
 
