@@ -297,14 +297,18 @@ def _seen(row: SyncBundle) -> Result:
 def _apply_up(bundle: Bundle, node: SyncNode, row: SyncBundle, now) -> dict[str, int]:
     school = node.school
     ctx = kinds.Context(school, node.id, now, bundle.manifest, bundle.attachments, bundle.id)
-    change_uuids = [r["uuid"] for r in bundle.records if r["kind"] == "change"]
-    # Changes already kept in quarantine are not quarantined twice on a resend.
+    # Changes already kept in quarantine are not quarantined twice on a resend (only a
+    # change the node sent before can be there).
+    change_uuids = [
+        r["uuid"] for r in bundle.records if r["kind"] == "change" and r["seq"] <= node.applied_seq
+    ]
     held = set()
     for start in range(0, len(change_uuids), 500):
         held.update(
             db.session.scalars(
                 select(SyncQuarantine.change_uuid).where(
-                    SyncQuarantine.change_uuid.in_(change_uuids[start : start + 500])
+                    SyncQuarantine.change_uuid.in_(change_uuids[start : start + 500]),
+                    SyncQuarantine.released_at.is_(None),
                 )
             )
         )
