@@ -127,7 +127,8 @@ def world(make):
         "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence)
         | own_vpr
         | _form_values(forms, school)
-        | _sync(school),
+        | _sync(school)
+        | _conflict(forms[2][school.id]),
         "foreign": values(
             foreign_school,
             make.user(Role.SCHOOL_STAFF, school=foreign_school),
@@ -137,7 +138,8 @@ def world(make):
         )
         | far_vpr
         | _form_values(far_forms, foreign_school)
-        | _sync(foreign_school),
+        | _sync(foreign_school)
+        | _conflict(far_forms[2][foreign_school.id]),
         # Another school of the same district: its roadmap, not the district's plan.
         "sibling": {
             "school_id": other_school.id,

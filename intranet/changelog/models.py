@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intranet.audit.mixins import Audited
 from intranet.extensions import db
 from intranet.mixins import utcnow
 
@@ -94,11 +95,12 @@ class Change(db.Model):
         return f"<Change {self.subject_type}:{self.subject_id} #{self.number} {self.field}>"
 
 
-class Conflict(db.Model):
+class Conflict(Audited, db.Model):
     """The same field changed on both sides from one parent: both changes kept until a
     district reviewer chooses."""
 
     __tablename__ = "conflicts"
+    __audit_entity__ = "conflict"
     __table_args__ = (Index("ix_conflicts_open", "school_id", "subject_type", "resolved_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +124,9 @@ class Conflict(db.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.district_id, self.school_id
 
     def __repr__(self) -> str:
         return f"<Conflict {self.subject_type}:{self.subject_id} {self.field}>"

@@ -411,7 +411,13 @@ _WRITE_ANSWERS = update(_SUBMISSIONS).where(
 
 
 def _write_change(
-    actor, submission: Submission, key: str, value: Any, answers: dict, revision_key: str
+    actor,
+    submission: Submission,
+    key: str,
+    value: Any,
+    answers: dict,
+    revision_key: str,
+    origin: changelog.Origin | None = None,
 ) -> tuple[int, datetime]:
     """Append one change and store the answers it leads to; returns (save number, time).
 
@@ -420,12 +426,13 @@ def _write_change(
     and merge, so two people saving the same form never drop each other's answers. It is
     two plain statements: this runs on every answer typed, and the ORM's unit of work
     would cost more than the rest of the request (the audit log ignores answers; their
-    history is the change log).
+    history is the change log). ``origin``: a change carried in by sync (its uuid,
+    parent, node and times).
     """
     db.session.flush()  # a reopen (accepted → draft) goes first, through the ORM
     number = submission.revision + 1
     now = utcnow()
-    change_uuid = new_uuid()
+    change_uuid = origin.uuid if origin is not None and origin.carried else new_uuid()
     revisions = {**(submission.field_revisions or {}), revision_key: number}
     connection = db.session.connection()
     written = connection.execute(
@@ -443,25 +450,24 @@ def _write_change(
     )
     if written.rowcount != 1:
         raise _Raced
+    if origin is None:
+        origin = changelog.Origin.of(actor)
     changelog.append(
         connection,
-        {
-            "uuid": change_uuid,
-            "parent_uuid": submission.head_uuid,
-            "district_id": submission.district_id,
-            "school_id": submission.school_id,
-            "subject_type": Subject.SUBMISSION.value,
-            "subject_id": submission.id,
-            "subject_uuid": submission.uuid,
-            "number": number,
-            "field": key,
-            "value": value,
-            "author_id": actor.id,
-            "author_login": actor.login,
-            "author_name": actor.full_name,
-            "saved_at": now,
-            "received_at": now,
-        },
+        origin.row(
+            uuid=change_uuid,
+            parent_uuid=origin.parent(submission.head_uuid),
+            district_id=submission.district_id,
+            school_id=submission.school_id,
+            subject_type=Subject.SUBMISSION.value,
+            subject_id=submission.id,
+            subject_uuid=submission.uuid,
+            number=number,
+            field=key,
+            value=value,
+            saved_at=origin.saved_at or now,
+            received_at=origin.received_at or now,
+        ),
     )
     # The object in the session now matches the row, for the rest of the request.
     for name, current in (
@@ -618,6 +624,68 @@ def _write_rows(actor, submission: Submission, table_key: str, rows: list[dict])
         answers = {**(submission.answers or {}), table_key: rows}
         _write_change(actor, submission, table_key, rows, answers, table_key)
         db.session.commit()
+
+
+# -- changes carried in by sync ---------------------------------------------------------------
+
+
+def answers_with(submission: Submission, key: str, value: Any) -> tuple[dict, Any]:
+    """The answers after a change of ``key`` (a question, a table cell, or a table's
+    whole rows) made on a school's copy, and the value as stored; ``Refused`` (with the
+    reason) when this form cannot take it."""
+    specs = submission.specs
+    answers = submission.answers or {}
+    spec = specs.get(key)
+    if spec is not None and spec["type"] == "table":
+        if not isinstance(value, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("id"), str) for r in value
+        ):
+            raise Refused(_("There is no such row or column in this table."), key)
+        if len(value) > form_schema.MAX_ROWS:
+            raise Refused(_("At most %(n)d rows.", n=form_schema.MAX_ROWS), key)
+        return {**answers, key: value}, value
+    spec, field_key, row_id, col_key = _resolve(specs, answers, key)
+    value = _clean(spec, value)
+    checked = form_schema.check_value(spec, value)
+    if not checked.ok:
+        raise Refused(checked.error, key)
+    answers = dict(answers)
+    if row_id is None:
+        answers[field_key] = value
+    else:
+        answers[field_key] = [
+            {**row, col_key: value} if row["id"] == row_id else row for row in answers[field_key]
+        ]
+    return answers, value
+
+
+def current_answer(submission: Submission, key: str) -> Any:
+    parts = key.split(".")
+    if len(parts) == 3:
+        return _read(submission.answers or {}, parts[0], parts[1], parts[2])
+    return (submission.answers or {}).get(key)
+
+
+def write_carried(
+    submission: Submission, key: str, value: Any, answers: dict, origin: changelog.Origin
+) -> None:
+    """Write a change made on a school's copy (checked by ``answers_with``) through the
+    same guarded write as the autosave; no commit (the sync import's transaction)."""
+    try:
+        _write_change(None, submission, key, value, answers, key, origin)
+    except _Raced:
+        raise Refused(_("Several people are saving this form at this moment; try again.")) from None
+
+
+def submit_carried(actor, submission: Submission, origin: changelog.Origin):
+    """A submit made on a school's copy: on time when it was saved there in time (the
+    bundle's signature vouches for the copy); no commit."""
+    version = review.submit(actor, submission, origin, commit=False)
+    if submission.first_submitted_at is None:
+        submission.first_submitted_at = version.saved_at
+        db.session.flush()
+        refresh_campaign_counts(submission.campaign_id)
+    return version
 
 
 # -- review ---------------------------------------------------------------------------------

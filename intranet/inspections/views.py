@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import district_admin, district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.changelog import conflicts
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
@@ -548,6 +549,12 @@ def _context(submission: Submission, errors: dict | None = None) -> dict:
         "is_visible": form_schema.is_visible,
         "fid": _fid,
         "display": services.display,
+        # Questions (a table: any of its cells) a school's computer changed against
+        # the district's change, until a reviewer chooses: «в конфликте».
+        "conflicted": {
+            key.split(".")[0]
+            for key in conflicts.open_fields("submission", [submission.id]).get(submission.id, ())
+        },
     }
 
 

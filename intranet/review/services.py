@@ -12,6 +12,7 @@ from intranet.auth.roles import Role
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
+from intranet.mixins import utcnow
 from intranet.review.models import (
     Reviewable,
     ReviewAction,
@@ -93,8 +94,13 @@ def can_review(user, subject: Reviewable) -> bool:
     return user.is_district_staff and user.district_id == subject.district_id
 
 
-def submit(actor, subject: Reviewable) -> Version:
-    """The school head sends the record for review: one new version, whatever the clicks."""
+def submit(actor, subject: Reviewable, origin=None, *, commit: bool = True) -> Version:
+    """The school head sends the record for review: one new version, whatever the clicks.
+
+    The action is also a change of the change log (``origin``: where it was made; the
+    sync import passes the copy's, and ``commit=False`` to stay in its transaction)."""
+    from intranet.changelog import services as changelog
+
     if not can_submit(actor, subject):
         raise Refused(_("Only the school head can submit."))
     # Lock the row and read it afresh, so that two clicks at once make one version
@@ -107,6 +113,7 @@ def submit(actor, subject: Reviewable) -> Version:
     problems = subject.submit_problems()
     if problems:
         raise Refused("; ".join(problems))
+    origin = origin or changelog.Origin.of(actor)
     parent = latest_version(subject)
     with writing(actor):
         version = Version(
@@ -119,12 +126,17 @@ def submit(actor, subject: Reviewable) -> Version:
             content=subject.review_snapshot(),
             author_id=actor.id,
             author_name=actor.full_name,
+            saved_at=origin.saved_at or utcnow(),
         )
         db.session.add(version)
         db.session.flush()
         _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
         subject.status = ReviewState.SUBMITTED.value
-        db.session.commit()
+        changelog.record_submit(subject, origin, version.uuid)
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     return version
 
 

@@ -9,8 +9,7 @@ nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -18,9 +17,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet.changelog import services as changelog
 from intranet.changelog.models import Subject
+from intranet.changelog.services import Origin
 from intranet.deadlines import Deadline
 from intranet.extensions import db
-from intranet.mixins import new_uuid, utcnow
+from intranet.mixins import new_uuid
 from intranet.roadmaps.models import RoadmapItem
 
 # The fields of an item a school changes, in the change log's words.
@@ -73,41 +73,6 @@ def set_value(item: RoadmapItem, name: str, value: Any) -> None:
         setattr(item, name, value if value is not None else "")
 
 
-@dataclass
-class Origin:
-    """Who made a change and where: typed on this server (the defaults), or carried in
-    from a school's copy with the uuid, node and time it was given there."""
-
-    author_id: int | None
-    author_login: str
-    author_name: str
-    uuid: str | None = None
-    node_id: str | None = None
-    saved_at: datetime | None = None
-    received_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, actor) -> Origin:
-        return cls(
-            getattr(actor, "id", None),
-            getattr(actor, "login", "") or "",
-            getattr(actor, "full_name", "") or "",
-        )
-
-    def row(self, **values: Any) -> dict[str, Any]:
-        now = utcnow()
-        return {
-            "author_id": self.author_id,
-            "author_login": self.author_login,
-            "author_name": self.author_name,
-            "node_id": self.node_id,
-            "saved_at": self.saved_at or now,
-            "received_at": self.received_at or now,
-            **values,
-        }
-
-
 class Overtaken(Exception):
     """Another edit of the item was written after the revision this one was based on."""
 
@@ -148,7 +113,7 @@ def record(
     uuids = [new_uuid() for _ in changes]
     if origin.uuid is not None:
         uuids[0] = origin.uuid
-    parent = item.head_uuid
+    parent = origin.parent(item.head_uuid)
     claim(item, base, uuids[-1])
     rows = []
     for (name, value), uuid in zip(changes, uuids, strict=True):

@@ -14,6 +14,7 @@ from intranet import paging
 from intranet.audit.services import writing
 from intranet.changelog import services as changelog
 from intranet.changelog.models import CREATE, DELETE, EVIDENCE_ADD, EVIDENCE_REMOVE
+from intranet.changelog.services import Origin
 from intranet.deadlines import Deadline, parse_deadline
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -518,16 +519,14 @@ def update_roadmap_item(
             note = data.get("progress_note")
             if note is not None:
                 changes.set_value(item, "progress_note", note)
-            write_item(item, before, base, changes.Origin.of(actor))
+            write_item(item, before, base, Origin.of(actor))
             db.session.commit()
     except changes.Overtaken:
         raise _stale(item) from None
     return item
 
 
-def write_item(
-    item: RoadmapItem, before: dict[str, Any], base: int, origin: changes.Origin
-) -> list[str]:
+def write_item(item: RoadmapItem, before: dict[str, Any], base: int, origin: Origin) -> list[str]:
     """Record what changed on ``item`` since ``before`` (its fields' values) as changes
     based on revision ``base``, and keep the district's counts. No commit; raises
     ``changes.Overtaken`` when the item is no longer at ``base``."""
@@ -566,7 +565,7 @@ def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> Roadmap
             item.number = f"С.{own + 1}"
         db.session.add(item)
         db.session.flush()
-        changes.record_action(item, CREATE, created_value(item), changes.Origin.of(actor))
+        changes.record_action(item, CREATE, created_value(item), Origin.of(actor))
         refresh_progress(roadmap)
         db.session.commit()
     return item
@@ -589,13 +588,83 @@ def delete_own_item(actor, item: RoadmapItem) -> None:
     with writing(actor):
         _begin_school_edit(actor, roadmap)
         try:
-            changes.record_action(item, DELETE, None, changes.Origin.of(actor))
+            changes.record_action(item, DELETE, None, Origin.of(actor))
         except changes.Overtaken:
             db.session.rollback()
             raise _stale(item) from None
         db.session.delete(item)
         refresh_progress(roadmap)
         db.session.commit()
+
+
+def apply_item_change(item: RoadmapItem, name: str, value: Any, origin: Origin) -> None:
+    """A field of an item changed on a school's copy (checked by ``check_item_value``),
+    written under the same revision guard as an edit typed here; no commit."""
+    before = item_state(item)
+    changes.set_value(item, name, value)
+    changes.record(item, [(name, value)], item.revision, origin)
+    track_item(item, (before["status"], before["_due"]))
+    refresh_progress(item.roadmap)
+
+
+def check_item_value(name: str, value: Any) -> None:
+    """Refuse (with the reason) a field value a page would not have saved."""
+    if name in ("number", "text", "responsible", "result", "progress_note"):
+        if not isinstance(value, str):
+            raise Refused(_("Describe the measure."), name)
+        if name == "text" and not value.strip():
+            raise Refused(_("Describe the measure."), name)
+    elif name == "status":
+        if value not in {s.value for s in ItemStatus}:
+            raise Refused(_("Unknown status."), "status")
+    elif name == "done_on":
+        try:
+            if value is not None:
+                date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise Refused(_("The date done cannot be in the future."), "done_on") from None
+    elif name == "deadline":
+        if not isinstance(value, dict) or not isinstance(value.get("text", ""), str):
+            raise Refused(_("Give the due date."), "deadline_end")
+        try:
+            if value.get("parsed"):
+                Deadline.from_dict(value["parsed"])
+        except (KeyError, TypeError, ValueError):
+            raise Refused(_("Give the due date."), "deadline_end") from None
+
+
+def create_carried(roadmap: SchoolRoadmap, uuid: str, value: dict[str, Any], origin: Origin):
+    """An own item created on a school's copy, with the uuid it was born with; no commit."""
+    for name in changes.FIELDS:
+        if name in value:
+            check_item_value(name, value[name])
+    item = RoadmapItem(
+        uuid=uuid,
+        roadmap_id=roadmap.id,
+        district_id=roadmap.district_id,
+        school_id=roadmap.school_id,
+        section=value.get("section") or _("Own measures of the school"),
+        position=max((i.position for i in roadmap.items), default=0) + 1,
+        text="",
+        revision=0,
+    )
+    for name in changes.FIELDS:
+        if name in value:
+            changes.set_value(item, name, value[name])
+    if not item.text:
+        raise Refused(_("Describe the measure."), "text")
+    db.session.add(item)
+    db.session.flush()
+    changes.record_action(item, CREATE, value, origin)
+    refresh_progress(roadmap)
+    return item
+
+
+def delete_carried(item: RoadmapItem, origin: Origin) -> None:
+    roadmap = item.roadmap
+    changes.record_action(item, DELETE, None, origin)
+    db.session.delete(item)
+    refresh_progress(roadmap)
 
 
 # Magic numbers of what a school may attach: a scan, a Word or Excel file, a photo.
@@ -654,7 +723,7 @@ def add_evidence_file(actor, item: RoadmapItem, filename: str, data: bytes) -> E
                     "content_type": content_type,
                     "size": len(data),
                 },
-                changes.Origin.of(actor),
+                Origin.of(actor),
             )
 
     evidence = _retrying(attach)
@@ -662,7 +731,7 @@ def add_evidence_file(actor, item: RoadmapItem, filename: str, data: bytes) -> E
     return evidence
 
 
-def attach_file(item: RoadmapItem, file: dict[str, Any], origin: changes.Origin) -> Evidence:
+def attach_file(item: RoadmapItem, file: dict[str, Any], origin: Origin) -> Evidence:
     """Attach stored content (``changelog.store_blob``) to ``item``, once: the existing
     evidence when the item has it already. No commit; ``changes.Overtaken`` when another
     edit of the item got in first (read again and retry)."""
@@ -702,14 +771,14 @@ def add_evidence_link(actor, item: RoadmapItem, url: str) -> Evidence:
     def attach() -> Evidence:
         with writing(actor):
             _begin_school_edit(actor, item.roadmap)
-            return attach_link(item, {"url": url}, changes.Origin.of(actor))
+            return attach_link(item, {"url": url}, Origin.of(actor))
 
     evidence = _retrying(attach)
     db.session.commit()
     return evidence
 
 
-def attach_link(item: RoadmapItem, link: dict[str, Any], origin: changes.Origin) -> Evidence:
+def attach_link(item: RoadmapItem, link: dict[str, Any], origin: Origin) -> Evidence:
     evidence = Evidence(
         uuid=link.get("uuid") or new_uuid(),
         item_id=item.id,
@@ -731,13 +800,13 @@ def delete_evidence(actor, evidence: Evidence) -> None:
     def remove() -> None:
         with writing(actor):
             _begin_school_edit(actor, item.roadmap)
-            detach(item, evidence, changes.Origin.of(actor))
+            detach(item, evidence, Origin.of(actor))
 
     _retrying(remove)
     db.session.commit()
 
 
-def detach(item: RoadmapItem, evidence: Evidence, origin: changes.Origin) -> None:
+def detach(item: RoadmapItem, evidence: Evidence, origin: Origin) -> None:
     changes.record_action(item, EVIDENCE_REMOVE, {"uuid": evidence.uuid}, origin)
     db.session.delete(evidence)
     db.session.flush()
