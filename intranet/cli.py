@@ -51,6 +51,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         click.echo("Demo district created. These passwords are shown once:")
         for login, role, password in passwords:
             click.echo(f"  {login:<12} {role:<20} {password}")
+        enrolment = demo_data.demo_enrolment_path()
+        if enrolment.exists():
+            click.echo(
+                "A school's offline copy can be tried with the first school's enrolment file:\n"
+                f"  INTRANET_INSTANCE_PATH=school-copy intranet sync init {enrolment}\n"
+                "  INTRANET_INSTANCE_PATH=school-copy intranet serve --port 5001"
+            )
     else:
         click.echo(
             "Demo data is already there. Forgot a password? Run: intranet users set-password LOGIN"

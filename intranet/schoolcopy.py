@@ -80,6 +80,12 @@ DISTRICT_WRITE_ENDPOINTS = frozenset(
         "objectivity.scales",
         "objectivity.scale_edit",
         "objectivity.settings",
+        # enrolling and revoking school computers, releasing quarantine
+        "sync_copy.enrol",
+        "sync.revoke",
+        "sync.release",
+        # choosing between conflicting values is a review decision
+        "changelog.resolve",
     }
 )
 
@@ -100,6 +106,9 @@ SCHOOL_WRITE_ENDPOINTS = frozenset(
         "inspections.save",
         "inspections.save_all",
         "inspections.submit",
+        # the copy's own exchange with the district
+        "sync_copy.copy_export",
+        "sync_copy.copy_import",
     }
 )
 
@@ -236,6 +245,9 @@ def init_app(app: Flask) -> None:
     # The district's feed model and the enrolment commands (``intranet sync enrol/init``).
     import sync.downstream  # noqa: F401
     import sync.enrol  # noqa: F401
+    from sync import copy_views
+
+    copy_views.init_app(app)
 
     @app.before_request
     def refuse_district_pages():

@@ -53,7 +53,8 @@ class Side:
     def intranet(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run(str(BIN / "intranet"), *args, check=check)
 
-    def act(self, action: str) -> dict:
+    def act(self, action: str, **env: str) -> dict:
+        self.env.update(env)
         done = self.run(sys.executable, "-m", "tests.sync.twoproc_actions", action)
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -94,6 +95,18 @@ def test_a_form_goes_back_and_forth_between_two_processes(sides, tmp_path):
     assert seen["comments"]["order"] == ["Нет даты приказа"]
     assert seen["comments"]["None"] == ["Уточните приказ"]
     assert {seen["states"][u] for u in made} == {"confirmed"}
+
+    # What else the district did comes down in the next bundle: a new form (with a
+    # template version the copy never had), a reopening, a new account, a reset password.
+    passwords = district.act("district_news")
+    news = tmp_path / "news.zip"
+    district.intranet("sync", "export", "--school", "s1", "--out", str(news))
+    school.intranet("sync", "import", str(news))
+    seen = school.act("school_news", TWOPROC_PASSWORDS=json.dumps(passwords))
+    assert seen["campaigns"] == ["Мониторинг сайта", "Самообследование ВСОКО"]
+    assert [d for d in seen["reopened"] if d != "None"]
+    assert seen["logins"] == {"staff2": "staff2", "head1": "head1"}
+    assert seen["old_password_works"] is False
 
     # Resubmitted offline, accepted at the district, and the school sees it accepted.
     remade = school.act("school_resubmit")["unsent"]

@@ -202,6 +202,70 @@ def district_state() -> dict:
     }
 
 
+def district_news() -> dict:
+    """District: a second form sent to the schools (with a version the copy has never
+    seen), the first one reopened for the school, a new account and a reset password."""
+    from intranet.auth.services import reset_password
+    from intranet.extensions import db
+    from intranet.inspections import services as inspections
+    from intranet.inspections.models import CampaignTarget
+    from intranet.schools.models import School
+    from intranet.users.services import create_user
+
+    admin = _user("admin")
+    schema = {
+        "sections": [
+            {"title": "Сайт", "fields": [{"key": "site", "type": "text", "label": "Адрес сайта"}]}
+        ]
+    }
+    template = inspections.create_template(admin, admin.district_id, "Мониторинг сайта", "", schema)
+    inspections.publish_version(admin, template.latest)
+    inspections.launch_campaign(
+        admin, template.latest, "Мониторинг сайта", date.today() + timedelta(days=20)
+    )
+    school = db.session.scalar(select(School).where(School.code == "s1"))
+    target = db.session.scalar(
+        select(CampaignTarget).where(
+            CampaignTarget.school_id == school.id,
+            CampaignTarget.campaign_id == _submission().campaign_id,
+        )
+    )
+    inspections.reopen(admin, target, date.today() + timedelta(days=30))
+    _, staff_password = create_user(
+        admin, login="staff2", full_name="Учитель Ким", role="school_staff", school_id=school.id
+    )
+    head_password = reset_password(admin, _user("head1"))
+    return {"staff2": staff_password, "head1": head_password}
+
+
+def school_news() -> dict:
+    """Copy: the forms it has, who can log in with which password."""
+    import os
+
+    from intranet.auth.services import LoginRefused, authenticate
+    from intranet.extensions import db
+    from intranet.inspections.models import Campaign, CampaignTarget
+
+    passwords = json.loads(os.environ["TWOPROC_PASSWORDS"])
+    logins = {}
+    for login, password in passwords.items():
+        try:
+            logins[login] = authenticate(login, password, "127.0.0.1").login
+        except LoginRefused:
+            logins[login] = None
+    try:
+        authenticate("head1", PASSWORD, "127.0.0.2")
+        old = True
+    except LoginRefused:
+        old = False
+    return {
+        "campaigns": sorted(db.session.scalars(select(Campaign.title))),
+        "reopened": [str(d) for d in db.session.scalars(select(CampaignTarget.reopened_until))],
+        "logins": logins,
+        "old_password_works": old,
+    }
+
+
 def login_check() -> dict:
     """Copy: the school head logs in with the password set on the district server."""
     from intranet.auth.services import authenticate
@@ -221,6 +285,8 @@ ACTIONS = {
         district_accept,
         district_state,
         login_check,
+        district_news,
+        school_news,
     )
 }
 
