@@ -97,13 +97,16 @@ def test_a_form_goes_back_and_forth_between_two_processes(sides, tmp_path):
     assert {seen["states"][u] for u in made} == {"confirmed"}
 
     # What else the district did comes down in the next bundle: a new form (with a
-    # template version the copy never had), a reopening, a new account, a reset password.
+    # template version the copy never had), a reopening, a new plan and the school's roadmap
+    # from it, a new account, a reset password.
     passwords = district.act("district_news")
     news = tmp_path / "news.zip"
     district.intranet("sync", "export", "--school", "s1", "--out", str(news))
     school.intranet("sync", "import", str(news))
     seen = school.act("school_news", TWOPROC_PASSWORDS=json.dumps(passwords))
     assert seen["campaigns"] == ["Мониторинг сайта", "Самообследование ВСОКО"]
+    assert "Провести НИКО" in seen["roadmap_items"]  # the roadmap of a newly published plan
+    assert "Своё мероприятие школы" in seen["roadmap_items"]  # the school's own, kept
     assert [d for d in seen["reopened"] if d != "None"]
     assert seen["logins"] == {"staff2": "staff2", "head1": "head1"}
     assert seen["old_password_works"] is False

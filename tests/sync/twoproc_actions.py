@@ -231,6 +231,19 @@ def district_news() -> dict:
         )
     )
     inspections.reopen(admin, target, date.today() + timedelta(days=30))
+    from intranet.roadmaps import services as roadmaps
+
+    plan = roadmaps.create_plan(
+        admin,
+        admin.district_id,
+        {
+            "title": "План по НИКО",
+            "period_start": date(2025, 9, 1),
+            "period_end": date(2026, 8, 31),
+        },
+    )
+    roadmaps.add_plan_item(admin, plan, {"text": "Провести НИКО", "deadline_text": "апрель"})
+    roadmaps.publish(admin, plan)
     _, staff_password = create_user(
         admin, login="staff2", full_name="Учитель Ким", role="school_staff", school_id=school.id
     )
@@ -258,7 +271,10 @@ def school_news() -> dict:
         old = True
     except LoginRefused:
         old = False
+    from intranet.roadmaps.models import RoadmapItem
+
     return {
+        "roadmap_items": sorted(db.session.scalars(select(RoadmapItem.text))),
         "campaigns": sorted(db.session.scalars(select(Campaign.title))),
         "reopened": [str(d) for d in db.session.scalars(select(CampaignTarget.reopened_until))],
         "logins": logins,
