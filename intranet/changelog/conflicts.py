@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased, joinedload
 
 from intranet.audit.services import writing
-from intranet.changelog.models import Change, Conflict, Subject
+from intranet.changelog.models import Change, Conflict, Subject, SyncState
 from intranet.changelog.services import Origin
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -26,7 +26,12 @@ INCOMING = "incoming"
 
 
 def open_fields(subject_type: str, subject_ids: Iterable[int]) -> dict[int, set[str]]:
-    """{subject id: fields in conflict} of these records (the school's «в конфликте»)."""
+    """{subject id: fields in conflict} of these records (the school's «в конфликте»).
+
+    On the district: the open conflicts. On a school's copy, which keeps no conflicts of
+    its own: the fields whose latest change here came back from the district marked
+    "in conflict" (its receipt), until a later change of the field (the district's
+    choice coming down, or the school's own) replaces it."""
     ids = list(subject_ids)
     if not ids:
         return {}
@@ -36,6 +41,23 @@ def open_fields(subject_type: str, subject_ids: Iterable[int]) -> dict[int, set[
             Conflict.subject_type == subject_type,
             Conflict.subject_id.in_(ids),
             Conflict.resolved_at.is_(None),
+        )
+    ):
+        found[subject_id].add(field)
+    later = aliased(Change)
+    for subject_id, field in db.session.execute(
+        select(Change.subject_id, Change.field).where(
+            Change.subject_type == subject_type,
+            Change.subject_id.in_(ids),
+            Change.sync_state == SyncState.CONFLICT.value,
+            Change.node_id.is_(None),
+            ~exists().where(
+                later.subject_type == Change.subject_type,
+                later.subject_id == Change.subject_id,
+                later.field == Change.field,
+                later.applied.is_(True),
+                later.id > Change.id,
+            ),
         )
     ):
         found[subject_id].add(field)

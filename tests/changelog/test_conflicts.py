@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select
 
+from intranet.changelog import services as changelog
 from intranet.changelog.models import Change, Conflict
 from intranet.extensions import db
 from intranet.inspections import services as inspections
@@ -105,3 +106,20 @@ def test_a_roadmap_item_in_conflict_is_marked_for_the_school(client, published, 
     page = text(client.get(published.url()))
     row = page[page.index(f'id="item-{item.id}"') :]
     assert BADGE not in row[: row.index("</tr>")]
+
+
+def test_a_school_copy_shows_the_conflict_its_receipt_named_until_the_field_changes(
+    client, insp, login_as
+):
+    """A copy keeps no conflicts: a change the district's receipt marked "in conflict" is
+    shown as such on the copy until a later change of that question replaces it."""
+    inspections.save_answer(insp.staff, insp.sub, "count", "12", 0)
+    uuid = fresh(insp.sub).head_uuid
+    changelog.mark_sync_state([uuid], "conflict")  # as the receipt does (SYNC-BUNDLE)
+    db.session.commit()
+    login_as(insp.staff)
+    assert re.search(r"Наблюдателей.{0,200}" + BADGE, text(client.get(insp.url())), re.S)
+    assert BADGE not in re.sub(r"Наблюдателей.{0,200}" + BADGE, "", text(client.get(insp.url())))
+
+    inspections.save_answer(insp.staff, fresh(insp.sub), "count", "13", 1)
+    assert BADGE not in text(client.get(insp.url()))
