@@ -15,6 +15,7 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
+import click
 from flask import Flask, has_app_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -113,11 +114,16 @@ SCHOOL_WRITE_ENDPOINTS = frozenset(
 )
 
 
-class DistrictOwned(Refused):
-    """A school copy was asked to change what only the district may change."""
+class DistrictOwned(Refused, click.ClickException):
+    """A school copy was asked to change what only the district may change.
+
+    Also a ClickException: a command (``intranet users create`` on a copy) ends with the
+    message on one line and exit code 1 instead of a traceback."""
 
     def __init__(self) -> None:
-        super().__init__(message())
+        text = message()
+        Refused.__init__(self, text)
+        click.ClickException.__init__(self, text)
 
 
 def message() -> str:

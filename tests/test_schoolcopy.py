@@ -165,3 +165,39 @@ def test_school_work_goes_on_on_a_copy(app, make, world, school_mode):
     assert db.session.get(RoadmapItem, item.id).progress_note == "Проведено"
     assert db.session.get(Submission, submission.id).status == "submitted"
     assert head.check_password("new-password-123")
+
+
+def test_commands_refuse_with_one_line_on_a_copy(app, make, runner):
+    from intranet.auth.models import User
+
+    school = make.school()
+    staff = make.user(Role.SCHOOL_STAFF, school=school)
+    login, password_hash = staff.login, staff.password_hash
+    app.config["MODE"] = "school"
+    before = _state()
+    try:
+        created = runner.invoke(
+            args=[
+                "users",
+                "create",
+                "new1",
+                "--full-name",
+                "Новый",
+                "--role",
+                "school_staff",
+                "--school",
+                school.code,
+                "--district",
+                str(school.district_id),
+            ]
+        )
+        db.session.rollback()
+        reset = runner.invoke(args=["users", "set-password", login])
+    finally:
+        db.session.rollback()
+        app.config["MODE"] = "district"
+    for result in (created, reset):
+        assert result.exit_code != 0
+        assert REFUSAL in result.output and "Traceback" not in result.output
+    assert _state() == before
+    assert db.session.scalar(select(User.password_hash).where(User.login == login)) == password_hash
