@@ -103,3 +103,23 @@ def test_a_change_for_a_locked_campaign_waits_in_quarantine_until_reopened(world
     assert released.released_at is not None and released.released_by_id == world.admin.id
     assert db.session.get(Submission, world.sub.id).answers["note"] == "после закрытия"
     assert assert_nothing_lost(world) == {"applied": 1}
+
+
+def test_a_revoked_computers_bundle_is_listed_and_can_be_released_whole(world, client):
+    from sync import nodes
+
+    nodes.revoke(world.admin, db.session.get(SyncNode, world.node.id))
+    records = [world.change("note", "найденный ноутбук"), world.change("count", "2")]
+    assert import_bundle(world.bundle(records)).status == "quarantined"
+    item = db.session.scalars(select(SyncQuarantine)).one()
+    login(client, world.admin)
+    page = client.get("/sync/quarantine").get_data(as_text=True)
+    assert "Пакет целиком (изменений: 2)" in page and "отозван" in page
+    assert "найденный ноутбук" not in db.session.get(Submission, world.sub.id).answers.values()
+    client.post(f"/sync/quarantine/{item.id}/release")
+    db.session.expire_all()
+    assert db.session.get(SyncQuarantine, item.id).released_at is not None
+    answers = db.session.get(Submission, world.sub.id).answers
+    assert answers["note"] == "найденный ноутбук" and answers["count"] == "2"
+    assert assert_nothing_lost(world) == {"applied": 2}
+    assert "Карантин пуст." in client.get("/sync/quarantine").get_data(as_text=True)
