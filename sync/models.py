@@ -149,6 +149,14 @@ class SyncQuarantine(Audited, db.Model):
         return value if isinstance(value, dict) else {}
 
     @property
+    def preview_saved_at(self) -> datetime | None:
+        """When the school saved the change (its own clock), for people to read."""
+        try:
+            return datetime.fromisoformat(str(self.preview.get("saved_at")))
+        except ValueError:
+            return None
+
+    @property
     def preview_text(self) -> str:
         return json.dumps(self.preview, ensure_ascii=False, indent=2)
 

@@ -86,6 +86,7 @@ def test_a_change_for_a_locked_campaign_waits_in_quarantine_until_reopened(world
     login(client, world.admin)
     page = client.get("/sync/quarantine").get_data(as_text=True)
     assert "после закрытия" in page and item.reason in page
+    assert f"сохранено {date.today():%d.%m.%Y}" in page  # the school's time, readable
     # The cause is still there: nothing changes, the reason is said.
     client.post(f"/sync/quarantine/{item.id}/release")
     db.session.expire_all()
