@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from intranet.audit.models import AuditEntry
 from intranet.auth.roles import Role
 from intranet.extensions import db
+from intranet.i18n import local_time
 from intranet.inspections.models import Campaign, CampaignTarget, Submission
 from sync.importer import import_bundle
 from sync.models import SyncNode, SyncQuarantine
@@ -86,7 +87,8 @@ def test_a_change_for_a_locked_campaign_waits_in_quarantine_until_reopened(world
     login(client, world.admin)
     page = client.get("/sync/quarantine").get_data(as_text=True)
     assert "после закрытия" in page and item.reason in page
-    assert f"сохранено {date.today():%d.%m.%Y}" in page  # the school's time, readable
+    saved = local_time(datetime.fromisoformat(change["saved_at"]), "%d.%m.%Y %H:%M")
+    assert f"сохранено {saved}" in page  # the school's time, readable
     # The cause is still there: nothing changes, the reason is said.
     client.post(f"/sync/quarantine/{item.id}/release")
     db.session.expire_all()
