@@ -119,7 +119,15 @@ class _Incoming:
     # -- shared rules --------------------------------------------------------------------
 
     def _find(self, model):
-        record = db.session.scalar(select(model).where(model.uuid == self.wire["subject_uuid"]))
+        # A bundle carries many changes of few records: their ids are kept for the
+        # session, and the identity map answers without a query.
+        known = _memo("records")
+        key = (model.__tablename__, self.wire["subject_uuid"])
+        record = db.session.get(model, known[key]) if key in known else None
+        if record is None:
+            record = db.session.scalar(select(model).where(model.uuid == key[1]))
+            if record is not None:
+                known[key] = record.id
         if record is None:
             raise _Quarantine(_("The district has no such record."))
         if record.school_id != self.school.id:
@@ -197,9 +205,27 @@ class _Incoming:
                 unseen[name] = max(change_id, unseen.get(name, 0))
         return unseen
 
-    def _clash(self, kind: str, subject_id: int) -> tuple[int | None, bool]:
+    def _on_head(self, head: str | None) -> bool:
+        """Based on the record's head, which was itself written on top of the head of
+        its time: nothing can be unseen (the common case: a copy's chain of changes,
+        each based on the one before)."""
+        if head is None or self.origin.parent_uuid != head:
+            return False
+        flags = _memo("head_based")
+        if head not in flags:
+            row = db.session.execute(
+                select(Change.id, Change.subject_type, Change.subject_id, Change.parent_uuid).where(
+                    Change.uuid == head
+                )
+            ).first()
+            flags[head] = row is not None and self._was_head_based(row)
+        return flags[head]
+
+    def _clash(self, kind: str, subject_id: int, head: str | None) -> tuple[int | None, bool]:
         """(the latest unseen change of the same field or None, whether anything at all
         was unseen: then the change merges rather than applies)."""
+        if self._on_head(head):
+            return None, False
         unseen = self._unseen(kind, subject_id)
         clashing = [
             change_id
@@ -261,6 +287,7 @@ class _Incoming:
         )
 
     def _done(self, merged: bool) -> Outcome:
+        _memo("head_based")[self.origin.uuid] = not merged
         return Outcome(MERGED if merged else APPLIED, change_uuid=self.origin.uuid)
 
     # -- forms ---------------------------------------------------------------------------
@@ -284,7 +311,7 @@ class _Incoming:
             answers, value = inspections.answers_with(submission, self.field, self.value)
         except Refused as exc:
             raise _Quarantine(str(exc)) from None
-        clash, merged = self._clash(Subject.SUBMISSION, submission.id)
+        clash, merged = self._clash(Subject.SUBMISSION, submission.id, submission.head_uuid)
         if clash is not None and inspections.current_answer(submission, self.field) != value:
             return self._keep_in_conflict(submission, Subject.SUBMISSION, clash)
         self.value = value
@@ -295,7 +322,9 @@ class _Incoming:
         return self._done(merged)
 
     def _saved_on(self) -> date:
-        return self.origin.saved_at.date()
+        """The day the change was made, for the campaign's lock: the copy's clock, but
+        never later than its arrival here (a clock running ahead proves nothing)."""
+        return min(self.origin.saved_at, self.origin.received_at).date()
 
     def _submit(self, record, act) -> Outcome:
         from intranet.review import services as review
@@ -306,7 +335,8 @@ class _Incoming:
         if self.author is None or not review.can_submit(self.author, record):
             raise _Quarantine(_("Only the school head can submit."))
         # The content it submits must have arrived (its parent is the copy's last change).
-        merged = bool(self._unseen(record.review_type, record.id))
+        head = getattr(record, "head_uuid", None)
+        merged = not self._on_head(head) and bool(self._unseen(record.review_type, record.id))
         problems = record.submit_problems()
         if problems:
             raise _Quarantine("; ".join(problems))
@@ -359,14 +389,16 @@ class _Incoming:
                 roadmaps.check_item_value(self.field, self.value)
             except Refused as exc:
                 raise _Quarantine(str(exc)) from None
-            clash, merged = self._clash(Subject.ROADMAP_ITEM, item.id)
+            clash, merged = self._clash(Subject.ROADMAP_ITEM, item.id, item.head_uuid)
             if clash is not None and item_changes.value_of(item, self.field) != self.value:
                 return self._keep_in_conflict(item, Subject.ROADMAP_ITEM, clash)
             self._write(
                 lambda: roadmaps.apply_item_change(item, self.field, self.value, self.origin)
             )
             return self._done(merged)
-        merged = bool(self._unseen(Subject.ROADMAP_ITEM, item.id))
+        merged = not self._on_head(item.head_uuid) and bool(
+            self._unseen(Subject.ROADMAP_ITEM, item.id)
+        )
         if self.field == DELETE:
             if not item.is_own:
                 raise _Quarantine(_("Only the school's own measures can be removed."))
@@ -455,6 +487,17 @@ def _author(login: str, school):
 
     if not login:
         return None
-    return db.session.scalar(
-        select(User).where(User.login == login.lower(), User.district_id == school.district_id)
-    )
+    known = _memo("authors")
+    key = (login.lower(), school.district_id)
+    if key not in known:
+        known[key] = db.session.scalar(
+            select(User.id).where(User.login == key[0], User.district_id == key[1])
+        )
+    return db.session.get(User, known[key]) if known[key] is not None else None
+
+
+def _memo(name: str) -> dict:
+    """Facts that never change once written (a change's place in its record's history,
+    a login's user, a uuid's row), kept for the session: a bundle of a thousand changes
+    asks for each once."""
+    return db.session.info.setdefault("changelog.merge", {}).setdefault(name, {})

@@ -366,3 +366,14 @@ def test_to_wire_names_everything_the_district_needs(insp):
 def _no_leftovers(app_ctx):
     yield
     db.session.rollback()
+
+
+def test_a_copy_whose_clock_runs_years_ahead_is_not_locked_out(insp):
+    pc = Copy(insp.school, NODE_A, insp.staff)
+    ahead = {
+        **pc.change("submission", fresh(insp.sub), "note", "часы спешат"),
+        "saved_at": datetime(2031, 1, 1, tzinfo=UTC).isoformat(),
+    }
+    outcome = pc.apply(ahead)
+    assert outcome.status == "applied", outcome.reason
+    assert stored(ahead["uuid"]).saved_at.year == 2031  # kept as the copy said, shown so
