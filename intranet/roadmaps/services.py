@@ -737,6 +737,10 @@ def attach_file(item: RoadmapItem, file: dict[str, Any], origin: Origin) -> Evid
     edit of the item got in first (read again and retry)."""
     existing = _evidence_with(item, file["sha256"])
     if existing is not None:
+        if origin.carried:
+            # Attached here too meanwhile: still one of the copy's changes (later ones
+            # name it as their parent).
+            changes.record_action(item, EVIDENCE_ADD, {**file, "uuid": existing.uuid}, origin)
         return existing
     evidence = Evidence(
         uuid=file.get("uuid") or new_uuid(),

@@ -377,3 +377,18 @@ def test_a_copy_whose_clock_runs_years_ahead_is_not_locked_out(insp):
     outcome = pc.apply(ahead)
     assert outcome.status == "applied", outcome.reason
     assert stored(ahead["uuid"]).saved_at.year == 2031  # kept as the copy said, shown so
+
+
+def test_a_file_attached_on_both_sides_is_one_evidence_and_the_chain_goes_on(published):
+    item = published.item("1.1")
+    digest = hashlib.sha256(PDF).hexdigest()
+    pc = Copy(published.school, NODE_A, published.staff)
+    file = {"uuid": new_uuid(), "sha256": digest, "filename": "акт.pdf", "size": len(PDF)}
+    offline = pc.change("roadmap_item", item, "evidence.add", file)
+    note = pc.change("roadmap_item", item, "progress_note", "Акт приложен")
+    roadmaps.add_evidence_file(published.head, item, "акт (скан).pdf", PDF)
+
+    assert pc.apply(offline, attachments={digest: PDF}).status == "merged"
+    assert pc.apply(note).status == "merged"
+    assert len(db.session.scalars(select(Evidence).where(Evidence.item_id == item.id)).all()) == 1
+    assert fresh(item).progress_note == "Акт приложен"
