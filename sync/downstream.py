@@ -40,7 +40,7 @@ from intranet.schools.models import School
 from sync import rows
 
 # The order a bundle carries them in (after the receipts): why a form came back first.
-KINDS = ("review_event", "campaign", "plan", "roadmap", "form_version", "user")
+KINDS = ("review_event", "campaign", "plan", "roadmap", "form_version", "user", "notification")
 
 
 class FeedEntry(db.Model):
@@ -249,6 +249,16 @@ def _current(school: School) -> Iterable[tuple[str, str, str, dict[str, Any]]]:
     for user in _select("users", t("users").c.school_id == school.id):
         yield _record("user", user.uuid, {"users": _rows("users", [user])})
 
+    # What the district told the school (a form returned, a new campaign): the same line
+    # appears on the copy's home page. Whether it was read is the copy's own business.
+    for note in _select("notifications", t("notifications").c.school_id == school.id):
+        yield _record(
+            "notification",
+            hashlib.sha256(note.dedupe_key.encode("utf-8")).hexdigest()[:36],
+            {},
+            notification={"dedupe_key": note.dedupe_key, "text": note.text, "url": note.url},
+        )
+
 
 def _lock(school: School) -> None:
     # Two exports for one school at once must not take the same position.
@@ -382,6 +392,25 @@ def _apply_review_event(record: dict[str, Any]) -> None:
         )
 
 
+def _apply_notification(record: dict[str, Any], school: School) -> None:
+    tbl = rows.table("notifications")
+    note = record["notification"]
+    known = db.session.scalar(
+        select(tbl.c.id).where(tbl.c.school_id == school.id, tbl.c.dedupe_key == note["dedupe_key"])
+    )
+    if known is None:
+        db.session.execute(
+            insert(tbl).values(
+                district_id=school.district_id,
+                school_id=school.id,
+                text=note["text"],
+                url=note.get("url") or "",
+                dedupe_key=note["dedupe_key"],
+                created_at=utcnow(),
+            )
+        )
+
+
 def _apply_tables(record: dict[str, Any]) -> None:
     tables: dict[str, list[dict[str, Any]]] = record.get("tables") or {}
     for name in (
@@ -433,6 +462,8 @@ def apply(records: list[dict[str, Any]], *, school: School) -> dict[str, int]:
             continue
         if kind == "review_event":
             _apply_review_event(record)
+        elif kind == "notification":
+            _apply_notification(record, school)
         else:
             _apply_tables(record)
         done[kind] += 1

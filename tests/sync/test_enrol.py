@@ -112,6 +112,8 @@ def test_the_feed_numbers_what_changed_once_in_order(published):
     assert [r["kind"] for r in records] == ["review_event", "review_event"]
     assert [r["event"]["action"] for r in records] == ["return", "comment"]
     assert [r["position"] for r in records] == [start + 1, start + 2]
+    # Positions only grow: a later record never takes an earlier number.
+    assert downstream.current_position(school) == start + 2
     assert all(r["school"] == school.code for r in records)
     # The sibling school's feed knows nothing of it.
     sibling = downstream.refresh(published.sibling)

@@ -94,6 +94,7 @@ def test_a_form_goes_back_and_forth_between_two_processes(sides, tmp_path):
     assert seen["status"] == "returned"
     assert seen["comments"]["order"] == ["Нет даты приказа"]
     assert seen["comments"]["None"] == ["Уточните приказ"]
+    assert "Форма «Самообследование ВСОКО» возвращена на доработку." in seen["notifications"]
     assert {seen["states"][u] for u in made} == {"confirmed"}
 
     # What else the district did comes down in the next bundle: a new form (with a

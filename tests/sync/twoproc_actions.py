@@ -155,7 +155,10 @@ def school_view() -> dict:
             select(Change.uuid, Change.sync_state).where(Change.node_id.is_(None))
         ).all()
     )
+    from intranet.inspections.services import notifications
+
     return {
+        "notifications": [n.text for n in notifications(submission.school_id)],
         "status": submission.status,
         "comments": {str(k): [e.text for e in v] for k, v in comments.items()},
         "states": states,
