@@ -121,3 +121,39 @@ def test_the_feed_numbers_what_changed_once_in_order(published):
         r["kind"] != "review_event" for r in downstream.collect(published.sibling, after_position=0)
     )
     assert downstream.refresh(published.sibling) == sibling
+
+
+def test_a_campaign_and_a_new_version_of_its_form_come_down_in_that_order(published):
+    from intranet.inspections import services as inspections
+    from sync import downstream
+    from tests.inspections.conftest import SCHEMA, launch
+
+    admin, school = published.admin, published.school
+    template = inspections.create_template(admin, admin.district_id, "Самообследование", "", SCHEMA)
+    inspections.publish_version(admin, template.latest)
+    start = downstream.refresh(school)
+    campaign = launch(admin, template)
+    db.session.commit()
+    records = downstream.collect(school, after_position=start)
+    kinds = [r["kind"] for r in records]
+    assert kinds == ["campaign", "form_version", "notification"]  # «a new form to fill»
+    launched = records[0]["tables"]
+    assert launched["campaigns"][0]["uuid"] == campaign.uuid
+    assert [s["school_id"] for s in launched["submissions"]] == [school.id]
+    assert launched["form_versions"][0]["number"] == 1
+    position = records[-1]["position"]
+    draft = inspections.editable_version(admin, template)
+    inspections.publish_version(admin, draft)
+    later = downstream.collect(school, after_position=position)
+    db.session.commit()
+    assert [(r["kind"], r["tables"]["form_versions"][0]["number"]) for r in later] == [
+        ("form_version", 2)
+    ]
+    # A reopening for the school is news; the counters of other schools' answers are not.
+    target = next(t for t in campaign.targets if t.school_id == school.id)
+    from datetime import date, timedelta
+
+    inspections.reopen(admin, target, date.today() + timedelta(days=3))
+    reopened = downstream.collect(school, after_position=later[-1]["position"])
+    assert [r["kind"] for r in reopened] == ["campaign"]
+    assert reopened[0]["tables"]["campaign_targets"][0]["reopened_until"]
