@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from intranet.audit.services import acting
@@ -64,10 +65,16 @@ def _max_unpacked() -> int:
 def import_bundle(data: bytes) -> Result:
     """Apply a bundle on this side (the district: a school's; a copy: the district's).
     Raises ``BundleRefused`` (nothing written; the reason is logged)."""
+    apply = _import_down if is_school_copy() else _import_up
     try:
-        if is_school_copy():
-            return _import_down(data)
-        return _import_up(data)
+        try:
+            return apply(data)
+        except (IntegrityError, OperationalError):
+            # The same bundle (or another of the same node) imported at this very moment
+            # by someone else got in first: once it is committed, this one is answered as
+            # known or applies after it.
+            db.session.rollback()
+            return apply(data)
     except BundleRefused as exc:
         db.session.rollback()
         log.warning("sync bundle refused: %s", exc.reason)
@@ -215,10 +222,19 @@ def read_up(data: bytes) -> tuple[Bundle, SyncNode, str]:
 def _import_up(data: bytes) -> Result:
     bundle, node, key_text = read_up(data)
     seen = db.session.get(SyncBundle, bundle.id)
-    if seen is not None:
+    if seen is not None:  # the common retry: answered without writing anything
         return _seen(seen)
     manifest = bundle.manifest
     now = utcnow()
+    # One import per node at a time: the write takes the node's row lock (PostgreSQL) or
+    # the database's write lock (SQLite), and what the node has applied is read again
+    # under it, so two imports at once never both apply nor leave one waiting for good.
+    db.session.execute(update(SyncNode).where(SyncNode.id == node.id).values(last_bundle_at=now))
+    db.session.refresh(node)
+    seen = db.session.get(SyncBundle, bundle.id, populate_existing=True)
+    if seen is not None:
+        db.session.rollback()
+        return _seen(db.session.get(SyncBundle, bundle.id))
     with acting(None):
         if not node.public_key:
             node.public_key = key_text

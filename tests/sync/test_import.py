@@ -10,7 +10,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from intranet.extensions import db
 from intranet.inspections.models import Submission
@@ -399,3 +399,54 @@ def test_a_quarantined_change_sent_again_is_kept_once(world):
     assert statuses == ["quarantined", "quarantined"]
     assert len(db.session.scalars(select(SyncQuarantine)).all()) == 2
     assert assert_nothing_lost(world) == {"quarantine": 2}
+
+
+def _at_once(app, *bundles: bytes) -> list[str]:
+    """Import the bundles in parallel threads (each its own app context and connection),
+    released together."""
+    import threading
+
+    barrier = threading.Barrier(len(bundles))
+    statuses: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(data: bytes) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                statuses.append(import_bundle(data).status)
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(data,)) for data in bundles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    return statuses
+
+
+def test_the_same_bundle_imported_twice_at_once_applies_once(app, world):
+    from intranet.changelog.models import Change
+
+    records = [world.change("note", f"одновременно {n}") for n in range(5)]
+    statuses = _at_once(app, world.bundle(records), world.bundle(records))
+    assert sorted(statuses) == ["applied", "known"] or sorted(statuses) == ["applied", "applied"]
+    db.session.expire_all()
+    uuids = [r["uuid"] for r in records]
+    assert db.session.scalar(select(func.count()).where(Change.uuid.in_(uuids))) == 5
+    assert answers(world)["note"] == "одновременно 4"
+    assert assert_nothing_lost(world) == {"applied": 5}
+
+
+def test_two_bundles_of_one_computer_imported_at_once_both_apply_in_order(app, world):
+    first = world.bundle([world.change("note", f"первый {n}") for n in range(3)])
+    second = world.bundle([world.change("note", f"второй {n}") for n in range(3)])
+    _at_once(app, second, first)
+    db.session.expire_all()
+    assert answers(world)["note"] == "второй 2"
+    assert db.session.get(SyncNode, world.node.id).applied_seq == 6
+    assert assert_nothing_lost(world) == {"applied": 6}
