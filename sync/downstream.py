@@ -40,7 +40,16 @@ from intranet.schools.models import School
 from sync import rows
 
 # The order a bundle carries them in (after the receipts): why a form came back first.
-KINDS = ("review_event", "campaign", "plan", "roadmap", "form_version", "user", "notification")
+KINDS = (
+    "review_event",
+    "resolution",
+    "campaign",
+    "plan",
+    "roadmap",
+    "form_version",
+    "user",
+    "notification",
+)
 
 
 class FeedEntry(db.Model):
@@ -154,6 +163,8 @@ def _current(school: School) -> Iterable[tuple[str, str, str, dict[str, Any]]]:
             version_uuid=version_uuids.get(event.version_id),
         )
 
+    yield from _resolutions(school)
+
     # Campaigns: launch (with the form version and the school's empty submission),
     # reopening for the school, and the due date and grace that lock it.
     targets = _select("campaign_targets", t("campaign_targets").c.school_id == school.id)
@@ -258,6 +269,36 @@ def _current(school: School) -> Iterable[tuple[str, str, str, dict[str, Any]]]:
             {},
             notification={"dedupe_key": note.dedupe_key, "text": note.text, "url": note.url},
         )
+
+
+def _resolutions(school: School):
+    """A reviewer's choice between two values of a field: the change in force comes down,
+    so the copy holds that value and stops showing «в конфликте»."""
+    from intranet.changelog.models import Change, Conflict
+    from intranet.changelog.services import to_wire
+
+    resolved = db.session.execute(
+        select(Conflict.subject_type, Conflict.subject_id, Conflict.field)
+        .where(Conflict.school_id == school.id, Conflict.resolved_at.is_not(None))
+        .distinct()
+    ).all()
+    for subject_type, subject_id, field in resolved:
+        in_force = db.session.scalar(
+            select(Change)
+            .where(
+                Change.subject_type == subject_type,
+                Change.subject_id == subject_id,
+                Change.field == field,
+                Change.applied.is_(True),
+            )
+            .order_by(Change.id.desc())
+            .limit(1)
+        )
+        if in_force is None:
+            continue
+        wire = to_wire(in_force, school.code)
+        key = hashlib.sha256(f"{wire['subject_uuid']}:{field}".encode()).hexdigest()[:36]
+        yield _record("resolution", key, {}, change=wire)
 
 
 def _lock(school: School) -> None:
@@ -392,6 +433,70 @@ def _apply_review_event(record: dict[str, Any]) -> None:
         )
 
 
+def _apply_resolution(record: dict[str, Any]) -> None:
+    """Write the value the district kept through the record's own write (as a change made
+    there, never sent back up), and close this copy's side of the conflict."""
+    from intranet.changelog.models import Change
+    from intranet.changelog.services import Origin
+    from intranet.errors import Refused
+
+    wire = record["change"]
+    closed = (
+        update(Change)
+        .where(
+            Change.subject_uuid == wire["subject_uuid"],
+            Change.field == wire["field"],
+            Change.node_id.is_(None),
+            Change.sync_state == "conflict",
+        )
+        .values(sync_state="confirmed")
+    )
+    if db.session.scalar(select(Change.id).where(Change.uuid == wire["uuid"])) is not None:
+        db.session.execute(closed)
+        return
+    origin = Origin(
+        None,
+        wire.get("author_login") or "",
+        wire.get("author_name") or "",
+        uuid=wire["uuid"],
+        parent_uuid=wire.get("parent_uuid"),
+        node_id=wire.get("node_id") or "district",
+        saved_at=datetime.fromisoformat(wire["saved_at"]) if wire.get("saved_at") else None,
+    )
+    try:
+        if wire["subject_type"] == "submission":
+            from intranet.inspections import services as inspections
+            from intranet.inspections.models import Submission
+
+            submission = db.session.scalar(
+                select(Submission).where(Submission.uuid == wire["subject_uuid"])
+            )
+            if submission is None:
+                return
+            answers, value = inspections.answers_with(submission, wire["field"], wire["value"])
+            inspections.write_carried(submission, wire["field"], value, answers, origin)
+        elif wire["subject_type"] == "roadmap_item":
+            from intranet.roadmaps import services as roadmaps
+            from intranet.roadmaps.models import RoadmapItem
+
+            item = db.session.scalar(
+                select(RoadmapItem).where(RoadmapItem.uuid == wire["subject_uuid"])
+            )
+            if item is None:
+                return
+            roadmaps.check_item_value(wire["field"], wire["value"])
+            roadmaps.apply_item_change(item, wire["field"], wire["value"], origin)
+        else:
+            return
+    except Refused:
+        return  # the record moved on here (submitted again): the district sees it next
+    db.session.flush()
+    db.session.execute(
+        update(Change).where(Change.uuid == wire["uuid"]).values(sync_state="confirmed")
+    )
+    db.session.execute(closed)
+
+
 def _apply_notification(record: dict[str, Any], school: School) -> None:
     tbl = rows.table("notifications")
     note = record["notification"]
@@ -462,6 +567,8 @@ def apply(records: list[dict[str, Any]], *, school: School) -> dict[str, int]:
             continue
         if kind == "review_event":
             _apply_review_event(record)
+        elif kind == "resolution":
+            _apply_resolution(record)
         elif kind == "notification":
             _apply_notification(record, school)
         else:

@@ -138,6 +138,30 @@ def test_a_form_goes_back_and_forth_between_two_processes(sides, tmp_path):
     assert items["Проанализировать результаты ВПР"] == ("done", "Анализ проведён")
     assert "Своё мероприятие школы" in items
 
+    # The same answer changed online on the district and offline at the school: both kept,
+    # the copy shows «в конфликте» until a reviewer chooses, then takes the value chosen.
+    district.act("edit_observers", TWOPROC_VALUE="4")
+    school.act("edit_observers", TWOPROC_VALUE="5")
+    up3 = tmp_path / "up3.zip"
+    school.intranet("sync", "export", "--out", str(up3))
+    imported = district.intranet("sync", "import", str(up3))
+    assert "в конфликте 1" in imported.stdout, imported.stdout
+    down3 = tmp_path / "down3.zip"
+    district.intranet("sync", "export", "--school", "s1", "--out", str(down3))
+    school.intranet("sync", "import", str(down3))
+    assert school.act("school_conflicts")["in_conflict"] == ["observers"]
+    kept = district.act("district_resolve")
+    assert kept["resolved"] == ["observers"]
+    down4 = tmp_path / "down4.zip"
+    district.intranet("sync", "export", "--school", "s1", "--out", str(down4))
+    school.intranet("sync", "import", str(down4))
+    seen = school.act("school_conflicts")
+    assert seen["in_conflict"] == []
+    assert seen["answers"]["observers"] == kept["answers"]["observers"]
+    state = district.act("district_state")
+    for uuid in made + remade:
+        assert state["changes"].count(uuid) == 1, uuid
+
     # Nothing new on either side: the next bundles carry nothing but their envelope.
     empty = tmp_path / "empty.zip"
     school.intranet("sync", "export", "--out", str(empty))

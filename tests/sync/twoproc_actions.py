@@ -285,6 +285,40 @@ def school_news() -> dict:
     }
 
 
+def edit_observers() -> dict:
+    """Either side: the head changes one answer of the accepted form (reopening it)."""
+    import os
+
+    from intranet.inspections import services as inspections
+
+    submission = _submission()
+    inspections.save_answer(
+        _user("head1"), submission, "observers", os.environ["TWOPROC_VALUE"], submission.revision
+    )
+    return {"answers": _submission().answers}
+
+
+def district_resolve() -> dict:
+    """District: a reviewer keeps the value in force for the field in conflict."""
+    from intranet.changelog import conflicts
+    from intranet.changelog.models import Conflict
+    from intranet.extensions import db
+
+    found = db.session.scalars(select(Conflict).where(Conflict.resolved_at.is_(None))).all()
+    for conflict in found:
+        conflicts.resolve(_user("metodist"), conflict, conflicts.CURRENT)
+    return {"resolved": [c.field for c in found], "answers": _submission().answers}
+
+
+def school_conflicts() -> dict:
+    """Copy: the fields it shows «в конфликте», and the form's answers."""
+    from intranet.changelog.conflicts import open_fields
+
+    submission = _submission()
+    fields = open_fields("submission", [submission.id]).get(submission.id, set())
+    return {"in_conflict": sorted(fields), "answers": submission.answers}
+
+
 def login_check() -> dict:
     """Copy: the school head logs in with the password set on the district server."""
     from intranet.auth.services import authenticate
@@ -306,6 +340,9 @@ ACTIONS = {
         login_check,
         district_news,
         school_news,
+        edit_observers,
+        district_resolve,
+        school_conflicts,
     )
 }
 
