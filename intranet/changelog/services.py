@@ -32,7 +32,9 @@ def append(connection, *rows: dict[str, Any]) -> None:
         "sync_state": SyncState.UNSENT.value,
         "author_login": "",
     }
-    connection.execute(_APPEND, [{**defaults, **row} for row in rows])
+    params = [{**defaults, **row} for row in rows]
+    # One row (every autosave) as a plain execute, not the executemany path.
+    connection.execute(_APPEND, params[0] if len(params) == 1 else params)
 
 
 @dataclass
