@@ -75,7 +75,9 @@ def apply_incoming(
     try:
         if not isinstance(wire, dict) or any(not wire.get(k) for k in _WIRE_KEYS):
             raise _Quarantine(_("The change record is malformed."))
-        if db.session.scalar(select(Change.id).where(Change.uuid == uuid)) is not None:
+        with db.session.no_autoflush:  # a lookup: the caller's pending rows can wait
+            known = db.session.scalar(select(Change.id).where(Change.uuid == uuid))
+        if known is not None:
             return Outcome(SKIPPED, change_uuid=uuid)
         if wire["school"] != school.code:
             raise _Quarantine(_("The change belongs to another school."))
@@ -116,6 +118,11 @@ class _Incoming:
                 return self._roadmap()
         raise _Quarantine(_("Unknown kind of change."))
 
+    def _author_user(self):
+        from intranet.auth.models import User
+
+        return db.session.get(User, self.author.id) if self.author is not None else None
+
     # -- shared rules --------------------------------------------------------------------
 
     def _find(self, model):
@@ -125,7 +132,8 @@ class _Incoming:
         key = (model.__tablename__, self.wire["subject_uuid"])
         record = db.session.get(model, known[key]) if key in known else None
         if record is None:
-            record = db.session.scalar(select(model).where(model.uuid == key[1]))
+            with db.session.no_autoflush:
+                record = db.session.scalar(select(model).where(model.uuid == key[1]))
             if record is not None:
                 known[key] = record.id
         if record is None:
@@ -332,7 +340,8 @@ class _Incoming:
         if record.state is ReviewState.SUBMITTED:
             return Outcome(SKIPPED, _("Already submitted."), change_uuid=self.origin.uuid)
         self._owned(record)
-        if self.author is None or not review.can_submit(self.author, record):
+        author = self._author_user()
+        if author is None or not review.can_submit(author, record):
             raise _Quarantine(_("Only the school head can submit."))
         # The content it submits must have arrived (its parent is the copy's last change).
         head = getattr(record, "head_uuid", None)
@@ -340,7 +349,7 @@ class _Incoming:
         problems = record.submit_problems()
         if problems:
             raise _Quarantine("; ".join(problems))
-        act(self.author, record, self.origin)
+        act(author, record, self.origin)
         return self._done(merged)
 
     # -- roadmaps ------------------------------------------------------------------------
@@ -482,7 +491,17 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _author(login: str, school):
+@dataclass(frozen=True)
+class _Author:
+    """Who a change names, as the audit log needs it (the user row is read only for a
+    submit, which checks the role)."""
+
+    id: int
+    login: str
+    full_name: str
+
+
+def _author(login: str, school) -> _Author | None:
     from intranet.auth.models import User
 
     if not login:
@@ -490,10 +509,14 @@ def _author(login: str, school):
     known = _memo("authors")
     key = (login.lower(), school.district_id)
     if key not in known:
-        known[key] = db.session.scalar(
-            select(User.id).where(User.login == key[0], User.district_id == key[1])
-        )
-    return db.session.get(User, known[key]) if known[key] is not None else None
+        with db.session.no_autoflush:
+            row = db.session.execute(
+                select(User.id, User.login, User.full_name).where(
+                    User.login == key[0], User.district_id == key[1]
+                )
+            ).first()
+        known[key] = _Author(*row) if row is not None else None
+    return known[key]
 
 
 def _memo(name: str) -> dict:
