@@ -46,6 +46,60 @@ STATE_LABELS = {
 _PRIORITY = ("conflict", "error", "unsent", "sent", "confirmed")
 
 
+# What a change touched, as the pages name it.
+_ITEM_FIELDS = {
+    "number": _l("No."),
+    "text": _l("Measure"),
+    "deadline": _l("Deadline"),
+    "responsible": _l("Responsible"),
+    "result": _l("Expected result"),
+    "status": _l("Status"),
+    "done_on": _l("Date done"),
+    "progress_note": _l("What was done"),
+    "evidence.add": _l("Evidence"),
+    "evidence.remove": _l("Evidence"),
+}
+_ACTIONS = {
+    "_submit": _l("sent for review"),
+    "_create": _l("new measure"),
+    "_delete": _l("measure removed"),
+}
+
+
+def describe(changes: list[Any]) -> dict[int, str]:
+    """{change id: what it changed, in words} for the waiting list (one query per kind)."""
+    from intranet.inspections.models import Submission
+    from intranet.roadmaps.models import RoadmapItem
+
+    sub_ids = {c.subject_id for c in changes if c.subject_type == "submission"}
+    item_ids = {c.subject_id for c in changes if c.subject_type == "roadmap_item"}
+    subs = {
+        s.id: s
+        for s in db.session.scalars(select(Submission).where(Submission.id.in_(sub_ids or [0])))
+    }
+    items = dict(
+        db.session.execute(
+            select(RoadmapItem.id, RoadmapItem.text).where(RoadmapItem.id.in_(item_ids or [0]))
+        ).all()
+    )
+    out: dict[int, str] = {}
+    for change in changes:
+        action = _ACTIONS.get(change.field)
+        if change.subject_type == "submission":
+            sub = subs.get(change.subject_id)
+            where = sub.campaign.title if sub else str(_("Form"))
+            spec = sub.specs.get(change.field.split(".")[0]) if sub else None
+            what = action or (spec or {}).get("label") or change.field
+        elif change.subject_type == "roadmap_item":
+            where = (items.get(change.subject_id) or str(_("Measure")))[:80]
+            what = action or _ITEM_FIELDS.get(change.field) or change.field
+        else:
+            where = str(_("Roadmap"))
+            what = action or change.field
+        out[change.id] = f"{where} — {what}"
+    return out
+
+
 class BundleUploadForm(Form):
     bundle = FileField(_l("District's bundle"), validators=[FileRequired(_l("Choose the file."))])
 
@@ -143,6 +197,7 @@ def copy():
         status=status,
         states=STATE_LABELS,
         waiting=waiting,
+        described=describe(waiting),
         waiting_count=waiting_count,
         last_bundle=last_bundle,
         fingerprint=fingerprint(local.district_public_key),

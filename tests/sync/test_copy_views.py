@@ -54,6 +54,8 @@ def test_the_sync_page_shows_what_waits_and_the_badges_follow_the_exchange(clien
     page = _page(client, "/sync/copy")
     assert "Синхронизация" in page and "Ждут отправки в управление образования (" in page
     assert "не отправлено" in page
+    # Each waiting change says what it touched, as the roadmap names it.
+    assert "Провести анализ результатов ВПР — Что сделано" in page
     assert "Скачать пакет для управления образования" in page
     # The menu offers the page on a copy.
     assert 'href="/sync/copy"' in page
