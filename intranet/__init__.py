@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_routing(app)
     init_blueprints(app)
     init_web(app)
+    init_school_mode(app)
     init_cli(app)
     return app
 
@@ -49,6 +50,7 @@ def init_blueprints(app: Flask) -> None:
     from intranet.acts.views import bp as acts_bp
     from intranet.audit.views import bp as audit_bp
     from intranet.auth.views import bp as auth_bp
+    from intranet.changelog.views import bp as changelog_bp
     from intranet.inspections.views import bp as inspections_bp
     from intranet.inspections.views import campaigns_bp, forms_bp
     from intranet.objectivity.views import bp as objectivity_bp
@@ -56,6 +58,7 @@ def init_blueprints(app: Flask) -> None:
     from intranet.roadmaps.views import bp as roadmaps_bp
     from intranet.schools.views import bp as schools_bp
     from intranet.users.views import bp as users_bp
+    from sync.views import bp as sync_bp
 
     for bp in (
         auth_bp,
@@ -68,6 +71,8 @@ def init_blueprints(app: Flask) -> None:
         campaigns_bp,
         inspections_bp,
         objectivity_bp,
+        sync_bp,
+        changelog_bp,
         acts_bp,
     ):
         app.register_blueprint(bp)
@@ -78,6 +83,12 @@ def init_web(app: Flask) -> None:
 
     web.init_app(app)
     busy.init_app(app)
+
+
+def init_school_mode(app: Flask) -> None:
+    from intranet import schoolcopy
+
+    schoolcopy.init_app(app)
 
 
 def init_cli(app: Flask) -> None:

@@ -51,6 +51,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         click.echo("Demo district created. These passwords are shown once:")
         for login, role, password in passwords:
             click.echo(f"  {login:<12} {role:<20} {password}")
+        enrolment = demo_data.demo_enrolment_path()
+        if enrolment.exists():
+            click.echo(
+                "A school's offline copy can be tried with the first school's enrolment file:\n"
+                f"  INTRANET_INSTANCE_PATH=school-copy intranet sync init {enrolment}\n"
+                "  INTRANET_INSTANCE_PATH=school-copy intranet serve --port 5001"
+            )
     else:
         click.echo(
             "Demo data is already there. Forgot a password? Run: intranet users set-password LOGIN"
@@ -64,7 +71,17 @@ def init_app(app: Flask) -> None:
     from intranet.roadmaps.cli import plan_cli
     from intranet.schools.cli import schools_cli
     from intranet.users.cli import districts_cli, users_cli
+    from sync.cli import sync_cli
 
     print_cli = load_commands()
-    for group in (serve, demo, schools_cli, users_cli, districts_cli, plan_cli, print_cli):
+    for group in (
+        serve,
+        demo,
+        schools_cli,
+        users_cli,
+        districts_cli,
+        plan_cli,
+        sync_cli,
+        print_cli,
+    ):
         app.cli.add_command(group)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from intranet.audit.services import acting
@@ -366,7 +368,21 @@ def fill() -> list[tuple[str, str, str]]:
     _demo_vpr(district, list(by_code.values()))
     _demo_forms(district)
     _demo_act(list(by_code.values())[0], users["director1"], users["metodist"])
+    _demo_copy(by_code[SCHOOLS[0][0]])
     return printed
+
+
+def demo_enrolment_path() -> Path:
+    return Path(current_app.instance_path) / "demo-enrol-school-copy.zip"
+
+
+def _demo_copy(school: School) -> None:
+    """One enrolled computer of the first school, and its enrolment file in the instance
+    folder, so the offline copy can be tried at once (``intranet sync init FILE``)."""
+    from sync.enrol import build_enrolment
+
+    made = build_enrolment(None, school, "Демо: компьютер секретаря")
+    demo_enrolment_path().write_bytes(made.data)
 
 
 def _demo_act(school: School, head: User, reviewer: User) -> None:

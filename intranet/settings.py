@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
 DEFAULTS: dict[str, Any] = {
@@ -43,7 +43,12 @@ DEFAULTS: dict[str, Any] = {
     # The address people reach the intranet at (e.g. https://portal.uo.local), printed in
     # a control act's QR code; empty: the address of the request that issued the act.
     "PUBLIC_URL": "",
+    # "district": the district server; "school": a school's offline copy, bound to the one
+    # school it was enrolled for, that changes only what the school owns (intranet.schoolcopy).
+    "MODE": "district",
 }
+
+MODES = ("district", "school")
 
 
 def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
@@ -66,6 +71,11 @@ def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
             "pool_pre_ping": True,
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
+
+    mode = str(app.config["MODE"]).strip().lower()
+    if mode not in MODES:
+        raise RuntimeError(f"INTRANET_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+    app.config["MODE"] = mode
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
@@ -108,3 +118,8 @@ def _instance_secret(app: Flask) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def is_school_copy() -> bool:
+    """Whether this app is a school's offline copy (``INTRANET_MODE=school``)."""
+    return current_app.config.get("MODE") == "school"

@@ -658,6 +658,241 @@ PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
 ]
 
 
+def _sync_wire(
+    school_code: str,
+    node_id: str,
+    seq: int,
+    subject: tuple[str, str],
+    field,
+    value,
+    parent,
+    saved_at: str,
+) -> dict:
+    from intranet.mixins import new_uuid
+
+    return {
+        "kind": "change",
+        "seq": seq,
+        "uuid": new_uuid(),
+        "parent_uuid": parent,
+        "school": school_code,
+        "subject_type": subject[0],
+        "subject_uuid": subject[1],
+        "field": field,
+        "value": value,
+        "author_login": f"{school_code}-1",
+        "author_name": "Петрова Анна Сергеевна",
+        "saved_at": saved_at,
+        "node_id": node_id,
+    }
+
+
+def time_sync(district_id: int, rounds: int = 3) -> tuple[list, list]:
+    """Import of school bundles: 100 schools x 10 changes (1,000 changes) through the whole
+    import (checks, one transaction per bundle, the change log's merge, receipts); the
+    same bundles again; and a raw SQLAlchemy Core insert of the same 1,000 rows (one
+    transaction per school) as the baseline timed alongside. Then bundle sizes."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from sqlalchemy import Column, MetaData, Table, select
+
+    from intranet.changelog.models import Change
+    from intranet.extensions import db
+    from intranet.inspections import services
+    from intranet.inspections.models import Submission
+    from intranet.mixins import new_uuid
+    from intranet.schools.models import District, School
+    from sync import keys, nodes
+    from sync.bundle import write_bundle
+    from sync.exporter import export_for_school
+    from sync.importer import import_bundle
+    from sync.models import SyncNode
+
+    district = db.session.get(District, district_id)
+    fields = [{"key": f"f{n}", "type": "text", "label": f"Вопрос {n}"} for n in range(10)]
+    template = services.create_template(
+        None,
+        district_id,
+        "Синхронизация (бенчмарк)",
+        "",
+        {"sections": [{"key": "s", "title": "Р", "fields": fields}]},
+    )
+    services.publish_version(None, template.latest)
+    campaign = services.launch_campaign(
+        None, template.latest, "Кампания синхронизации", date.today() + timedelta(days=30)
+    )
+    schools = list(
+        db.session.scalars(
+            select(School).where(School.district_id == district_id).order_by(School.code).limit(100)
+        )
+    )
+    subs = {
+        s.school_id: s
+        for s in db.session.scalars(select(Submission).where(Submission.campaign_id == campaign.id))
+    }
+    senders = []
+    for school in schools:
+        key = keys.generate()
+        node = nodes.enrol_node(school, new_uuid(), keys.public_text(key))
+        senders.append([school, node.id, key, 0, subs[school.id].head_uuid])
+    db.session.commit()
+    now = datetime.now(UTC).isoformat()
+
+    def make_round(r: int) -> tuple[list[bytes], list[dict]]:
+        bundles, rows = [], []
+        for sender in senders:
+            school, node_id, key, seq, parent = sender
+            records = []
+            for n in range(10):
+                seq += 1
+                record = _sync_wire(
+                    school.code,
+                    node_id,
+                    seq,
+                    ("submission", subs[school.id].uuid),
+                    f"f{n}",
+                    f"Ответ {r}-{n}: мероприятие проведено, протокол размещён на сайте",
+                    parent,
+                    now,
+                )
+                parent = record["uuid"]
+                records.append(record)
+            sender[3], sender[4] = seq, parent
+            manifest = {
+                "direction": "up",
+                "district": district.uuid,
+                "school": school.code,
+                "node": node_id,
+                "seq_from": seq - 9,
+                "seq_to": seq,
+            }
+            bundles.append(write_bundle(manifest, records, {}, key))
+            rows.append(records)
+        return bundles, rows
+
+    scratch = Table(
+        "bench_raw_changes", MetaData(), *[Column(c.name, c.type) for c in Change.__table__.columns]
+    )
+    scratch.create(db.engine)
+    first, again, raw = [], [], []
+    for r in range(rounds):
+        bundles, rows = make_round(r)
+        db.session.commit()
+        start = time.perf_counter()
+        for data in bundles:
+            result = import_bundle(data)
+            assert result.counts.get("applied") == 10, result
+        first.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for data in bundles:
+            assert import_bundle(data).status == "known"
+        again.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for (school, node_id, *_rest), records in zip(senders, rows, strict=True):
+            with db.engine.begin() as conn:
+                conn.execute(
+                    scratch.insert(),
+                    [
+                        {
+                            "uuid": rec["uuid"],
+                            "parent_uuid": rec["parent_uuid"],
+                            "district_id": district_id,
+                            "school_id": school.id,
+                            "subject_type": "submission",
+                            "subject_id": subs[school.id].id,
+                            "subject_uuid": rec["subject_uuid"],
+                            "number": n + 1 + r * 10,
+                            "applied": True,
+                            "field": rec["field"],
+                            "value": rec["value"],
+                            "author_id": None,
+                            "author_login": rec["author_login"],
+                            "author_name": rec["author_name"],
+                            "saved_at": datetime.now(UTC),
+                            "received_at": datetime.now(UTC),
+                            "node_id": node_id,
+                            "sync_state": "confirmed",
+                        }
+                        for n, rec in enumerate(records)
+                    ],
+                )
+        raw.append(time.perf_counter() - start)
+    scratch.drop(db.engine)
+    t_first, t_again, t_raw = (statistics.median(x) for x in (first, again, raw))
+    operations = [
+        ("sync import: 100 bundles, 1,000 changes", t_first),
+        ("sync import: the same bundles again", t_again),
+        ("raw Core insert of the same 1,000 rows", t_raw),
+        (f"sync import / raw insert (ratio, not s): {t_first / t_raw:.1f}x", t_first / t_raw),
+    ]
+
+    # Sizes: a typical school's week (40 roadmap items reported on, five filled forms of
+    # 30 answers) as the copy sends it, and exports with nothing new.
+    school, node_id, key = senders[0][0], senders[0][1], senders[0][2]
+    records, seq = [], 0
+    for i in range(40):
+        item = ("roadmap_item", new_uuid())
+        parent = new_uuid()
+        for field, value in (
+            ("status", "done"),
+            ("done_on", "2025-10-15"),
+            (
+                "result",
+                f"Проведено совещание с педагогами по объективности оценивания, пункт {i + 1}; "
+                "протокол № 12 от 15.10.2025, приказ размещён на официальном сайте школы",
+            ),
+            ("progress_note", "Выполнено в срок, ответственный — заместитель директора по УВР"),
+            (
+                "evidence.add",
+                {"uuid": new_uuid(), "url": f"https://school.example/docs/{i + 1}.pdf"},
+            ),
+        ):
+            seq += 1
+            record = _sync_wire(school.code, node_id, seq, item, field, value, parent, now)
+            parent = record["uuid"]
+            records.append(record)
+    for _form in range(5):
+        subject = ("submission", new_uuid())
+        parent = new_uuid()
+        for n in range(30):
+            seq += 1
+            value = ["да", "нет", "12", "87.5", "Наблюдатели присутствовали во всех аудиториях"][
+                n % 5
+            ]
+            record = _sync_wire(school.code, node_id, seq, subject, f"q{n}", value, parent, now)
+            parent = record["uuid"]
+            records.append(record)
+        seq += 1
+        records.append(_sync_wire(school.code, node_id, seq, subject, "_submit", None, parent, now))
+    manifest = {
+        "direction": "up",
+        "district": district.uuid,
+        "school": school.code,
+        "node": node_id,
+        "seq_from": 1,
+        "seq_to": seq,
+        "feed_position": 0,
+        "confirmed_seq": 0,
+        "created_at": now,
+    }
+    typical = write_bundle(manifest, records, {}, key)
+    empty_up = write_bundle({**manifest, "seq_from": seq + 1, "confirmed_seq": seq}, [], {}, key)
+    # The district's bundle once the school has applied the last one (its receipts and
+    # every downstream record).
+    last = export_for_school(school).manifest["seq_to"]
+    node = db.session.get(SyncNode, node_id)
+    node.confirmed_seq = node.applied_seq
+    node.acked_position = last
+    db.session.commit()
+    empty_down = export_for_school(school).data
+    sizes = [
+        (f"school bundle: 40 items reported on + 5 forms ({len(records)} changes)", len(typical)),
+        ("school export with nothing new", len(empty_up)),
+        ("district export with nothing new", len(empty_down)),
+    ]
+    return operations, sizes
+
+
 def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Result], list]:
     from intranet import create_app
     from intranet.database import upgrade_database
@@ -667,6 +902,7 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
     )
+    app.instance_path = tmp.name  # the sync rows' district key stays in the temporary folder
     with app.app_context():
         upgrade_database()
         district, school = seed(n_schools)
@@ -708,6 +944,10 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
         operations += time_act(district_id)
     with app.app_context():
         operations += time_reports(ids["plan_id"])
+    with app.app_context():
+        sync_operations, sync_sizes = time_sync(district_id)
+        operations += sync_operations
+        operations += [(f"{name} (KB, not s)", size / 1024) for name, size in sync_sizes]
     with app.app_context():
         from intranet.extensions import db
 
@@ -918,6 +1158,32 @@ def _only_objectivity(database_url: str | None) -> int:
     return 0
 
 
+def _only_sync(database_url: str | None) -> int:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app.instance_path = tmp.name  # the district key of the run stays in the temporary folder
+    with app.app_context():
+        upgrade_database()
+        district, _school = seed(100)
+        operations, sizes = time_sync(district.id)
+        from intranet.extensions import db
+
+        db.engine.dispose()
+    tmp.cleanup()
+    print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
+    print()
+    print(f"{'bundle':<60} {'bytes':>9}")
+    for name, size in sizes:
+        print(f"{name:<60} {size:>9}")
+    return 0
+
+
 def _only_reports(n_schools: int, database_url: str | None) -> int:
     from intranet import create_app
     from intranet.database import upgrade_database
@@ -948,7 +1214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument(
         "--only",
-        choices=["objectivity", "reports", "acts", "spreadsheets"],
+        choices=["objectivity", "reports", "acts", "spreadsheets", "sync"],
         help="run only these rows",
     )
     args = parser.parse_args(argv)
@@ -961,6 +1227,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only == "spreadsheets":
         _print_operations(time_spreadsheets())
         return 0
+    if args.only == "sync":
+        return _only_sync(args.database_url)
     results, operations = run(args.schools, args.repeat, args.database_url)
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(

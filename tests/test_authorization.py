@@ -150,6 +150,8 @@ def world(make):
         "own": values(school, users[Role.SCHOOL_STAFF], plan, roadmaps[school.id], evidence)
         | own_vpr
         | _form_values(forms, school)
+        | _sync(school)
+        | _conflict(forms[2][school.id])
         | _act(make, ours, school),
         "foreign": values(
             foreign_school,
@@ -160,6 +162,8 @@ def world(make):
         )
         | far_vpr
         | _form_values(far_forms, foreign_school)
+        | _sync(foreign_school)
+        | _conflict(far_forms[2][foreign_school.id])
         | _act(make, theirs, foreign_school),
         # Another school of the same district: its roadmap, not the district's plan.
         "sibling": {
@@ -194,6 +198,81 @@ def _objectivity(district):
     rule = services.rules(district.id)[0]
     db.session.commit()
     return {"scale_id": scale.id, "rule_id": rule.id}
+
+
+def _sync(school):
+    """An enrolled school computer and a quarantined change of ``school``."""
+    import json
+
+    from intranet.extensions import db
+    from sync import keys, nodes
+    from sync.models import SyncQuarantine
+
+    node = nodes.enrol_node(school, str(uuid.uuid4()), keys.public_text(keys.generate()))
+    item = SyncQuarantine(
+        district_id=school.district_id,
+        school_id=school.id,
+        node_id=node.id,
+        kind="change",
+        reason="Неизвестная запись",
+        raw=json.dumps(
+            {
+                "kind": "change",
+                "uuid": str(uuid.uuid4()),
+                "parent_uuid": None,
+                "school": school.code,
+                "subject_type": "submission",
+                "subject_uuid": str(uuid.uuid4()),  # a form the district does not know
+                "field": "ok",
+                "value": "yes",
+                "author_login": "",
+                "author_name": "",
+                "saved_at": "2026-01-01T00:00:00+00:00",
+                "node_id": node.id,
+            }
+        ).encode(),
+    )
+    db.session.add(item)
+    db.session.commit()
+    return {"node_id": node.id, "sync.item_id": item.id}
+
+
+def _conflict(submission):
+    """A conflict on a question of ``submission``: a school computer's value against the
+    district's, both kept."""
+    from intranet.changelog.models import Change, Conflict
+    from intranet.extensions import db
+    from intranet.mixins import new_uuid
+
+    sides = [
+        Change(
+            uuid=new_uuid(),
+            district_id=submission.district_id,
+            school_id=submission.school_id,
+            subject_type="submission",
+            subject_id=submission.id,
+            subject_uuid=submission.uuid,
+            number=number,
+            applied=number is not None,
+            field="ok",
+            value=value,
+        )
+        for number, value in ((1, "yes"), (None, "no"))
+    ]
+    db.session.add_all(sides)
+    db.session.flush()
+    conflict = Conflict(
+        district_id=submission.district_id,
+        school_id=submission.school_id,
+        subject_type="submission",
+        subject_id=submission.id,
+        field="ok",
+        current_id=sides[0].id,
+        incoming_id=sides[1].id,
+    )
+    db.session.add(conflict)
+    db.session.commit()
+    return {"conflict_id": conflict.id}
 
 
 def _value(values, rule, name):

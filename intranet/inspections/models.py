@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from intranet.audit.mixins import Audited
+from intranet.changelog.models import Change  # noqa: F401  (the change log of the answers)
 from intranet.extensions import db
 from intranet.inspections import schema as form_schema
 from intranet.mixins import TimestampMixin, UUIDMixin, utcnow
@@ -225,7 +226,7 @@ class CampaignTarget(Audited, db.Model):
 
 class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     """One school's answers to one campaign. ``answers`` is the current state; every save
-    is also kept in ``answer_changes``, append-only."""
+    is also kept in the change log (``changelog.models.Change``), append-only."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -243,7 +244,7 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         ),
     )
     __audit_entity__ = "submission"
-    # The answers change with every autosave; their history is answer_changes.
+    # The answers change with every autosave; their history is the change log.
     __audit_ignore__ = frozenset(
         {"created_at", "updated_at", "answers", "field_revisions", "revision", "last_saved_at"}
     )
@@ -328,32 +329,6 @@ VISIBLE_SUBMISSION = (
     )
     .options(joinedload(Submission.campaign), joinedload(Submission.target))
 )
-
-
-class AnswerChange(db.Model):
-    """One saved change of one answer: append-only, with its own uuid and its parent's."""
-
-    __tablename__ = "answer_changes"
-    __table_args__ = (
-        UniqueConstraint("submission_id", "number"),
-        Index("ix_answer_changes_submission", "submission_id", "number"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    parent_uuid: Mapped[str | None] = mapped_column(String(36))
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
-    number: Mapped[int] = mapped_column(Integer)
-    key: Mapped[str] = mapped_column(String(80))
-    value: Mapped[Any] = mapped_column(JSON)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    author_name: Mapped[str] = mapped_column(String(200), default="")
-    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"<AnswerChange {self.submission_id} #{self.number} {self.key}>"
 
 
 class Notification(db.Model):

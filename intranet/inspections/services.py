@@ -1,7 +1,8 @@
 """Self-inspection forms: every write takes the acting user and goes through here.
 
 Templates and campaigns belong to the district; a submission's answers belong to its
-school. Every autosave appends one ``AnswerChange`` (its own uuid, naming its parent),
+school. Every autosave appends one change to the change log (``intranet.changelog``: its
+own uuid, naming its parent),
 so any two saves can be rebuilt by replaying the changes and compared field by field.
 """
 
@@ -13,17 +14,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
 from intranet.audit.services import writing
+from intranet.changelog import services as changelog
+from intranet.changelog.models import Change, Subject
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
 from intranet.inspections.models import (
-    AnswerChange,
     Campaign,
     CampaignTarget,
     FormTemplate,
@@ -406,11 +408,16 @@ _SUBMISSIONS = Submission.__table__
 _WRITE_ANSWERS = update(_SUBMISSIONS).where(
     _SUBMISSIONS.c.id == bindparam("b_id"), _SUBMISSIONS.c.revision == bindparam("b_revision")
 )
-_APPEND_CHANGE = insert(AnswerChange.__table__)
 
 
 def _write_change(
-    actor, submission: Submission, key: str, value: Any, answers: dict, revision_key: str
+    actor,
+    submission: Submission,
+    key: str,
+    value: Any,
+    answers: dict,
+    revision_key: str,
+    origin: changelog.Origin | None = None,
 ) -> tuple[int, datetime]:
     """Append one change and store the answers it leads to; returns (save number, time).
 
@@ -419,12 +426,13 @@ def _write_change(
     and merge, so two people saving the same form never drop each other's answers. It is
     two plain statements: this runs on every answer typed, and the ORM's unit of work
     would cost more than the rest of the request (the audit log ignores answers; their
-    history is ``answer_changes``).
+    history is the change log). ``origin``: a change carried in by sync (its uuid,
+    parent, node and times).
     """
     db.session.flush()  # a reopen (accepted → draft) goes first, through the ORM
     number = submission.revision + 1
     now = utcnow()
-    change_uuid = new_uuid()
+    change_uuid = origin.uuid if origin is not None and origin.carried else new_uuid()
     revisions = {**(submission.field_revisions or {}), revision_key: number}
     connection = db.session.connection()
     written = connection.execute(
@@ -442,21 +450,24 @@ def _write_change(
     )
     if written.rowcount != 1:
         raise _Raced
-    connection.execute(
-        _APPEND_CHANGE,
-        {
-            "uuid": change_uuid,
-            "parent_uuid": submission.head_uuid,
-            "submission_id": submission.id,
-            "school_id": submission.school_id,
-            "number": number,
-            "key": key,
-            "value": value,
-            "author_id": actor.id,
-            "author_name": actor.full_name,
-            "saved_at": now,
-            "received_at": now,
-        },
+    if origin is None:
+        origin = changelog.Origin.of(actor)
+    changelog.append(
+        connection,
+        origin.row(
+            uuid=change_uuid,
+            parent_uuid=origin.parent(submission.head_uuid),
+            district_id=submission.district_id,
+            school_id=submission.school_id,
+            subject_type=Subject.SUBMISSION.value,
+            subject_id=submission.id,
+            subject_uuid=submission.uuid,
+            number=number,
+            field=key,
+            value=value,
+            saved_at=origin.saved_at or now,
+            received_at=origin.received_at or now,
+        ),
     )
     # The object in the session now matches the row, for the rest of the request.
     for name, current in (
@@ -485,9 +496,7 @@ def _retrying(write):
 def _last_author(submission: Submission, number: int) -> str:
     return (
         db.session.scalar(
-            select(AnswerChange.author_name).where(
-                AnswerChange.submission_id == submission.id, AnswerChange.number == number
-            )
+            select(Change.author_name).where(*_of(submission), Change.number == number)
         )
         or ""
     )
@@ -617,6 +626,68 @@ def _write_rows(actor, submission: Submission, table_key: str, rows: list[dict])
         db.session.commit()
 
 
+# -- changes carried in by sync ---------------------------------------------------------------
+
+
+def answers_with(submission: Submission, key: str, value: Any) -> tuple[dict, Any]:
+    """The answers after a change of ``key`` (a question, a table cell, or a table's
+    whole rows) made on a school's copy, and the value as stored; ``Refused`` (with the
+    reason) when this form cannot take it."""
+    specs = submission.specs
+    answers = submission.answers or {}
+    spec = specs.get(key)
+    if spec is not None and spec["type"] == "table":
+        if not isinstance(value, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("id"), str) for r in value
+        ):
+            raise Refused(_("There is no such row or column in this table."), key)
+        if len(value) > form_schema.MAX_ROWS:
+            raise Refused(_("At most %(n)d rows.", n=form_schema.MAX_ROWS), key)
+        return {**answers, key: value}, value
+    spec, field_key, row_id, col_key = _resolve(specs, answers, key)
+    value = _clean(spec, value)
+    checked = form_schema.check_value(spec, value)
+    if not checked.ok:
+        raise Refused(checked.error, key)
+    answers = dict(answers)
+    if row_id is None:
+        answers[field_key] = value
+    else:
+        answers[field_key] = [
+            {**row, col_key: value} if row["id"] == row_id else row for row in answers[field_key]
+        ]
+    return answers, value
+
+
+def current_answer(submission: Submission, key: str) -> Any:
+    parts = key.split(".")
+    if len(parts) == 3:
+        return _read(submission.answers or {}, parts[0], parts[1], parts[2])
+    return (submission.answers or {}).get(key)
+
+
+def write_carried(
+    submission: Submission, key: str, value: Any, answers: dict, origin: changelog.Origin
+) -> None:
+    """Write a change made on a school's copy (checked by ``answers_with``) through the
+    same guarded write as the autosave; no commit (the sync import's transaction)."""
+    try:
+        _write_change(None, submission, key, value, answers, key, origin)
+    except _Raced:
+        raise Refused(_("Several people are saving this form at this moment; try again.")) from None
+
+
+def submit_carried(actor, submission: Submission, origin: changelog.Origin):
+    """A submit made on a school's copy: on time when it was saved there in time (the
+    bundle's signature vouches for the copy); no commit."""
+    version = review.submit(actor, submission, origin, commit=False)
+    if submission.first_submitted_at is None:
+        submission.first_submitted_at = version.saved_at
+        db.session.flush()
+        refresh_campaign_counts(submission.campaign_id)
+    return version
+
+
 # -- review ---------------------------------------------------------------------------------
 
 
@@ -675,9 +746,9 @@ def answers_at(submission: Submission, number: int) -> dict[str, Any]:
     """The answers as they were after save ``number``, rebuilt from the changes."""
     answers: dict[str, Any] = {}
     changes = db.session.execute(
-        select(AnswerChange.key, AnswerChange.value)
-        .where(AnswerChange.submission_id == submission.id, AnswerChange.number <= number)
-        .order_by(AnswerChange.number)
+        select(Change.field, Change.value)
+        .where(*_of(submission), Change.number <= number)
+        .order_by(Change.number)
     )
     for key, value in changes:
         parts = key.split(".")
@@ -690,11 +761,17 @@ def answers_at(submission: Submission, number: int) -> dict[str, Any]:
     return answers
 
 
-def saves(submission: Submission) -> list[AnswerChange]:
+def _of(submission: Submission) -> tuple:
+    return (
+        Change.subject_type == Subject.SUBMISSION.value,
+        Change.subject_id == submission.id,
+    )
+
+
+def saves(submission: Submission) -> list[Change]:
+    """The saved changes of the answers, in order (a submit has no number: not a save)."""
     return db.session.scalars(
-        select(AnswerChange)
-        .where(AnswerChange.submission_id == submission.id)
-        .order_by(AnswerChange.number)
+        select(Change).where(*_of(submission), Change.number.is_not(None)).order_by(Change.number)
     ).all()
 
 

@@ -26,6 +26,7 @@ from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.busy import retry_when_busy
+from intranet.changelog import conflicts
 from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.extensions import db, htmx
@@ -560,6 +561,12 @@ def _context(submission: Submission, errors: dict | None = None) -> dict:
         "is_visible": form_schema.is_visible,
         "fid": _fid,
         "display": services.display,
+        # Questions (a table: any of its cells) a school's computer changed against
+        # the district's change, until a reviewer chooses: «в конфликте».
+        "conflicted": {
+            key.split(".")[0]
+            for key in conflicts.open_fields("submission", [submission.id]).get(submission.id, ())
+        },
     }
 
 

@@ -13,6 +13,7 @@ from intranet.database import claim
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
+from intranet.mixins import utcnow
 from intranet.review.models import (
     EDITABLE_STATES,
     Reviewable,
@@ -95,8 +96,13 @@ def can_review(user, subject: Reviewable) -> bool:
     return user.is_district_staff and user.district_id == subject.district_id
 
 
-def submit(actor, subject: Reviewable) -> Version:
-    """The school head sends the record for review: one new version, whatever the clicks."""
+def submit(actor, subject: Reviewable, origin=None, *, commit: bool = True) -> Version:
+    """The school head sends the record for review: one new version, whatever the clicks.
+
+    The action is also a change of the change log (``origin``: where it was made; the
+    sync import passes the copy's, and ``commit=False`` to stay in its transaction)."""
+    from intranet.changelog import services as changelog
+
     if not can_submit(actor, subject):
         raise Refused(_("Only the school head can submit."))
     # Two clicks at once make one version: the loser waits for the winner's commit and
@@ -108,6 +114,7 @@ def submit(actor, subject: Reviewable) -> Version:
     if problems:
         db.session.rollback()
         raise Refused("; ".join(problems))
+    origin = origin or changelog.Origin.of(actor)
     parent = latest_version(subject)
     with writing(actor):
         version = Version(
@@ -120,12 +127,17 @@ def submit(actor, subject: Reviewable) -> Version:
             content=subject.review_snapshot(),
             author_id=actor.id,
             author_name=actor.full_name,
+            saved_at=origin.saved_at or utcnow(),
         )
         db.session.add(version)
         db.session.flush()
         _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
         subject.status = ReviewState.SUBMITTED.value
-        db.session.commit()
+        changelog.record_submit(subject, origin, version.uuid)
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     return version
 
 

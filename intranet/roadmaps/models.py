@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -308,8 +307,11 @@ class RoadmapItem(UUIDMixin, DeadlineMixin, TimestampMixin, Audited, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PLANNED.value)
     done_on: Mapped[date | None] = mapped_column(Date)
     progress_note: Mapped[str] = mapped_column(Text, default="")
-    # Optimistic lock: an edit names the revision it started from.
+    # Optimistic lock: an edit names the revision it started from, and the write is
+    # guarded by it (``services.update_roadmap_item``).
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The uuid of the latest applied change (the change log): the parent the next names.
+    head_uuid: Mapped[str | None] = mapped_column(String(36))
 
     roadmap: Mapped[SchoolRoadmap] = relationship(back_populates="items")
     evidence: Mapped[list[Evidence]] = relationship(
@@ -356,11 +358,14 @@ class RoadmapItem(UUIDMixin, DeadlineMixin, TimestampMixin, Audited, db.Model):
 
 
 class Evidence(UUIDMixin, Audited, db.Model):
-    """A link or a file (kept in the database, so backups and sync carry it)."""
+    """A link or a file. A file's bytes are a ``changelog.models.Blob`` named by their
+    SHA-256 (in the database, so backups and sync carry it; stored once per content)."""
 
     __tablename__ = "evidence"
+    # One copy of a file per item, however many uploads of it arrive at once (a link
+    # has no hash: NULLs never collide).
+    __table_args__ = (UniqueConstraint("item_id", "sha256"),)
     __audit_entity__ = "evidence"
-    __audit_ignore__ = frozenset({"data"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(
@@ -372,8 +377,7 @@ class Evidence(UUIDMixin, Audited, db.Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     content_type: Mapped[str] = mapped_column(String(100), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
-    sha256: Mapped[str] = mapped_column(String(64), default="")
-    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

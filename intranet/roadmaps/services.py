@@ -8,16 +8,21 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
 from intranet.audit.services import writing
+from intranet.changelog import services as changelog
+from intranet.changelog.models import CREATE, DELETE, EVIDENCE_ADD, EVIDENCE_REMOVE
+from intranet.changelog.services import Origin
 from intranet.database import claim
 from intranet.deadlines import Deadline, parse_deadline
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
-from intranet.mixins import utcnow
+from intranet.mixins import new_uuid, utcnow
 from intranet.review import services as review
+from intranet.roadmaps import changes
 from intranet.roadmaps.models import (
     Evidence,
     ItemStatus,
@@ -236,18 +241,43 @@ def add_plan_item(actor, plan: Plan, data: dict[str, Any]) -> PlanItem:
 
 
 def update_plan_item(actor, item: PlanItem, data: dict[str, Any], revision: int | None) -> PlanItem:
+    """Save a plan item edited from ``revision``; the write is guarded by it in one
+    conditional statement, so of parallel edits from one revision exactly one is saved
+    and the others get ``StaleEdit``."""
     _require_draft(item.plan)
     _check_revision(item, revision, PLAN_ITEM_FIELDS)
-    with writing(actor):
-        _apply_item_fields(item, data, item.plan.period)
-        if "schools_report" in data and item.schools_report != data["schools_report"]:
-            item.schools_report = data["schools_report"]
-        if not item.text:
-            raise Refused(_("Describe the measure."), "text")
-        if db.session.is_modified(item):
-            item.revision += 1
-        db.session.commit()
+    base = item.revision if revision is None else revision
+    try:
+        with writing(actor):
+            _apply_item_fields(item, data, item.plan.period)
+            if "schools_report" in data and item.schools_report != data["schools_report"]:
+                item.schools_report = data["schools_report"]
+            if not item.text:
+                raise Refused(_("Describe the measure."), "text")
+            if db.session.is_modified(item):
+                _claim_plan_item(item, base)
+            db.session.commit()
+    except changes.Overtaken:
+        raise StaleEdit({key: getattr(item, key) for key in PLAN_ITEM_FIELDS}) from None
     return item
+
+
+_PLAN_ITEMS = PlanItem.__table__
+
+
+def _claim_plan_item(item: PlanItem, base: int) -> None:
+    written = (
+        db.session.connection()
+        .execute(
+            update(_PLAN_ITEMS)
+            .where(_PLAN_ITEMS.c.id == item.id, _PLAN_ITEMS.c.revision == base)
+            .values(revision=base + 1)
+        )
+        .rowcount
+    )
+    if written != 1:
+        raise changes.Overtaken
+    set_committed_value(item, "revision", base + 1)
 
 
 def move_plan_item(actor, item: PlanItem, direction: str) -> None:
@@ -440,6 +470,7 @@ ROADMAP_ITEM_FIELDS = (
     "done_on",
     "progress_note",
 )
+ITEM_RETRIES = 3
 
 
 def _begin_school_edit(actor, roadmap: SchoolRoadmap) -> None:
@@ -448,11 +479,31 @@ def _begin_school_edit(actor, roadmap: SchoolRoadmap) -> None:
     review.before_school_edit(actor, roadmap)
 
 
+def _stale(item) -> StaleEdit:
+    """The stale-edit answer with what is stored now (read afresh after a lost race)."""
+    return StaleEdit({key: getattr(item, key) for key in ROADMAP_ITEM_FIELDS})
+
+
+def _retrying(write):
+    """Run ``write`` again, on the item read afresh, when another edit of the same item
+    got in first (for actions that do not depend on what the person saw: evidence)."""
+    for _attempt in range(ITEM_RETRIES):
+        try:
+            return write()
+        except changes.Overtaken:
+            db.session.rollback()
+    raise Refused(_("Several people are changing this item at this moment; try again."))
+
+
 def update_roadmap_item(
     actor, item: RoadmapItem, data: dict[str, Any], revision: int | None
 ) -> RoadmapItem:
+    """Save an item edited on a page rendered at ``revision``. The write is guarded by
+    that revision (``changes.claim``): of several edits from the same revision exactly
+    one is saved and the others get ``StaleEdit``, nothing of theirs written."""
     roadmap = item.roadmap
     _check_revision(item, revision, ROADMAP_ITEM_FIELDS)
+    base = item.revision if revision is None else revision
     status = data.get("status") or item.status
     if status not in {s.value for s in ItemStatus}:
         raise Refused(_("Unknown status."), "status")
@@ -461,25 +512,42 @@ def update_roadmap_item(
         done_on = date.today()
     if done_on and done_on > date.today():
         raise Refused(_("The date done cannot be in the future."), "done_on")
-    with writing(actor):
-        _begin_school_edit(actor, roadmap)
-        before = (item.status, item.due_date)
-        _apply_item_fields(item, data, roadmap.plan.period)
-        if not item.text:
-            raise Refused(_("Describe the measure."), "text")
-        if item.status != status:
-            item.status = status
-        if item.done_on != done_on:
-            item.done_on = done_on
-        note = data.get("progress_note")
-        if note is not None and item.progress_note != note:
-            item.progress_note = note
-        if db.session.is_modified(item):
-            item.revision += 1
-            track_item(item, before)
-            refresh_progress(roadmap)
-        db.session.commit()
+    try:
+        with writing(actor):
+            _begin_school_edit(actor, roadmap)
+            before = item_state(item)
+            _apply_item_fields(item, data, roadmap.plan.period)
+            if not item.text:
+                raise Refused(_("Describe the measure."), "text")
+            changes.set_value(item, "status", status)
+            changes.set_value(item, "done_on", done_on.isoformat() if done_on else None)
+            note = data.get("progress_note")
+            if note is not None:
+                changes.set_value(item, "progress_note", note)
+            write_item(item, before, base, Origin.of(actor))
+            db.session.commit()
+    except changes.Overtaken:
+        raise _stale(item) from None
     return item
+
+
+def write_item(item: RoadmapItem, before: dict[str, Any], base: int, origin: Origin) -> list[str]:
+    """Record what changed on ``item`` since ``before`` (its fields' values) as changes
+    based on revision ``base``, and keep the district's counts. No commit; raises
+    ``changes.Overtaken`` when the item is no longer at ``base``."""
+    after = changes.values_of(item)
+    changed = [(name, after[name]) for name in changes.FIELDS if after[name] != before[name]]
+    if not changed:
+        return []
+    uuids = changes.record(item, changed, base, origin)
+    track_item(item, (before["status"], before["_due"]))
+    refresh_progress(item.roadmap)
+    return uuids
+
+
+def item_state(item: RoadmapItem) -> dict[str, Any]:
+    """What ``write_item`` compares with: the fields, and the due date they gave."""
+    return {**changes.values_of(item), "_due": item.due_date}
 
 
 def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> RoadmapItem:
@@ -492,6 +560,7 @@ def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> Roadmap
             section=_("Own measures of the school"),
             position=max((i.position for i in roadmap.items), default=0) + 1,
             text="",
+            revision=0,
         )
         _apply_item_fields(item, data, roadmap.plan.period)
         if not item.text:
@@ -500,9 +569,21 @@ def add_own_item(actor, roadmap: SchoolRoadmap, data: dict[str, Any]) -> Roadmap
             own = sum(1 for i in roadmap.items if i.is_own)
             item.number = f"С.{own + 1}"
         db.session.add(item)
+        db.session.flush()
+        changes.record_action(item, CREATE, created_value(item), Origin.of(actor))
         refresh_progress(roadmap)
         db.session.commit()
     return item
+
+
+def created_value(item: RoadmapItem) -> dict[str, Any]:
+    """The "_create" change's value: all an own item is made of."""
+    return {
+        "roadmap_uuid": item.roadmap.uuid,
+        "section": item.section,
+        "position": item.position,
+        **changes.values_of(item),
+    }
 
 
 def delete_own_item(actor, item: RoadmapItem) -> None:
@@ -511,9 +592,84 @@ def delete_own_item(actor, item: RoadmapItem) -> None:
     roadmap = item.roadmap
     with writing(actor):
         _begin_school_edit(actor, roadmap)
+        try:
+            changes.record_action(item, DELETE, None, Origin.of(actor))
+        except changes.Overtaken:
+            db.session.rollback()
+            raise _stale(item) from None
         db.session.delete(item)
         refresh_progress(roadmap)
         db.session.commit()
+
+
+def apply_item_change(item: RoadmapItem, name: str, value: Any, origin: Origin) -> None:
+    """A field of an item changed on a school's copy (checked by ``check_item_value``),
+    written under the same revision guard as an edit typed here; no commit."""
+    before = item_state(item)
+    changes.set_value(item, name, value)
+    changes.record(item, [(name, value)], item.revision, origin)
+    track_item(item, (before["status"], before["_due"]))
+    refresh_progress(item.roadmap)
+
+
+def check_item_value(name: str, value: Any) -> None:
+    """Refuse (with the reason) a field value a page would not have saved."""
+    if name in ("number", "text", "responsible", "result", "progress_note"):
+        if not isinstance(value, str):
+            raise Refused(_("Describe the measure."), name)
+        if name == "text" and not value.strip():
+            raise Refused(_("Describe the measure."), name)
+    elif name == "status":
+        if value not in {s.value for s in ItemStatus}:
+            raise Refused(_("Unknown status."), "status")
+    elif name == "done_on":
+        try:
+            if value is not None:
+                date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise Refused(_("The date done cannot be in the future."), "done_on") from None
+    elif name == "deadline":
+        if not isinstance(value, dict) or not isinstance(value.get("text", ""), str):
+            raise Refused(_("Give the due date."), "deadline_end")
+        try:
+            if value.get("parsed"):
+                Deadline.from_dict(value["parsed"])
+        except (KeyError, TypeError, ValueError):
+            raise Refused(_("Give the due date."), "deadline_end") from None
+
+
+def create_carried(roadmap: SchoolRoadmap, uuid: str, value: dict[str, Any], origin: Origin):
+    """An own item created on a school's copy, with the uuid it was born with; no commit."""
+    for name in changes.FIELDS:
+        if name in value:
+            check_item_value(name, value[name])
+    item = RoadmapItem(
+        uuid=uuid,
+        roadmap_id=roadmap.id,
+        district_id=roadmap.district_id,
+        school_id=roadmap.school_id,
+        section=value.get("section") or _("Own measures of the school"),
+        position=max((i.position for i in roadmap.items), default=0) + 1,
+        text="",
+        revision=0,
+    )
+    for name in changes.FIELDS:
+        if name in value:
+            changes.set_value(item, name, value[name])
+    if not item.text:
+        raise Refused(_("Describe the measure."), "text")
+    db.session.add(item)
+    db.session.flush()
+    changes.record_action(item, CREATE, value, origin)
+    refresh_progress(roadmap)
+    return item
+
+
+def delete_carried(item: RoadmapItem, origin: Origin) -> None:
+    roadmap = item.roadmap
+    changes.record_action(item, DELETE, None, origin)
+    db.session.delete(item)
+    refresh_progress(roadmap)
 
 
 # Magic numbers of what a school may attach: a scan, a Word or Excel file, a photo.
@@ -543,6 +699,9 @@ def sniff_evidence(data: bytes, filename: str) -> str:
 
 
 def add_evidence_file(actor, item: RoadmapItem, filename: str, data: bytes) -> Evidence:
+    """Attach a file. The same bytes are stored once whatever the number of items that
+    attach them; on one item they are one evidence: of parallel uploads of one file one
+    is saved and the others are refused as a second upload."""
     if not data:
         raise Refused(_("The file is empty."), "file")
     if len(data) > MAX_EVIDENCE_BYTES:
@@ -551,55 +710,115 @@ def add_evidence_file(actor, item: RoadmapItem, filename: str, data: bytes) -> E
         )
     content_type = sniff_evidence(data, filename)
     digest = hashlib.sha256(data).hexdigest()
-    if any(e.sha256 == digest for e in item.evidence):
-        raise Refused(_("This file is already attached."), "file")
-    with writing(actor):
-        _begin_school_edit(actor, item.roadmap)
-        evidence = Evidence(
-            item_id=item.id,
-            district_id=item.district_id,
-            school_id=item.school_id,
-            filename=(filename or "file").replace("/", "_").replace("\\", "_")[-255:],
-            content_type=content_type,
-            size=len(data),
-            sha256=digest,
-            data=data,
-            created_at=utcnow(),
-            created_by=actor.id,
-        )
-        db.session.add(evidence)
-        item.revision += 1
-        db.session.commit()
+    name = (filename or "file").replace("/", "_").replace("\\", "_")[-255:]
+
+    def attach() -> Evidence:
+        # Read on every try: a parallel upload of the same file that got in first
+        # makes this one the second upload, refused as such.
+        if _evidence_with(item, digest) is not None:
+            raise Refused(_("This file is already attached."), "file")
+        with writing(actor):
+            _begin_school_edit(actor, item.roadmap)
+            changelog.store_blob(data, digest)
+            return attach_file(
+                item,
+                {
+                    "sha256": digest,
+                    "filename": name,
+                    "content_type": content_type,
+                    "size": len(data),
+                },
+                Origin.of(actor),
+            )
+
+    evidence = _retrying(attach)
+    db.session.commit()
     return evidence
+
+
+def attach_file(item: RoadmapItem, file: dict[str, Any], origin: Origin) -> Evidence:
+    """Attach stored content (``changelog.store_blob``) to ``item``, once: the existing
+    evidence when the item has it already. No commit; ``changes.Overtaken`` when another
+    edit of the item got in first (read again and retry)."""
+    existing = _evidence_with(item, file["sha256"])
+    if existing is not None:
+        if origin.carried:
+            # Attached here too meanwhile: still one of the copy's changes (later ones
+            # name it as their parent).
+            changes.record_action(item, EVIDENCE_ADD, {**file, "uuid": existing.uuid}, origin)
+        return existing
+    evidence = Evidence(
+        uuid=file.get("uuid") or new_uuid(),
+        item_id=item.id,
+        district_id=item.district_id,
+        school_id=item.school_id,
+        filename=file["filename"],
+        content_type=file["content_type"],
+        size=file["size"],
+        sha256=file["sha256"],
+        created_at=origin.saved_at or utcnow(),
+        created_by=origin.author_id,
+    )
+    # The claim comes first: it holds the item while the evidence row goes in.
+    changes.record_action(item, EVIDENCE_ADD, {**file, "uuid": evidence.uuid}, origin)
+    db.session.add(evidence)
+    db.session.flush()
+    return evidence
+
+
+def _evidence_with(item: RoadmapItem, digest: str) -> Evidence | None:
+    return db.session.scalar(
+        select(Evidence).where(Evidence.item_id == item.id, Evidence.sha256 == digest)
+    )
 
 
 def add_evidence_link(actor, item: RoadmapItem, url: str) -> Evidence:
     url = (url or "").strip()
     if not url.startswith(("http://", "https://")) or len(url) > 1000 or " " in url:
         raise Refused(_("Not a web address (https://...)."), "url")
-    with writing(actor):
-        _begin_school_edit(actor, item.roadmap)
-        evidence = Evidence(
-            item_id=item.id,
-            district_id=item.district_id,
-            school_id=item.school_id,
-            url=url,
-            created_at=utcnow(),
-            created_by=actor.id,
-        )
-        db.session.add(evidence)
-        item.revision += 1
-        db.session.commit()
+
+    def attach() -> Evidence:
+        with writing(actor):
+            _begin_school_edit(actor, item.roadmap)
+            return attach_link(item, {"url": url}, Origin.of(actor))
+
+    evidence = _retrying(attach)
+    db.session.commit()
+    return evidence
+
+
+def attach_link(item: RoadmapItem, link: dict[str, Any], origin: Origin) -> Evidence:
+    evidence = Evidence(
+        uuid=link.get("uuid") or new_uuid(),
+        item_id=item.id,
+        district_id=item.district_id,
+        school_id=item.school_id,
+        url=link["url"],
+        created_at=origin.saved_at or utcnow(),
+        created_by=origin.author_id,
+    )
+    changes.record_action(item, EVIDENCE_ADD, {"uuid": evidence.uuid, "url": link["url"]}, origin)
+    db.session.add(evidence)
+    db.session.flush()
     return evidence
 
 
 def delete_evidence(actor, evidence: Evidence) -> None:
     item = evidence.item
-    with writing(actor):
-        _begin_school_edit(actor, item.roadmap)
-        db.session.delete(evidence)
-        item.revision += 1
-        db.session.commit()
+
+    def remove() -> None:
+        with writing(actor):
+            _begin_school_edit(actor, item.roadmap)
+            detach(item, evidence, Origin.of(actor))
+
+    _retrying(remove)
+    db.session.commit()
+
+
+def detach(item: RoadmapItem, evidence: Evidence, origin: Origin) -> None:
+    changes.record_action(item, EVIDENCE_REMOVE, {"uuid": evidence.uuid}, origin)
+    db.session.delete(evidence)
+    db.session.flush()
 
 
 # -- district view of execution --------------------------------------------------------------

@@ -11,6 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
+from intranet.changelog import conflicts
+from intranet.changelog import services as changelog
 from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.forms import ConfirmForm
@@ -73,6 +75,9 @@ def _context(roadmap: SchoolRoadmap) -> dict:
         "can_submit": review.can_submit(current_user, roadmap) and roadmap.is_editable,
         "can_review": review.can_review(current_user, roadmap)
         and roadmap.state.value == "submitted",
+        # Items with a field a school's computer changed against the district's change,
+        # until a reviewer chooses: «в конфликте».
+        "conflicted": conflicts.open_fields("roadmap_item", [i.id for i in roadmap.items]),
     }
 
 
@@ -208,7 +213,7 @@ def download_evidence(school_id: int, roadmap_id: int, evidence_id: int):
     import io
 
     return send_file(
-        io.BytesIO(evidence.data or b""),
+        io.BytesIO(changelog.blob(evidence.sha256 or "") or b""),
         mimetype=evidence.content_type,
         as_attachment=True,
         download_name=evidence.filename,

@@ -9,7 +9,7 @@ from intranet.extensions import db
 from intranet.inspections import services
 from intranet.inspections.models import Notification
 from intranet.review.models import ReviewEvent, Version
-from tests.fixtures.live import LiveSession, clicks
+from tests.fixtures.live import Session, clicks
 
 CLICKS = 10
 
@@ -42,7 +42,7 @@ def _clicks(sessions, path: str, data: dict | None = None):
 
 def test_parallel_returns_of_a_form_make_one_return(live_server, insp):
     submitted(insp)
-    district = [LiveSession(live_server).login(u) for u in (insp.reviewer, insp.admin)]
+    district = [Session(live_server).login(u) for u in (insp.reviewer, insp.admin)]
     answers = _clicks(district, insp.url("/return"), {"reason": "Ссылка не открывается"})
     assert all(a.location.endswith(insp.url()) for a in answers)
     assert actions_of(insp.sub) == ["submit", "return"]
@@ -55,7 +55,7 @@ def test_parallel_returns_of_a_form_make_one_return(live_server, insp):
 
 def test_parallel_accepts_of_a_form_make_one_acceptance(live_server, insp):
     submitted(insp)
-    district = [LiveSession(live_server).login(u) for u in (insp.reviewer, insp.admin)]
+    district = [Session(live_server).login(u) for u in (insp.reviewer, insp.admin)]
     _clicks(district, insp.url("/accept"))
     assert actions_of(insp.sub) == ["submit", "accept"]
     assert fresh(insp.sub).status == "accepted"
@@ -64,7 +64,7 @@ def test_parallel_accepts_of_a_form_make_one_acceptance(live_server, insp):
 def test_parallel_submits_of_a_form_make_one_version(live_server, insp):
     services.save_answer(insp.staff, insp.sub, "posted", "yes", 0)
     services.save_answer(insp.staff, insp.sub, "link", "https://school.ru/vsoko.pdf", 1)
-    heads = [LiveSession(live_server).login(insp.head) for _ in range(2)]
+    heads = [Session(live_server).login(insp.head) for _ in range(2)]
     _clicks(heads, insp.url("/submit"))
     assert actions_of(insp.sub) == ["submit"]
     assert db.session.scalar(select(func.count(Version.id))) == 1

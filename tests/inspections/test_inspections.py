@@ -10,10 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from intranet.changelog.models import Change
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.inspections import builtin, services
-from intranet.inspections.models import AnswerChange, Notification, Submission
+from intranet.inspections.models import Notification, Submission
 from intranet.review import services as review
 from intranet.review.models import Version
 from tests.inspections.conftest import SCHEMA, hx, launch, submission_of
@@ -24,12 +25,13 @@ def fresh(obj):
     return db.session.get(type(obj), obj.id)
 
 
-def changes(sub) -> list[AnswerChange]:
+def changes(sub) -> list[Change]:
     db.session.expire_all()
     return db.session.scalars(
-        select(AnswerChange)
-        .where(AnswerChange.submission_id == sub.id)
-        .order_by(AnswerChange.number)
+        select(Change)
+        .where(Change.subject_type == "submission", Change.subject_id == sub.id)
+        .where(Change.number.is_not(None))
+        .order_by(Change.number)
     ).all()
 
 
@@ -259,7 +261,7 @@ def test_autosave_answers_a_tiny_fragment_and_appends_a_change(client, insp, log
     assert "сохранено" in text(r) and 'id="revision" value="1"' in text(r)
     r = save(client, insp, "note", "Всё хорошо", revision=1)
     first, second = changes(insp.sub)
-    assert (first.key, first.value, first.parent_uuid) == ("count", "12", None)
+    assert (first.field, first.value, first.parent_uuid) == ("count", "12", None)
     assert second.parent_uuid == first.uuid and second.uuid != first.uuid
     assert fresh(insp.sub).answers == {"count": "12", "note": "Всё хорошо"}
 
@@ -283,7 +285,7 @@ def test_a_save_racing_another_merges_both_and_keeps_the_chain(app, insp, monkey
     assert raced and saved.revision == 2
     assert fresh(insp.sub).answers == {"count": "7", "note": "Мой текст"}
     first, second = changes(insp.sub)
-    assert (first.key, second.key) == ("count", "note")
+    assert (first.field, second.field) == ("count", "note")
     assert second.parent_uuid == first.uuid and fresh(insp.sub).head_uuid == second.uuid
 
 
@@ -616,6 +618,6 @@ def test_builder_preview_shows_the_form_as_a_school_sees_it_and_saves_nothing(cl
     assert 'id="fw-link" hidden' not in page
     assert "только если на вопрос «Положение размещено» дан ответ «да»" in page
     assert "hx-post" not in page and "/save" not in page
-    assert db.session.scalar(select(func.count()).select_from(AnswerChange)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Change)) == 0
     switch(insp.reviewer)
     assert client.get(f"/forms/{insp.template.id}/preview").status_code == 403

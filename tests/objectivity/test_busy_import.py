@@ -10,9 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -23,7 +20,7 @@ from intranet.inspections import services as inspections
 from intranet.inspections.models import Submission
 from intranet.objectivity.importer import BATCH_ROWS
 from intranet.objectivity.models import VprResult
-from tests.fixtures.live import LiveSession
+from tests.fixtures.live import Session
 from tests.inspections.conftest import SCHEMA, launch, submission_of
 from tests.objectivity.files import RESULT_HEADER, district_year, xlsx
 
@@ -58,19 +55,13 @@ with app.app_context():
 """
 
 
-def _save(session: LiveSession, url: str, value: int) -> tuple[int, str]:
-    body = urllib.parse.urlencode({"_key": "count", "count": str(value), "revision": "1000000"})
-    request = urllib.request.Request(
-        session.base_url + url,
-        data=body.encode(),
+def _save(session: Session, url: str, value: int) -> tuple[int, str]:
+    answer = session.post(
+        url,
+        {"_key": "count", "count": str(value), "revision": "1000000"},
         headers={"HX-Request": "true", "HX-Target": "st-count"},
-        method="POST",
     )
-    try:
-        with session._opener.open(request, timeout=60) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+    return answer.status, answer.text
 
 
 def test_autosaves_of_other_schools_during_a_long_import(live_server, make, database_url, tmp_path):
@@ -90,7 +81,7 @@ def test_autosaves_of_other_schools_during_a_long_import(live_server, make, data
     path = tmp_path / "vpr.xlsx"
     path.write_bytes(xlsx(rows, title="ВПР 2024. Математика, 5 класс"))
     db.session.commit()
-    sessions = [LiveSession(live_server).login(u) for u in staff]
+    sessions = [Session(live_server).login(u) for u in staff]
 
     script = IMPORT.format(root=str(ROOT), url=database_url, path=str(path), district=district.id)
     importer = subprocess.Popen(
@@ -102,7 +93,7 @@ def test_autosaves_of_other_schools_during_a_long_import(live_server, make, data
     last_saved: dict[int, int] = {}
     lock = threading.Lock()
 
-    def autosave(session: LiveSession, sub: tuple[int, str]) -> None:
+    def autosave(session: Session, sub: tuple[int, str]) -> None:
         # As the page does: a new value on every change; on «не сохранено, повторите»
         # the same value again after Retry-After. Bounded in count and time.
         deadline = time.monotonic() + 300
@@ -187,7 +178,7 @@ def test_a_save_that_cannot_be_written_in_time_is_answered_retry_never_500(
         for sub in (submission_of(campaign, s) for s in schools)
     }
     db.session.commit()
-    sessions = [LiveSession(live_server).login(u) for u in staff]
+    sessions = [Session(live_server).login(u) for u in staff]
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD.format(root=str(ROOT), url=database_url, seconds=12)],
         stdout=subprocess.PIPE,
@@ -197,7 +188,7 @@ def test_a_save_that_cannot_be_written_in_time_is_answered_retry_never_500(
     assert holder.stdout.readline().strip() == "locked", holder.stderr.read()[-2000:]
     answers: list[tuple[int, str, str]] = []
 
-    def autosave(session: LiveSession, url: str, value: int) -> None:
+    def autosave(session: Session, url: str, value: int) -> None:
         for _attempt in range(10):  # as static/app.js: the same value after Retry-After
             status, body = _save(session, url, value)
             answers.append((status, body, ""))

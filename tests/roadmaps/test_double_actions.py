@@ -11,7 +11,7 @@ from intranet.extensions import db
 from intranet.review import services as review
 from intranet.review.models import ReviewEvent, Version
 from intranet.roadmaps.models import RoadmapItem, SchoolRoadmap
-from tests.fixtures.live import LiveSession, clicks
+from tests.fixtures.live import Session, clicks
 from tests.fixtures.roadmaps import PUBLISHED_ITEMS, count, fresh
 
 CLICKS = 10
@@ -38,8 +38,8 @@ def _all_back_on(answers, path: str) -> None:
 def test_parallel_returns_make_one_return(live_server, published):
     review.submit(published.head, published.roadmap)
     district = [
-        LiveSession(live_server).login(published.reviewer),
-        LiveSession(live_server).login(published.admin),
+        Session(live_server).login(published.reviewer),
+        Session(live_server).login(published.admin),
     ]
     answers = _clicks(district, published.url("/return"), {"reason": "Нет подтверждений"})
     _all_back_on(answers, published.url())
@@ -47,14 +47,14 @@ def test_parallel_returns_make_one_return(live_server, published):
     assert fresh(published.roadmap).status == "returned"
     # What a loser sees next is the returned roadmap, as after the winner's click.
     page = district[1].get(published.url())
-    assert page.status == 200 and "Нет подтверждений" in page.body
+    assert page.status == 200 and "Нет подтверждений" in page.text
 
 
 def test_parallel_accepts_make_one_acceptance(live_server, published):
     review.submit(published.head, published.roadmap)
     district = [
-        LiveSession(live_server).login(published.reviewer),
-        LiveSession(live_server).login(published.admin),
+        Session(live_server).login(published.reviewer),
+        Session(live_server).login(published.admin),
     ]
     answers = _clicks(district, published.url("/accept"))
     _all_back_on(answers, published.url())
@@ -63,7 +63,7 @@ def test_parallel_accepts_make_one_acceptance(live_server, published):
 
 
 def test_parallel_submits_make_one_version(live_server, published):
-    heads = [LiveSession(live_server).login(published.head) for _ in range(2)]
+    heads = [Session(live_server).login(published.head) for _ in range(2)]
     answers = _clicks(heads, published.url("/submit"))
     _all_back_on(answers, published.url())
     assert actions_of(published.roadmap) == ["submit"]
@@ -76,7 +76,7 @@ def test_parallel_publishes_give_each_school_one_roadmap(live_server, make, plan
     schools = [make.school(district) for _ in range(3)]
     admin = make.user(Role.DISTRICT_ADMIN, district=district)
     plan = plans.plan(admin, PUBLISHED_ITEMS, sections=("1. Анализ результатов",))
-    admins = [LiveSession(live_server).login(admin) for _ in range(2)]
+    admins = [Session(live_server).login(admin) for _ in range(2)]
     answers = _clicks(admins, f"/plans/{plan.id}/publish")
     _all_back_on(answers, f"/plans/{plan.id}")
     roadmaps = db.session.scalars(

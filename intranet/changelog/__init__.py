@@ -1,0 +1,1 @@
+"""The change log shared by forms and roadmaps, and the conflicts sync finds."""
