@@ -335,8 +335,9 @@ class AnswerChange(db.Model):
 
     __tablename__ = "answer_changes"
     __table_args__ = (
+        # The unique constraint's index serves the lookups by submission too: a second
+        # index on the same columns would only double the work of every autosave.
         UniqueConstraint("submission_id", "number"),
-        Index("ix_answer_changes_submission", "submission_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
