@@ -2,6 +2,9 @@
 
     python -m tests.perf [--schools 300] [--repeat 30] [--database-url URL]
 
+The database is ``--database-url``, else ``INTRANET_DATABASE_URL``, else a temporary SQLite
+file.
+
 Seeds a district (300 schools by default) in a throw-away database, then measures each
 page in-process through the WSGI test client: median server time, SQL queries per
 request, and first-load weight (HTML + linked CSS and JS, each gzipped). A minimal Flask
@@ -15,6 +18,7 @@ import argparse
 import gc
 import gzip
 import io
+import os
 import re
 import statistics
 import sys
@@ -212,13 +216,17 @@ def seed_plan(district, n_items: int = 40):
             },
         )
     services.publish(None, plan)
+    # Only this plan's items: a shared database may hold other districts' roadmaps.
+    of_plan = RoadmapItem.roadmap_id.in_(
+        select(SchoolRoadmap.id).where(SchoolRoadmap.plan_id == plan.id)
+    )
     db.session.execute(
         update(RoadmapItem)
-        .where(RoadmapItem.id % 3 == 0)
+        .where(of_plan, RoadmapItem.id % 3 == 0)
         .values(status="done", done_on=date(2025, 12, 1))
     )
     db.session.execute(
-        update(RoadmapItem).where(RoadmapItem.id % 3 == 1).values(status="in_progress")
+        update(RoadmapItem).where(of_plan, RoadmapItem.id % 3 == 1).values(status="in_progress")
     )
     db.session.expire_all()
     for roadmap in db.session.scalars(
@@ -562,7 +570,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("INTRANET_DATABASE_URL") or None,
+        help="default: INTRANET_DATABASE_URL, else a temporary SQLite file",
+    )
     parser.add_argument("--only", choices=["objectivity"], help="run only these rows")
     args = parser.parse_args(argv)
     if args.only == "objectivity":

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
-from intranet.audit.services import writing
+from intranet.audit.services import bulk, writing
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
@@ -274,22 +274,25 @@ def launch_campaign(
         )
         db.session.add(campaign)
         db.session.flush()
-        for school_id in schools:
-            db.session.add(
-                CampaignTarget(
-                    campaign_id=campaign.id, district_id=campaign.district_id, school_id=school_id
+        # One audit entry for what the launch creates in every school.
+        with bulk("launch", campaign):
+            for school_id in schools:
+                db.session.add(
+                    CampaignTarget(
+                        campaign_id=campaign.id,
+                        district_id=campaign.district_id,
+                        school_id=school_id,
+                    )
                 )
-            )
-            db.session.add(
-                Submission(
-                    campaign_id=campaign.id,
-                    district_id=campaign.district_id,
-                    school_id=school_id,
-                    answers={},
-                    field_revisions={},
+                db.session.add(
+                    Submission(
+                        campaign_id=campaign.id,
+                        district_id=campaign.district_id,
+                        school_id=school_id,
+                        answers={},
+                        field_revisions={},
+                    )
                 )
-            )
-        db.session.flush()
         refresh_campaign_counts(campaign.id)
         _notify(
             campaign.district_id,
