@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_extensions(app)
     init_blueprints(app)
     init_web(app)
+    init_assets(app)
     init_cli(app)
     return app
 
@@ -68,6 +69,12 @@ def init_web(app: Flask) -> None:
     from intranet import web
 
     web.init_app(app)
+
+
+def init_assets(app: Flask) -> None:
+    from intranet import assets
+
+    assets.init_app(app)
 
 
 def init_cli(app: Flask) -> None:

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
     "PROXY_COUNT": 0,
     "SCHOOLS_PAGE_SIZE": 50,
+    # Pages and static files are compressed (Flask-Compress); downloads sent as streams
+    # (evidence files, exports) keep their length, so a slow link shows their progress.
+    "COMPRESS_STREAMS": False,
 }
 
 

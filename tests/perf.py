@@ -6,8 +6,11 @@ The database is ``--database-url``, else ``INTRANET_DATABASE_URL``, else a tempo
 file.
 
 Seeds a district (300 schools by default) in a throw-away database, then measures each
-page in-process through the WSGI test client: median server time, SQL queries per
-request, and first-load weight (HTML + linked CSS and JS, each gzipped). A minimal Flask
+page in-process through the WSGI test client, asked as a browser asks over HTTP
+(``Accept-Encoding: gzip, deflate``): median server time, SQL queries per request, the
+raw HTML, and the bytes on the wire (status, headers, body as sent) of a first visit (the
+page and every CSS and JS file it links) and of a repeated one (the page again, plus
+whatever the browser may not keep: files without a long max-age are revalidated). A minimal Flask
 page measured in the same run is the baseline, so the ratios hold on any machine.
 Later capabilities add their pages to ``PAGES``.
 """
@@ -54,8 +57,22 @@ def count_queries(app: Flask, fn: Callable[[], object]) -> int:
     return seen
 
 
-def gz(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6))
+# What a browser sends over plain HTTP (brotli and zstd are offered over HTTPS only).
+BROWSER = {"Accept-Encoding": "gzip, deflate"}
+
+
+def wire(response) -> int:
+    """Bytes of a response on the wire: status line, headers and (compressed) body."""
+    head = len(f"HTTP/1.1 {response.status}\r\n") + 2
+    head += sum(len(f"{k}: {v}\r\n") for k, v in response.headers.items())
+    return head + len(response.get_data())
+
+
+def cached_for_good(response) -> bool:
+    """A browser keeps this file without asking again (a long max-age)."""
+    cache = response.headers.get("Cache-Control", "")
+    match = re.search(r"max-age=(\d+)", cache)
+    return "no-cache" not in cache and bool(match) and int(match.group(1)) >= 86_400
 
 
 @dataclass
@@ -64,16 +81,37 @@ class Result:
     median_ms: float
     ratio: float  # to the baseline page measured alongside
     queries: int
-    html_kb: float
-    first_load_kb: float
+    html_kb: float  # the page's HTML, uncompressed
+    first_kb: float  # on the wire, first visit: the page and every file it links
+    repeat_kb: float  # on the wire, next visit: the page, and only files not kept
 
 
 def _timed(client, url: str, headers) -> tuple[float, object]:
     start = time.perf_counter()
-    response = client.get(url, headers=headers or {})
+    response = client.get(url, headers={**BROWSER, **(headers or {})})
     elapsed = time.perf_counter() - start
     assert response.status_code == 200, (url, response.status_code)
     return elapsed, response
+
+
+def visits(client, url: str, headers) -> tuple[int, int, int]:
+    """Raw HTML bytes, and bytes on the wire for a first and a repeated visit: the page
+    (never cached) and its linked files (none kept on the first; on the next, files
+    with a long max-age are not asked for, others are revalidated by their ETag)."""
+    page = client.get(url, headers={**BROWSER, **(headers or {})})
+    raw = len(client.get(url, headers=headers or {}).get_data())
+    first = repeat = wire(page)
+    html = page.get_data()
+    if page.headers.get("Content-Encoding") == "gzip":
+        html = gzip.decompress(html)
+    for asset in sorted(set(ASSET_RE.findall(html.decode("utf-8", "replace")))):
+        response = client.get(asset, headers=BROWSER)
+        first += wire(response)
+        if not cached_for_good(response):
+            conditional = {"If-None-Match": response.headers.get("ETag", "")}
+            repeat += wire(client.get(asset, headers={**BROWSER, **conditional}))
+        response.close()
+    return raw, first, repeat
 
 
 def measure(
@@ -82,7 +120,6 @@ def measure(
     """Median server time of ``url``; with ``baseline`` (a client of the minimal page),
     the two are requested in turn so that any drift of the machine hits both alike."""
     times, base_times = [], []
-    response = None
     # The cyclic garbage collector is off while timing: garbage one request leaves must
     # not be collected inside the next one's time (that would charge the baseline for
     # the heavy page's work). It runs between pages instead.
@@ -92,20 +129,15 @@ def measure(
         for _ in range(repeat):
             if baseline is not None:
                 base_times.append(_timed(baseline, "/", None)[0])
-            elapsed, response = _timed(client, url, headers)
+            elapsed, _response = _timed(client, url, headers)
             times.append(elapsed)
     finally:
         gc.enable()
-    body = response.get_data()
     queries = count_queries(app, lambda: client.get(url, headers=headers or {})) if app else 0
-    assets = 0
-    for asset in sorted(set(ASSET_RE.findall(body.decode("utf-8", "replace")))):
-        asset_response = client.get(asset)
-        assets += gz(asset_response.get_data())
-        asset_response.close()
+    raw, first, again = visits(client, url, headers)
     median = statistics.median(times) * 1000
     ratio = median / (statistics.median(base_times) * 1000) if base_times else 1.0
-    return Result(name, median, ratio, queries, gz(body) / 1024, (gz(body) + assets) / 1024)
+    return Result(name, median, ratio, queries, raw / 1024, first / 1024, again / 1024)
 
 
 def baseline_app() -> Flask:
@@ -582,12 +614,13 @@ def main(argv: list[str] | None = None) -> int:
     results, operations = run(args.schools, args.repeat, args.database_url)
     print(f"schools: {args.schools}, requests per page: {args.repeat}")
     print(
-        f"{'page':<34} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML gz KB':>11} {'first load gz KB':>17}"
+        f"{'page':<42} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML KB':>8} "
+        f"{'first visit KB':>15} {'repeat KB':>10}"
     )
     for r in results:
         print(
             f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
-            f"{r.html_kb:>11.1f} {r.first_load_kb:>17.1f}"
+            f"{r.html_kb:>8.1f} {r.first_kb:>15.1f} {r.repeat_kb:>10.1f}"
         )
     print()
     print(f"{'operation':<50} {'median s':>9}")
