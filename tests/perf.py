@@ -478,6 +478,155 @@ def time_inspections(app, reviewer, staff, ids: dict, baseline, repeat: int) -> 
     ]
 
 
+# Pages served over HTTP by ``intranet serve`` with one worker process and with two.
+HTTP_PAGES: list[tuple[str, str]] = [
+    ("district school list", "/schools/"),
+    ("school home", "/schools/{school_id}"),
+    ("school roadmap (40 items)", "/schools/{school_id}/roadmaps/{roadmap_id}"),
+    ("campaign matrix (300 x 12)", "/campaigns/"),
+    ("consolidated table (300 x 60)", "/campaigns/{campaign_id}"),
+]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_server(code: str, env: dict[str, str], port: int):
+    """A server process running ``code`` (which serves on ``port``), once it answers."""
+    import http.client
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
+def _stop_server(process) -> None:
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except Exception:
+        process.kill()
+        process.wait()
+
+
+def _login_cookie(port: int) -> str:
+    import http.client
+    import urllib.parse
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = urllib.parse.urlencode({"login": "bench-reviewer", "password": "bench-password-1"})
+    conn.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302, f"HTTP login failed: {response.status}"
+    cookies = [
+        value.split(";", 1)[0]
+        for key, value in response.getheaders()
+        if key.lower() == "set-cookie"
+    ]
+    conn.close()
+    return "; ".join(cookies)
+
+
+def requests_per_second(port: int, path: str, cookie: str, seconds: float, clients: int) -> float:
+    """Requests answered per second by ``clients`` keep-alive connections asking at once."""
+    import http.client
+    import threading
+
+    headers = {**BROWSER, "Cookie": cookie} if cookie else dict(BROWSER)
+    stop_at = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def load(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.monotonic() < stop_at:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200, (path, response.status)
+            counts[k] += 1
+        conn.close()
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=load, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - start)
+
+
+def http_throughput(url: str, ids: dict, seconds: float, clients: int = 8) -> list[tuple]:
+    """Requests per second over HTTP of the minimal page and of ``HTTP_PAGES``, served
+    by ``intranet serve`` with one worker process and with two (8 threads each)."""
+    import os as _os
+
+    env = {
+        **_os.environ,
+        "INTRANET_DATABASE_URL": url,
+        "INTRANET_SECRET_KEY": "bench",
+        "INTRANET_WTF_CSRF_ENABLED": "false",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    rows: dict[str, dict[int, float]] = {}
+    for workers in (1, 2):
+        port = _free_port()
+        base = _start_server(
+            "from intranet.serving import serve; from tests.perf import baseline_app; "
+            f"serve(baseline_app(), '127.0.0.1', {port}, 8, {workers})",
+            env,
+            port,
+        )
+        try:
+            rps = requests_per_second(port, "/", "", seconds, clients)
+            rows.setdefault("minimal Flask page", {})[workers] = rps
+        finally:
+            _stop_server(base)
+        port = _free_port()
+        app = _start_server(
+            "from intranet import create_app; from intranet.serving import serve; "
+            f"serve(create_app(), '127.0.0.1', {port}, 8, {workers})",
+            env,
+            port,
+        )
+        try:
+            cookie = _login_cookie(port)
+            for name, template in HTTP_PAGES:
+                path = template.format(**ids)
+                requests_per_second(port, path, cookie, 0.5, clients)  # warm up
+                rps = requests_per_second(port, path, cookie, seconds, clients)
+                rows.setdefault(name, {})[workers] = rps
+        finally:
+            _stop_server(app)
+    base = rows["minimal Flask page"]
+    return [
+        (name, r[1], r[1] / base[1], r[2], r[2] / base[2], r[2] / r[1]) for name, r in rows.items()
+    ]
+
+
 # (name, url template, logged in, extra headers); later issues append their pages here.
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
@@ -498,7 +647,16 @@ PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
 ]
 
 
-def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Result], list]:
+SECTIONS = ("pages", "http", "operations")
+
+
+def run(
+    n_schools: int,
+    repeat: int,
+    database_url: str | None,
+    sections: tuple[str, ...] = SECTIONS,
+    http_seconds: float = 3.0,
+) -> tuple[list[Result], list, list]:
     from intranet import create_app
     from intranet.database import upgrade_database
 
@@ -522,7 +680,9 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
         ids["submission_id"] = _submission_id(ids["campaign_id"], school_id)
 
     baseline = baseline_app().test_client()
-    results = [measure("baseline (minimal Flask page)", baseline, "/", repeat, None)]
+    results: list[Result] = []
+    http_rows: list[tuple] = []
+    operations: list[tuple[str, float]] = []
     anon = app.test_client()
     user = app.test_client()
     # No app context around requests: each request must get its own, as in production.
@@ -531,12 +691,23 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
     admin = app.test_client()
     r = admin.post("/login", data={"login": "bench-admin", "password": "bench-password-1"})
     assert r.status_code == 302, "benchmark admin login failed"
-    for name, template, logged_in, headers in PAGES:
-        client = user if logged_in else anon
-        results.append(
-            measure(name, client, template.format(**ids), repeat, app, baseline, headers)
-        )
-    operations = time_plan_import(app, admin)
+    if "pages" in sections:
+        results.append(measure("baseline (minimal Flask page)", baseline, "/", repeat, None))
+        for name, template, logged_in, headers in PAGES:
+            client = user if logged_in else anon
+            results.append(
+                measure(name, client, template.format(**ids), repeat, app, baseline, headers)
+            )
+    if "http" in sections:
+        http_rows = http_throughput(url, ids, http_seconds)
+    if "operations" not in sections:
+        with app.app_context():
+            from intranet.extensions import db
+
+            db.engine.dispose()
+        tmp.cleanup()
+        return results, http_rows, operations
+    operations += time_plan_import(app, admin)
     staff = app.test_client()
     r = staff.post("/login", data={"login": "b0001-1", "password": "bench-password-1"})
     assert r.status_code == 302, "benchmark school login failed"
@@ -548,7 +719,7 @@ def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Res
 
         db.engine.dispose()
     tmp.cleanup()
-    return results, operations
+    return results, http_rows, operations
 
 
 def _submission_id(campaign_id: int, school_id: int) -> int:
@@ -607,23 +778,47 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("INTRANET_DATABASE_URL") or None,
         help="default: INTRANET_DATABASE_URL, else a temporary SQLite file",
     )
-    parser.add_argument("--only", choices=["objectivity"], help="run only these rows")
+    parser.add_argument(
+        "--only",
+        help="run only these rows, comma-separated: pages, http, operations; or objectivity",
+    )
+    parser.add_argument(
+        "--http-seconds", type=float, default=3.0, help="load time per page and worker count"
+    )
     args = parser.parse_args(argv)
     if args.only == "objectivity":
         return _only_objectivity(args.database_url)
-    results, operations = run(args.schools, args.repeat, args.database_url)
-    print(f"schools: {args.schools}, requests per page: {args.repeat}")
-    print(
-        f"{'page':<42} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML KB':>8} "
-        f"{'first visit KB':>15} {'repeat KB':>10}"
+    sections = tuple(args.only.split(",")) if args.only else SECTIONS
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    results, http_rows, operations = run(
+        args.schools, args.repeat, args.database_url, sections, args.http_seconds
     )
+    print(f"schools: {args.schools}, requests per page: {args.repeat}")
+    if results:
+        print(
+            f"{'page':<42} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML KB':>8} "
+            f"{'first visit KB':>15} {'repeat KB':>10}"
+        )
     for r in results:
         print(
             f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
             f"{r.html_kb:>8.1f} {r.first_kb:>15.1f} {r.repeat_kb:>10.1f}"
         )
-    print()
-    print(f"{'operation':<50} {'median s':>9}")
+    if http_rows:
+        print()
+        print("over HTTP, intranet serve, 8 keep-alive clients: requests per second")
+        print(
+            f"{'page':<42} {'1 worker':>9} {'x min':>6} {'2 workers':>10} {'x min':>6} {'2 / 1':>6}"
+        )
+    for name, one, one_ratio, two, two_ratio, gain in http_rows:
+        print(
+            f"{name:<42} {one:>9.1f} {one_ratio:>6.2f} {two:>10.1f} {two_ratio:>6.2f} {gain:>6.2f}"
+        )
+    if operations:
+        print()
+        print(f"{'operation':<50} {'median s':>9}")
     for name, seconds in operations:
         print(f"{name:<50} {seconds:>9.3f}")
     return 0
