@@ -306,15 +306,22 @@ def _campaign(campaign_id: int) -> Campaign:
 @campaigns_bp.route("/", endpoint="index")
 @district_staff
 def campaign_index():
+    today = date.today()
+    # This school year's campaigns (and any due later) unless another year is asked for:
+    # the table must not widen with every year the district has run campaigns.
+    year = request.args.get("year", type=int)
     result = services.matrix(
         current_user.district_id,
-        date.today(),
+        today,
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+        school_year=year or services.school_year_of(today),
+        later_too=year is None,
     )
     return render_template(
         "inspections/matrix.html",
         result=result,
+        year_asked=year,
         body=_matrix_body(result),
         campaigns_url=url_for("campaigns.index"),  # + id: a campaign's page
     )
