@@ -1050,24 +1050,37 @@ class Consolidated:
 
 
 def _summary(spec: dict, values: list[Any], schools: int) -> str:
+    """The total of one question over ``values``, every school's answer (the export)."""
     answered = [v for v in values if v not in (None, "", [])]
     kind = spec["type"]
     if kind == "yesno":
-        yes = sum(1 for v in answered if v == "yes")
+        return _total_text(spec, {"yes": sum(1 for v in answered if v == "yes")}, schools)
+    if kind in ("integer", "decimal"):
+        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
+        return _total_text(spec, {"sum": sum(numbers, Decimal(0)), "count": len(numbers)}, schools)
+    if kind in ("choice", "multichoice"):
+        options = {
+            option: sum(1 for v in answered if v == option or (isinstance(v, list) and option in v))
+            for option in spec.get("options", [])
+        }
+        return _total_text(spec, {"options": options}, schools)
+    return _total_text(spec, {"answered": len(answered)}, schools)
+
+
+def _total_text(spec: dict, total: dict[str, Any], schools: int) -> str:
+    """How a question's total reads, from its counts (computed in Python or in SQL)."""
+    kind = spec["type"]
+    if kind == "yesno":
+        yes = total["yes"]
         share = round(100 * yes / schools) if schools else 0
         return _("yes: %(n)d of %(m)d (%(p)d%%)", n=yes, m=schools, p=share)
     if kind in ("integer", "decimal"):
-        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
-        total = sum(numbers, Decimal(0))
-        avg = (total / len(numbers)).quantize(Decimal("0.01")) if numbers else 0
-        return _("sum %(s)s, average %(a)s", s=total, a=avg)
+        amount, n = total["sum"], total["count"]
+        avg = (amount / n).quantize(Decimal("0.01")) if n else 0
+        return _("sum %(s)s, average %(a)s", s=amount, a=avg)
     if kind in ("choice", "multichoice"):
-        counts = []
-        for option in spec.get("options", []):
-            n = sum(1 for v in answered if v == option or (isinstance(v, list) and option in v))
-            counts.append(f"{option}: {n}")
-        return "; ".join(counts)
-    return _("answered: %(n)d of %(m)d", n=len(answered), m=schools)
+        return "; ".join(f"{option}: {n}" for option, n in total["options"].items())
+    return _("answered: %(n)d of %(m)d", n=total["answered"], m=schools)
 
 
 def consolidated(campaign: Campaign, today: date) -> Consolidated:

@@ -28,7 +28,7 @@ from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
-from intranet.inspections import exports, services
+from intranet.inspections import consolidation, exports, services
 from intranet.inspections import schema as form_schema
 from intranet.inspections.forms import (
     CampaignForm,
@@ -410,7 +410,13 @@ def campaign_detail(campaign_id: int):
     campaign = _campaign(campaign_id)
     return render_template(
         "inspections/consolidated.html",
-        data=services.consolidated(campaign, date.today()),
+        data=consolidation.page(
+            campaign,
+            date.today(),
+            page=request.args.get("page", 1, type=int),
+            per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+            section=request.args.get("section") or None,
+        ),
         reopen_form=_reopen_form(campaign, formdata=None),
         labels=state_labels(),
         at_risk=objectivity.latest_risk_ids(campaign.district_id),
