@@ -1,18 +1,22 @@
 """The consolidated table of a campaign as a page: 50 schools at a time, optionally one
 section of the form, with each question's total over ALL the campaign's schools computed
 by the database in one statement (300 schools' answers never travel to Python to be
-summed). The .xlsx export still reads every answer (``services.consolidated``); both read
-their totals the same way (``services._total_text``)."""
+summed), and remembered until an answer of the campaign changes. The .xlsx export still
+reads every answer (``services.consolidated``); both word their totals the same way
+(``services._total_text``)."""
 
 from __future__ import annotations
 
+import copy
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, and_, case, cast, exists, func, literal, not_, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Float, Numeric, and_, case, cast, func, not_, or_, select, true
 
 from intranet import paging
 from intranet.extensions import db
@@ -25,6 +29,8 @@ from intranet.inspections.services import (
     display,
 )
 from intranet.schools.models import School
+
+_LOCK = threading.Lock()
 
 
 @dataclass
@@ -70,21 +76,18 @@ def page(
     ]
     plain = [f for f in specs if f["type"] != "table"]
     tables = [f for f in specs if f["type"] == "table"]
-    schools, totals = sql_totals(campaign.id, plain)
+    schools, totals = remembered_totals(campaign.id, plain)
     page = paging.clamp(page, schools, per_page)
-    # Only the answers this page shows leave the database, not whole documents.
-    keys = [f["key"] for f in plain + tables]
-    answer_columns = [Submission.answers[k] for k in keys]
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
-    for sid, school_id, code, name, cell, *values in db.session.execute(
+    for sid, school_id, code, name, cell, answers in db.session.execute(
         select(
             Submission.id,
             Submission.school_id,
             School.code,
             func.coalesce(func.nullif(School.short_name, ""), School.name),
             CELL_CODE,
-            *answer_columns,
+            Submission.answers,
         )
         .join(School, School.id == Submission.school_id)
         .where(Submission.campaign_id == campaign.id)
@@ -92,7 +95,7 @@ def page(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ):
-        answers = dict(zip(keys, values, strict=True))
+        answers = answers or {}
         shown = [display(f, answers.get(f["key"])) for f in plain]
         rows.append((sid, school_id, code, name, cell_state(cell, campaign.due_date, today), shown))
         for t in tables:
@@ -112,21 +115,41 @@ def page(
     )
 
 
+# Totals of a campaign, by what its answers were when they were summed: an answer saved
+# anywhere (any app process) bumps its submission's revision, so the key changes and
+# the totals are summed again; until then a page view reads one small row instead.
+_REMEMBERED: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+_REMEMBER = 64
+
+
+def remembered_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict]:
+    state = db.session.execute(
+        select(
+            func.count(Submission.id),
+            func.coalesce(func.sum(Submission.revision), 0),
+            func.max(Submission.id),
+            func.max(Submission.updated_at),
+        ).where(Submission.campaign_id == campaign_id)
+    ).one()
+    key = (campaign_id, tuple(s["key"] for s in specs), tuple(str(v) for v in state))
+    with _LOCK:
+        if key in _REMEMBERED:
+            _REMEMBERED.move_to_end(key)
+            schools, totals = _REMEMBERED[key]
+            return schools, copy.deepcopy(totals)
+    schools, totals = sql_totals(campaign_id, specs)
+    with _LOCK:
+        _REMEMBERED[key] = (schools, copy.deepcopy(totals))
+        while len(_REMEMBERED) > _REMEMBER:
+            _REMEMBERED.popitem(last=False)
+    return schools, totals
+
+
 def _normalised(value):
     """A typed number as the database can cast it: no spaces, a decimal point."""
     return func.replace(
         func.replace(func.replace(func.trim(value), " ", ""), "\u00a0", ""), ",", "."
     )
-
-
-def _has_option(key: str, value, option: str, dialect: str):
-    """The answer is this option, or a list that holds it."""
-    if dialect == "postgresql":
-        in_list = cast(Submission.answers[key], JSONB).contains([option])
-    else:
-        items = func.json_each(Submission.answers, f'$."{key}"').table_valued("value")
-        in_list = exists(select(literal(1)).select_from(items).where(items.c.value == option))
-    return or_(value == option, in_list)
 
 
 def _valid_number(n, integer: bool, dialect: str):
@@ -139,63 +162,102 @@ def _valid_number(n, integer: bool, dialect: str):
 
 def sql_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict[str, dict[str, Any]]]:
     """How many schools the campaign has, and per question the counts its total reads
-    (``services._total_text``), in one statement over every school's answers."""
+    (``services._total_text``). The database reads each school's answers once, as
+    (question, answer) pairs, and returns per question its answered count, the sum of a
+    number, or per distinct choice its count: a few rows per question."""
     dialect = db.session.get_bind().dialect.name
-    columns: list[Any] = [func.count(Submission.id)]
-    reads: list[tuple[str, str, Any]] = []  # (question key, what, option) per column
-
-    def add(key: str, what: str, expression, option=None) -> None:
-        columns.append(expression)
-        reads.append((key, what, option))
-
-    def counting(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
+    schools = db.session.scalar(
+        select(func.count(Submission.id)).where(Submission.campaign_id == campaign_id)
+    )
+    totals: dict[str, dict[str, Any]] = {}
     for spec in specs:
-        key, kind = spec["key"], spec["type"]
-        value = Submission.answers[key].as_string()
+        kind = spec["type"]
         if kind == "yesno":
-            add(key, "yes", counting(value == "yes"))
+            totals[spec["key"]] = {"yes": 0}
         elif kind in ("choice", "multichoice"):
-            for option in spec.get("options", []):
-                condition = (
-                    _has_option(key, value, option, dialect)
-                    if kind == "multichoice"
-                    else value == option
-                )
-                add(key, "option", counting(condition), option)
+            totals[spec["key"]] = {"options": {o: 0 for o in spec.get("options", [])}}
         elif kind in ("integer", "decimal"):
-            n = _normalised(value)
-            valid = and_(value.is_not(None), _valid_number(n, kind == "integer", dialect))
-            add(key, "count", counting(valid))
-            number = cast(n, Numeric) if dialect == "postgresql" else cast(n, Float)
-            add(key, "sum", func.sum(case((valid, number), else_=None)))
-            if dialect != "postgresql":
-                # SQLite sums binary floats: the places typed give back the exact sum.
-                places = case(
+            totals[spec["key"]] = {"sum": None, "count": 0}
+        else:
+            totals[spec["key"]] = {"answered": 0}
+    if not specs:
+        return schools or 0, totals
+    # Each school's answers as (key, value) rows; a list comes as its JSON text.
+    pairs = (
+        func.json_each_text(Submission.answers)
+        if dialect == "postgresql"
+        else func.json_each(Submission.answers)
+    ).table_valued("key", "value")
+    key, value = pairs.c.key, pairs.c.value
+    by_kind: dict[str, list[str]] = {}
+    for spec in specs:
+        by_kind.setdefault(spec["type"], []).append(spec["key"])
+    grouped = by_kind.get("yesno", []) + by_kind.get("choice", []) + by_kind.get("multichoice", [])
+    answered = and_(value.is_not(None), value.not_in(["", "[]"]))
+    n = _normalised(value)
+    valid = or_(
+        and_(key.in_(by_kind.get("integer", [])), _valid_number(n, True, dialect)),
+        and_(key.in_(by_kind.get("decimal", [])), _valid_number(n, False, dialect)),
+    )
+    valid = and_(answered, valid)
+    group_value = case((key.in_(grouped), value), else_=None)
+    columns = [
+        key,
+        group_value,
+        func.sum(case((answered, 1), else_=0)),
+        func.sum(case((valid, 1), else_=0)),
+        func.sum(case((valid, cast(n, Numeric if dialect == "postgresql" else Float)))),
+    ]
+    if dialect != "postgresql":
+        # SQLite sums binary floats: the places typed give back the exact sum.
+        columns.append(
+            func.max(
+                case(
                     (and_(valid, func.instr(n, ".") > 0), func.length(n) - func.instr(n, ".")),
                     else_=0,
                 )
-                add(key, "places", func.max(places))
+            )
+        )
+    rows = db.session.execute(
+        select(*columns)
+        .select_from(Submission)
+        .join(pairs, true())
+        .where(Submission.campaign_id == campaign_id, key.in_([s["key"] for s in specs]))
+        .group_by(key, group_value)
+    ).all()
+    kinds = {s["key"]: s["type"] for s in specs}
+    for k, v, n_answered, n_valid, amount, *places in rows:
+        kind, total = kinds[k], totals[k]
+        if kind == "yesno":
+            total["yes"] += int(n_answered) if v == "yes" else 0
+        elif kind == "choice":
+            if v in total["options"]:
+                total["options"][v] += int(n_answered)
+        elif kind == "multichoice":
+            chosen = _chosen(v)
+            for option in total["options"]:
+                if option in chosen:
+                    total["options"][option] += int(n_answered)
+        elif kind in ("integer", "decimal"):
+            total["count"] += int(n_valid)
+            total["sum"] = _exact(amount, places[0] if places else None)
         else:
-            add(key, "answered", counting(and_(value.is_not(None), value.not_in(["", "[]"]))))
-    result = db.session.execute(select(*columns).where(Submission.campaign_id == campaign_id)).one()
-    schools = int(result[0])
-    totals: dict[str, dict[str, Any]] = {
-        s["key"]: {"options": {}} if s["type"] in ("choice", "multichoice") else {} for s in specs
-    }
-    for (key, what, option), value in zip(reads, result[1:], strict=True):
-        if what == "option":
-            totals[key]["options"][option] = int(value)
-        elif what in ("yes", "count", "answered"):
-            totals[key][what] = int(value)
-        else:
-            totals[key][what] = value
-    for spec in specs:
-        total = totals[spec["key"]]
-        if "sum" in total:
-            total["sum"] = _exact(total["sum"], total.pop("places", None))
-    return schools, totals
+            total["answered"] += int(n_answered)
+    for total in totals.values():
+        if "sum" in total and total["sum"] is None:
+            total["sum"] = Decimal(0)
+    return schools or 0, totals
+
+
+def _chosen(value: Any) -> list:
+    """The options of a multiple choice answer: a list (as JSON text), or one option."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return [value]
+        return parsed if isinstance(parsed, list) else [parsed]
+    return [value]
 
 
 def _exact(value, places: int | None) -> Decimal:

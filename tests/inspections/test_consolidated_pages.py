@@ -179,3 +179,20 @@ def _extra_school(campaign, n: int) -> int:
     db.session.add(school)
     db.session.flush()
     return school.id
+
+
+def test_totals_follow_a_saved_answer_at_once(campaign, login_as, make):
+    campaign, reviewer, schools = campaign
+    client = login_as(reviewer)
+    assert "да: 4 из 7 (57%)" in text_of(client.get(f"/campaigns/{campaign.id}"))
+    sub = db.session.scalar(
+        select(Submission).where(
+            Submission.campaign_id == campaign.id, Submission.school_id == schools[1].id
+        )
+    )
+    staff = make.user(Role.SCHOOL_STAFF, school=schools[1])
+    services.save_answer(staff, sub, "posted", "yes", sub.revision)
+    html = text_of(client.get(f"/campaigns/{campaign.id}"))
+    assert "да: 5 из 7 (71%)" in html
+    whole = services.consolidated(campaign, date.today())
+    assert whole.columns[0].summary == "да: 5 из 7 (71%)"
