@@ -302,6 +302,80 @@ def time_plan_import(app, client, repeat: int = 5) -> list[tuple[str, float]]:
     ]
 
 
+JOURNAL_SHIFTS = (-1, 0, 0, 0, 0, 0, 0, 0, 0, 1)
+
+
+def seed_vpr_years(district_id: int, years: int = 5, pupils: int = 40) -> int:
+    """``years`` of ВПР (up to 2023) for every school of the district: 4 subjects x 2
+    grades, ``pupils`` pupils per school and group, computed as an import would. Returns
+    the number of pupils' rows."""
+    import random
+
+    from sqlalchemy import insert, select
+
+    from intranet.extensions import db
+    from intranet.objectivity import services
+    from intranet.objectivity.models import MarkScale, VprImport, VprResult
+    from intranet.schools.models import School
+
+    rng = random.Random(5)
+    school_ids = list(
+        db.session.scalars(select(School.id).where(School.district_id == district_id))
+    )
+    subjects = ("Русский язык", "Математика", "История", "Биология")
+    total = 0
+    for year in range(2024 - years, 2024):
+        batch = VprImport(district_id=district_id, kind="results", filename=f"vpr-{year}.xlsx")
+        db.session.add(batch)
+        for subject in subjects:
+            for grade in (5, 6):
+                db.session.add(
+                    MarkScale(
+                        district_id=district_id,
+                        year=year,
+                        subject=subject,
+                        grade=grade,
+                        min3=6,
+                        min4=11,
+                        min5=16,
+                        max_score=20,
+                    )
+                )
+        db.session.flush()
+        rows = []
+        for n, school_id in enumerate(school_ids):
+            bias = 4 if n % 37 == 0 else 0  # a few schools look too good
+            for subject in subjects:
+                for grade in (5, 6):
+                    for k in range(pupils):
+                        score = max(0, min(20, int(rng.gauss(11 + bias, 4))))
+                        mark = 5 if score >= 16 else 4 if score >= 11 else 3 if score >= 6 else 2
+                        # Journals mostly agree with the work, as in a sound school.
+                        journal = min(5, max(2, mark + rng.choice(JOURNAL_SHIFTS)))
+                        rows.append(
+                            {
+                                "district_id": district_id,
+                                "school_id": school_id,
+                                "import_id": batch.id,
+                                "year": year,
+                                "subject": subject,
+                                "grade": grade,
+                                "class_name": f"{grade}А",
+                                "participant": f"{school_id}-{k}",
+                                "absent": k == pupils - 1,
+                                "primary_score": None if k == pupils - 1 else score,
+                                "mark": None if k == pupils - 1 else mark,
+                                "journal_mark": journal,
+                            }
+                        )
+        for start in range(0, len(rows), 20_000):
+            db.session.execute(insert(VprResult), rows[start : start + 20_000])
+        total += len(rows)
+    db.session.commit()
+    services.recompute(district_id)
+    return total
+
+
 def time_objectivity(district_id: int, repeat: int = 3) -> list[tuple[str, float]]:
     """A district's year of ВПР: 50 schools, 4 subjects x 2 grades, 25,000 pupil rows in
     eight .xlsx files as ФИС ОКО exports them. Median seconds to import them all (read,
@@ -644,6 +718,8 @@ PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("campaign matrix (300 x 12)", "/campaigns/", True, {}),
     ("consolidated table (300 x 60)", "/campaigns/{campaign_id}", True, {}),
     ("school form to fill (60 fields)", "/schools/{school_id}/forms/{submission_id}", True, {}),
+    ("risk list (5 years of ВПР)", "/objectivity/", True, {}),
+    ("school analytics (5 years of ВПР)", "/objectivity/schools/{school_id}", True, {}),
 ]
 
 
@@ -656,6 +732,7 @@ def run(
     database_url: str | None,
     sections: tuple[str, ...] = SECTIONS,
     http_seconds: float = 3.0,
+    vpr_pupils: int = 40,
 ) -> tuple[list[Result], list, list]:
     from intranet import create_app
     from intranet.database import upgrade_database
@@ -678,6 +755,7 @@ def run(
         }
         ids |= seed_inspections(district_id)
         ids["submission_id"] = _submission_id(ids["campaign_id"], school_id)
+        ids["vpr_rows"] = seed_vpr_years(district_id, pupils=vpr_pupils)
 
     baseline = baseline_app().test_client()
     results: list[Result] = []
@@ -783,6 +861,9 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these rows, comma-separated: pages, http, operations; or objectivity",
     )
     parser.add_argument(
+        "--vpr-pupils", type=int, default=40, help="per school, subject, grade and year"
+    )
+    parser.add_argument(
         "--http-seconds", type=float, default=3.0, help="load time per page and worker count"
     )
     args = parser.parse_args(argv)
@@ -793,9 +874,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
     results, http_rows, operations = run(
-        args.schools, args.repeat, args.database_url, sections, args.http_seconds
+        args.schools, args.repeat, args.database_url, sections, args.http_seconds, args.vpr_pupils
     )
-    print(f"schools: {args.schools}, requests per page: {args.repeat}")
+    rows = args.schools * 8 * 5 * args.vpr_pupils
+    print(f"schools: {args.schools}, requests per page: {args.repeat}, ВПР rows: {rows}")
     if results:
         print(
             f"{'page':<42} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML KB':>8} "
