@@ -268,6 +268,9 @@ class SchoolMarker(_GroupColumns, db.Model):
     __table_args__ = (
         Index("ix_objectivity_markers_district_year", "district_id", "year", "flagged"),
         Index("ix_objectivity_markers_school_year", "school_id", "year"),
+        # The flagged markers of every year (a school's years in a row, the history) are
+        # a few rows of this index, not a scan of every year's markers.
+        Index("ix_objectivity_markers_flagged", "district_id", "flagged", "school_id", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
