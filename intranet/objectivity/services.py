@@ -627,7 +627,7 @@ class RiskRow:
     school_id: int
     code: str
     name: str
-    markers: list[SchoolMarker]
+    markers: list[Any]  # rows: subject, grade, code, federal, title, reason
     years_in_row: int
 
     @property
@@ -675,8 +675,21 @@ def years_in_row(flagged_years: set[int], year: int) -> int:
 
 
 def risk_list(district_id: int, year: int) -> list[RiskRow]:
+    # Plain rows, not ORM objects: the list only shows them (a district can have a few
+    # hundred flagged markers in a year).
     rows = db.session.execute(
-        select(SchoolMarker, School.code, School.short_name, School.name)
+        select(
+            SchoolMarker.school_id,
+            SchoolMarker.subject,
+            SchoolMarker.grade,
+            SchoolMarker.code,
+            SchoolMarker.federal,
+            SchoolMarker.title,
+            SchoolMarker.reason,
+            School.code.label("school_code"),
+            School.short_name,
+            School.name,
+        )
         .join(School, School.id == SchoolMarker.school_id)
         .where(
             SchoolMarker.district_id == district_id,
@@ -686,11 +699,11 @@ def risk_list(district_id: int, year: int) -> list[RiskRow]:
         .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
     ).all()
     by_school: dict[int, RiskRow] = {}
-    for marker, code, short_name, name in rows:
+    for marker in rows:
         row = by_school.get(marker.school_id)
         if row is None:
             row = by_school[marker.school_id] = RiskRow(
-                marker.school_id, code, short_name or name, [], 0
+                marker.school_id, marker.school_code, marker.short_name or marker.name, [], 0
             )
         row.markers.append(marker)
     history = _flagged_years(district_id, list(by_school)) if by_school else {}
