@@ -434,7 +434,8 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
     template loop's calls and escapes per cell would be most of the page's time)."""
     labels = {state: escape(label) for state, label in state_labels().items()}
     base = url_for("schools.index")
-    badge = f' <span class="badge risk-badge">{escape(_("risk zone"))}</span>'
+    risk = escape(_("risk zone"))
+    badge = f' <span class="badge risk-badge">{risk}</span>'
     out = []
     for sid, school_id, code, name, state, shown in data.rows:
         out.append(

@@ -62,10 +62,8 @@ def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:
             )
         out.append("</ul></td>\n</tr>\n")
     if not rows:
-        out.append(
-            f'<tr><td colspan="5" class="muted">{escape(_("No school is flagged this year."))}'
-            "</td></tr>"
-        )
+        nobody = escape(_("No school is flagged this year."))
+        out.append(f'<tr><td colspan="5" class="muted">{nobody}</td></tr>')
     return Markup("".join(out))
 
 
