@@ -7,7 +7,8 @@ file.
 
 Seeds a district (300 schools by default) in a throw-away database, then measures each
 page in-process through the WSGI test client, asked as a browser asks over HTTP
-(``Accept-Encoding: gzip, deflate``): median server time, SQL queries per request, the
+(``Accept-Encoding: gzip, deflate``): median server time (and the ratio of its CPU time
+in this process, steadier on a shared machine), SQL queries per request, the
 raw HTML, and the bytes on the wire (status, headers, body as sent) of a first visit (the
 page and every CSS and JS file it links) and of a repeated one (the page again, plus
 whatever the browser may not keep: files without a long max-age are revalidated). A minimal Flask
@@ -80,6 +81,7 @@ class Result:
     name: str
     median_ms: float
     ratio: float  # to the baseline page measured alongside
+    cpu_ratio: float  # the same, in CPU time of this process
     queries: int
     html_kb: float  # the page's HTML, uncompressed
     first_kb: float  # on the wire, first visit: the page and every file it links
@@ -92,6 +94,17 @@ def _timed(client, url: str, headers) -> tuple[float, object]:
     elapsed = time.perf_counter() - start
     assert response.status_code == 200, (url, response.status_code)
     return elapsed, response
+
+
+def _cpu(client, url: str, headers) -> float:
+    """CPU seconds of this process for one request: on a machine shared with other work
+    it stays put where the wall clock does not (the database's own time on PostgreSQL
+    is not in it)."""
+    start = time.process_time()
+    response = client.get(url, headers={**BROWSER, **(headers or {})})
+    spent = time.process_time() - start
+    assert response.status_code == 200, (url, response.status_code)
+    return spent
 
 
 def visits(client, url: str, headers) -> tuple[int, int, int]:
@@ -119,7 +132,7 @@ def measure(
 ) -> Result:
     """Median server time of ``url``; with ``baseline`` (a client of the minimal page),
     the two are requested in turn so that any drift of the machine hits both alike."""
-    times, base_times = [], []
+    times, base_times, cpu, base_cpu = [], [], [], []
     # The cyclic garbage collector is off while timing: garbage one request leaves must
     # not be collected inside the next one's time (that would charge the baseline for
     # the heavy page's work). It runs between pages instead.
@@ -129,15 +142,18 @@ def measure(
         for _ in range(repeat):
             if baseline is not None:
                 base_times.append(_timed(baseline, "/", None)[0])
+                base_cpu.append(_cpu(baseline, "/", None))
             elapsed, _response = _timed(client, url, headers)
             times.append(elapsed)
+            cpu.append(_cpu(client, url, headers))
     finally:
         gc.enable()
     queries = count_queries(app, lambda: client.get(url, headers=headers or {})) if app else 0
     raw, first, again = visits(client, url, headers)
     median = statistics.median(times) * 1000
     ratio = median / (statistics.median(base_times) * 1000) if base_times else 1.0
-    return Result(name, median, ratio, queries, raw / 1024, first / 1024, again / 1024)
+    cpu_ratio = statistics.median(cpu) / statistics.median(base_cpu) if base_cpu else 1.0
+    return Result(name, median, ratio, cpu_ratio, queries, raw / 1024, first / 1024, again / 1024)
 
 
 def baseline_app() -> Flask:
@@ -880,13 +896,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"schools: {args.schools}, requests per page: {args.repeat}, ВПР rows: {rows}")
     if results:
         print(
-            f"{'page':<42} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML KB':>8} "
-            f"{'first visit KB':>15} {'repeat KB':>10}"
+            f"{'page':<42} {'median ms':>10} {'x base':>7} {'x base CPU':>10} {'SQL':>5} "
+            f"{'HTML KB':>8} {'first visit KB':>15} {'repeat KB':>10}"
         )
     for r in results:
         print(
-            f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
-            f"{r.html_kb:>8.1f} {r.first_kb:>15.1f} {r.repeat_kb:>10.1f}"
+            f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.cpu_ratio:>10.1f} "
+            f"{r.queries:>5} {r.html_kb:>8.1f} {r.first_kb:>15.1f} {r.repeat_kb:>10.1f}"
         )
     if http_rows:
         print()
