@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_blueprints(app)
     init_web(app)
     init_school_mode(app)
+    init_assets(app)
     init_cli(app)
     return app
 
@@ -89,6 +90,12 @@ def init_school_mode(app: Flask) -> None:
     from intranet import schoolcopy
 
     schoolcopy.init_app(app)
+
+
+def init_assets(app: Flask) -> None:
+    from intranet import assets
+
+    assets.init_app(app)
 
 
 def init_cli(app: Flask) -> None:

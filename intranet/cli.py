@@ -18,21 +18,29 @@ def main() -> None:
     """District intranet: roadmaps, self-inspections, district control."""
 
 
-def _serve(host: str, port: int, threads: int) -> None:
-    from waitress import serve as waitress_serve
+def _serve(host: str, port: int, threads: int, workers: int | None = 1) -> None:
+    from intranet import serving
 
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    app = current_app._get_current_object()
+    if workers is None:
+        workers = serving.default_workers(app)
+    serving.serve(app, host, port, threads, workers, echo=click.echo)
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Per process.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes (Linux). Default: one per core with PostgreSQL, one with SQLite.",
+)
 @with_appcontext
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, workers: int | None) -> None:
     """Serve the configured database with waitress (production)."""
-    _serve(host, port, threads)
+    _serve(host, port, threads, workers)
 
 
 @click.command("demo")

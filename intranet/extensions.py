@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -33,6 +34,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
+compress = Compress()
 
 
 @event.listens_for(Engine, "connect")
@@ -71,6 +73,10 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     db.init_app(app)
+    # Compressed whenever the browser accepts it, whatever proxy is (or is not) in front:
+    # a 300-school table is 490 KB of HTML and 27 KB gzipped. Registered first, so its
+    # after_request runs last, on the finished response.
+    compress.init_app(app)
     migrate.init_app(
         app,
         db,

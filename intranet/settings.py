@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     # "district": the district server; "school": a school's offline copy, bound to the one
     # school it was enrolled for, that changes only what the school owns (intranet.schoolcopy).
     "MODE": "district",
+    # Pages and static files are compressed (Flask-Compress); downloads sent as streams
+    # (evidence files, exports) keep their length, so a slow link shows their progress.
+    "COMPRESS_STREAMS": False,
 }
 
 MODES = ("district", "school")

@@ -2,9 +2,16 @@
 
     python -m tests.perf [--schools 300] [--repeat 30] [--database-url URL]
 
+The database is ``--database-url``, else ``INTRANET_DATABASE_URL``, else a temporary SQLite
+file.
+
 Seeds a district (300 schools by default) in a throw-away database, then measures each
-page in-process through the WSGI test client: median server time, SQL queries per
-request, and first-load weight (HTML + linked CSS and JS, each gzipped). A minimal Flask
+page in-process through the WSGI test client, asked as a browser asks over HTTP
+(``Accept-Encoding: gzip, deflate``): median server time (and the ratio of its CPU time
+in this process, steadier on a shared machine), SQL queries per request, the
+raw HTML, and the bytes on the wire (status, headers, body as sent) of a first visit (the
+page and every CSS and JS file it links) and of a repeated one (the page again, plus
+whatever the browser may not keep: files without a long max-age are revalidated). A minimal Flask
 page measured in the same run is the baseline, so the ratios hold on any machine.
 Later capabilities add their pages to ``PAGES``.
 """
@@ -15,6 +22,7 @@ import argparse
 import gc
 import gzip
 import io
+import os
 import re
 import statistics
 import sys
@@ -50,8 +58,22 @@ def count_queries(app: Flask, fn: Callable[[], object]) -> int:
     return seen
 
 
-def gz(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6))
+# What a browser sends over plain HTTP (brotli and zstd are offered over HTTPS only).
+BROWSER = {"Accept-Encoding": "gzip, deflate"}
+
+
+def wire(response) -> int:
+    """Bytes of a response on the wire: status line, headers and (compressed) body."""
+    head = len(f"HTTP/1.1 {response.status}\r\n") + 2
+    head += sum(len(f"{k}: {v}\r\n") for k, v in response.headers.items())
+    return head + len(response.get_data())
+
+
+def cached_for_good(response) -> bool:
+    """A browser keeps this file without asking again (a long max-age)."""
+    cache = response.headers.get("Cache-Control", "")
+    match = re.search(r"max-age=(\d+)", cache)
+    return "no-cache" not in cache and bool(match) and int(match.group(1)) >= 86_400
 
 
 @dataclass
@@ -59,17 +81,50 @@ class Result:
     name: str
     median_ms: float
     ratio: float  # to the baseline page measured alongside
+    cpu_ratio: float  # the same, in CPU time of this process
     queries: int
-    html_kb: float
-    first_load_kb: float
+    html_kb: float  # the page's HTML, uncompressed
+    first_kb: float  # on the wire, first visit: the page and every file it links
+    repeat_kb: float  # on the wire, next visit: the page, and only files not kept
 
 
 def _timed(client, url: str, headers) -> tuple[float, object]:
     start = time.perf_counter()
-    response = client.get(url, headers=headers or {})
+    response = client.get(url, headers={**BROWSER, **(headers or {})})
     elapsed = time.perf_counter() - start
     assert response.status_code == 200, (url, response.status_code)
     return elapsed, response
+
+
+def _cpu(client, url: str, headers) -> float:
+    """CPU seconds of this process for one request: on a machine shared with other work
+    it stays put where the wall clock does not (the database's own time on PostgreSQL
+    is not in it)."""
+    start = time.process_time()
+    response = client.get(url, headers={**BROWSER, **(headers or {})})
+    spent = time.process_time() - start
+    assert response.status_code == 200, (url, response.status_code)
+    return spent
+
+
+def visits(client, url: str, headers) -> tuple[int, int, int]:
+    """Raw HTML bytes, and bytes on the wire for a first and a repeated visit: the page
+    (never cached) and its linked files (none kept on the first; on the next, files
+    with a long max-age are not asked for, others are revalidated by their ETag)."""
+    page = client.get(url, headers={**BROWSER, **(headers or {})})
+    raw = len(client.get(url, headers=headers or {}).get_data())
+    first = repeat = wire(page)
+    html = page.get_data()
+    if page.headers.get("Content-Encoding") == "gzip":
+        html = gzip.decompress(html)
+    for asset in sorted(set(ASSET_RE.findall(html.decode("utf-8", "replace")))):
+        response = client.get(asset, headers=BROWSER)
+        first += wire(response)
+        if not cached_for_good(response):
+            conditional = {"If-None-Match": response.headers.get("ETag", "")}
+            repeat += wire(client.get(asset, headers={**BROWSER, **conditional}))
+        response.close()
+    return raw, first, repeat
 
 
 def measure(
@@ -77,8 +132,7 @@ def measure(
 ) -> Result:
     """Median server time of ``url``; with ``baseline`` (a client of the minimal page),
     the two are requested in turn so that any drift of the machine hits both alike."""
-    times, base_times = [], []
-    response = None
+    times, base_times, cpu, base_cpu = [], [], [], []
     # The cyclic garbage collector is off while timing: garbage one request leaves must
     # not be collected inside the next one's time (that would charge the baseline for
     # the heavy page's work). It runs between pages instead.
@@ -88,20 +142,18 @@ def measure(
         for _ in range(repeat):
             if baseline is not None:
                 base_times.append(_timed(baseline, "/", None)[0])
-            elapsed, response = _timed(client, url, headers)
+                base_cpu.append(_cpu(baseline, "/", None))
+            elapsed, _response = _timed(client, url, headers)
             times.append(elapsed)
+            cpu.append(_cpu(client, url, headers))
     finally:
         gc.enable()
-    body = response.get_data()
     queries = count_queries(app, lambda: client.get(url, headers=headers or {})) if app else 0
-    assets = 0
-    for asset in sorted(set(ASSET_RE.findall(body.decode("utf-8", "replace")))):
-        asset_response = client.get(asset)
-        assets += gz(asset_response.get_data())
-        asset_response.close()
+    raw, first, again = visits(client, url, headers)
     median = statistics.median(times) * 1000
     ratio = median / (statistics.median(base_times) * 1000) if base_times else 1.0
-    return Result(name, median, ratio, queries, gz(body) / 1024, (gz(body) + assets) / 1024)
+    cpu_ratio = statistics.median(cpu) / statistics.median(base_cpu) if base_cpu else 1.0
+    return Result(name, median, ratio, cpu_ratio, queries, raw / 1024, first / 1024, again / 1024)
 
 
 def baseline_app() -> Flask:
@@ -212,13 +264,17 @@ def seed_plan(district, n_items: int = 40):
             },
         )
     services.publish(None, plan)
+    # Only this plan's items: a shared database may hold other districts' roadmaps.
+    of_plan = RoadmapItem.roadmap_id.in_(
+        select(SchoolRoadmap.id).where(SchoolRoadmap.plan_id == plan.id)
+    )
     db.session.execute(
         update(RoadmapItem)
-        .where(RoadmapItem.id % 3 == 0)
+        .where(of_plan, RoadmapItem.id % 3 == 0)
         .values(status="done", done_on=date(2025, 12, 1))
     )
     db.session.execute(
-        update(RoadmapItem).where(RoadmapItem.id % 3 == 1).values(status="in_progress")
+        update(RoadmapItem).where(of_plan, RoadmapItem.id % 3 == 1).values(status="in_progress")
     )
     db.session.expire_all()
     for roadmap in db.session.scalars(
@@ -260,6 +316,80 @@ def time_plan_import(app, client, repeat: int = 5) -> list[tuple[str, float]]:
         ("parse a 200-item .docx", statistics.median(parse_times)),
         ("import a 200-item .docx (upload, preview, save)", statistics.median(ui_times)),
     ]
+
+
+JOURNAL_SHIFTS = (-1, 0, 0, 0, 0, 0, 0, 0, 0, 1)
+
+
+def seed_vpr_years(district_id: int, years: int = 5, pupils: int = 40) -> int:
+    """``years`` of ВПР (up to 2023) for every school of the district: 4 subjects x 2
+    grades, ``pupils`` pupils per school and group, computed as an import would. Returns
+    the number of pupils' rows."""
+    import random
+
+    from sqlalchemy import insert, select
+
+    from intranet.extensions import db
+    from intranet.objectivity import services
+    from intranet.objectivity.models import MarkScale, VprImport, VprResult
+    from intranet.schools.models import School
+
+    rng = random.Random(5)
+    school_ids = list(
+        db.session.scalars(select(School.id).where(School.district_id == district_id))
+    )
+    subjects = ("Русский язык", "Математика", "История", "Биология")
+    total = 0
+    for year in range(2024 - years, 2024):
+        batch = VprImport(district_id=district_id, kind="results", filename=f"vpr-{year}.xlsx")
+        db.session.add(batch)
+        for subject in subjects:
+            for grade in (5, 6):
+                db.session.add(
+                    MarkScale(
+                        district_id=district_id,
+                        year=year,
+                        subject=subject,
+                        grade=grade,
+                        min3=6,
+                        min4=11,
+                        min5=16,
+                        max_score=20,
+                    )
+                )
+        db.session.flush()
+        rows = []
+        for n, school_id in enumerate(school_ids):
+            bias = 4 if n % 37 == 0 else 0  # a few schools look too good
+            for subject in subjects:
+                for grade in (5, 6):
+                    for k in range(pupils):
+                        score = max(0, min(20, int(rng.gauss(11 + bias, 4))))
+                        mark = 5 if score >= 16 else 4 if score >= 11 else 3 if score >= 6 else 2
+                        # Journals mostly agree with the work, as in a sound school.
+                        journal = min(5, max(2, mark + rng.choice(JOURNAL_SHIFTS)))
+                        rows.append(
+                            {
+                                "district_id": district_id,
+                                "school_id": school_id,
+                                "import_id": batch.id,
+                                "year": year,
+                                "subject": subject,
+                                "grade": grade,
+                                "class_name": f"{grade}А",
+                                "participant": f"{school_id}-{k}",
+                                "absent": k == pupils - 1,
+                                "primary_score": None if k == pupils - 1 else score,
+                                "mark": None if k == pupils - 1 else mark,
+                                "journal_mark": journal,
+                            }
+                        )
+        for start in range(0, len(rows), 20_000):
+            db.session.execute(insert(VprResult), rows[start : start + 20_000])
+        total += len(rows)
+    db.session.commit()
+    services.recompute(district_id)
+    return total
 
 
 def time_objectivity(district_id: int, repeat: int = 3) -> list[tuple[str, float]]:
@@ -436,6 +566,177 @@ def time_inspections(app, reviewer, staff, ids: dict, baseline, repeat: int) -> 
         ("autosave response bytes", float(len(body))),
         ("autosave SQL queries", float(queries)),
     ]
+
+
+# Pages served over HTTP by ``intranet serve`` with one worker process and with two.
+HTTP_PAGES: list[tuple[str, str]] = [
+    ("district school list", "/schools/"),
+    ("school home", "/schools/{school_id}"),
+    ("school roadmap (40 items)", "/schools/{school_id}/roadmaps/{roadmap_id}"),
+    ("campaign matrix (300 x 12)", "/campaigns/"),
+    ("consolidated table (300 x 60)", "/campaigns/{campaign_id}"),
+]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_server(code: str, env: dict[str, str], port: int):
+    """A server process running ``code`` (which serves on ``port``), once it answers."""
+    import http.client
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
+def _stop_server(process) -> None:
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except Exception:
+        process.kill()
+        process.wait()
+
+
+def _login_cookie(port: int) -> str:
+    import http.client
+    import urllib.parse
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = urllib.parse.urlencode({"login": "bench-reviewer", "password": "bench-password-1"})
+    conn.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302, f"HTTP login failed: {response.status}"
+    cookies = [
+        value.split(";", 1)[0]
+        for key, value in response.getheaders()
+        if key.lower() == "set-cookie"
+    ]
+    conn.close()
+    return "; ".join(cookies)
+
+
+def requests_per_second(port: int, path: str, cookie: str, seconds: float, clients: int) -> float:
+    """Requests answered per second by ``clients`` keep-alive connections asking at once."""
+    import http.client
+    import threading
+
+    headers = {**BROWSER, "Cookie": cookie} if cookie else dict(BROWSER)
+    stop_at = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def load(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.monotonic() < stop_at:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200, (path, response.status)
+            counts[k] += 1
+        conn.close()
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=load, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - start)
+
+
+def http_throughput(url: str, ids: dict, seconds: float, clients: int = 8) -> list[tuple]:
+    """Requests per second over HTTP of the minimal page and of ``HTTP_PAGES``, served
+    by ``intranet serve`` with one worker process and with two (8 threads each)."""
+    import os as _os
+
+    env = {
+        **_os.environ,
+        "INTRANET_DATABASE_URL": url,
+        "INTRANET_SECRET_KEY": "bench",
+        "INTRANET_WTF_CSRF_ENABLED": "false",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    rows: dict[str, dict[int, float]] = {}
+    for workers in (1, 2):
+        port = _free_port()
+        base = _start_server(
+            "from intranet.serving import serve; from tests.perf import baseline_app; "
+            f"serve(baseline_app(), '127.0.0.1', {port}, 8, {workers})",
+            env,
+            port,
+        )
+        try:
+            rps = requests_per_second(port, "/", "", seconds, clients)
+            rows.setdefault("minimal Flask page", {})[workers] = rps
+        finally:
+            _stop_server(base)
+        port = _free_port()
+        app = _start_server(
+            "from intranet import create_app; from intranet.serving import serve; "
+            f"serve(create_app(), '127.0.0.1', {port}, 8, {workers})",
+            env,
+            port,
+        )
+        try:
+            cookie = _login_cookie(port)
+            for name, template in HTTP_PAGES:
+                path = template.format(**ids)
+                requests_per_second(port, path, cookie, 0.5, clients)  # warm up
+                rps = requests_per_second(port, path, cookie, seconds, clients)
+                rows.setdefault(name, {})[workers] = rps
+        finally:
+            _stop_server(app)
+    base = rows["minimal Flask page"]
+    return [
+        (name, r[1], r[1] / base[1], r[2], r[2] / base[2], r[2] / r[1]) for name, r in rows.items()
+    ]
+
+
+# (name, url template, logged in, extra headers); later issues append their pages here.
+PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
+    ("login page", "/login", False, {}),
+    ("district school list", "/schools/", True, {}),
+    (
+        "school search (htmx fragment)",
+        "/schools/?q=15",
+        True,
+        {"HX-Request": "true", "HX-Target": "school-list"},
+    ),
+    ("school home", "/schools/{school_id}", True, {}),
+    ("plan execution by school (300 x 40)", "/plans/{plan_id}/execution", True, {}),
+    ("plan execution by item (300 x 40)", "/plans/{plan_id}/execution/items", True, {}),
+    ("school roadmap (40 items)", "/schools/{school_id}/roadmaps/{roadmap_id}", True, {}),
+    ("campaign matrix (300 x 12)", "/campaigns/", True, {}),
+    ("consolidated table (300 x 60)", "/campaigns/{campaign_id}", True, {}),
+    ("school form to fill (60 fields)", "/schools/{school_id}/forms/{submission_id}", True, {}),
+    ("risk list (5 years of ВПР)", "/objectivity/", True, {}),
+    ("school analytics (5 years of ВПР)", "/objectivity/schools/{school_id}", True, {}),
+]
 
 
 def _bare_table_pdf(rows: list[list[str]]) -> bytes:
@@ -893,72 +1194,6 @@ def time_sync(district_id: int, rounds: int = 3) -> tuple[list, list]:
     return operations, sizes
 
 
-def run(n_schools: int, repeat: int, database_url: str | None) -> tuple[list[Result], list]:
-    from intranet import create_app
-    from intranet.database import upgrade_database
-
-    tmp = tempfile.TemporaryDirectory()
-    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
-    )
-    app.instance_path = tmp.name  # the sync rows' district key stays in the temporary folder
-    with app.app_context():
-        upgrade_database()
-        district, school = seed(n_schools)
-        school_id = school.id
-        district_id = district.id
-        plan = seed_plan(district)
-        ids = {
-            "school_id": school_id,
-            "plan_id": plan.id,
-            "roadmap_id": _roadmap_id(plan.id, school_id),
-        }
-        ids |= seed_inspections(district_id)
-        ids["submission_id"] = _submission_id(ids["campaign_id"], school_id)
-
-    baseline = baseline_app().test_client()
-    results = [measure("baseline (minimal Flask page)", baseline, "/", repeat, None)]
-    anon = app.test_client()
-    user = app.test_client()
-    # No app context around requests: each request must get its own, as in production.
-    r = user.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
-    assert r.status_code == 302, "benchmark login failed"
-    admin = app.test_client()
-    r = admin.post("/login", data={"login": "bench-admin", "password": "bench-password-1"})
-    assert r.status_code == 302, "benchmark admin login failed"
-    for name, template, logged_in, headers in PAGES:
-        client = user if logged_in else anon
-        results.append(
-            measure(name, client, template.format(**ids), repeat, app, baseline, headers)
-        )
-    operations = time_plan_import(app, admin)
-    staff = app.test_client()
-    r = staff.post("/login", data={"login": "b0001-1", "password": "bench-password-1"})
-    assert r.status_code == 302, "benchmark school login failed"
-    operations += time_inspections(app, user, staff, ids, baseline, repeat)
-    with app.app_context():
-        operations += time_objectivity(district_id)
-    operations += time_spreadsheets()
-    with app.app_context():
-        operations += time_act(district_id)
-    with app.app_context():
-        operations += time_reports(ids["plan_id"])
-    with app.app_context():
-        sync_operations, sync_sizes = time_sync(district_id)
-        operations += sync_operations
-        operations += [(f"{name} (KB, not s)", size / 1024) for name, size in sync_sizes]
-    with app.app_context():
-        from intranet.extensions import db
-
-        db.engine.dispose()
-    tmp.cleanup()
-    return results, operations
-
-
-# The readers measured in a fresh process each (``_child``): time, and peak memory above
-# what the process held just before reading (its own imports and the file's bytes).
-# Linux (/proc).
 _READ = r"""
 import gc, io, json, sys, time
 sys.path.insert(0, sys.argv[3])
@@ -1111,6 +1346,92 @@ def time_spreadsheets() -> list[tuple[str, float]]:
     return out
 
 
+SECTIONS = ("pages", "http", "operations")
+
+
+def run(
+    n_schools: int,
+    repeat: int,
+    database_url: str | None,
+    sections: tuple[str, ...] = SECTIONS,
+    http_seconds: float = 3.0,
+    vpr_pupils: int = 40,
+) -> tuple[list[Result], list, list]:
+    from intranet import create_app
+    from intranet.database import upgrade_database
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+    )
+    with app.app_context():
+        upgrade_database()
+        district, school = seed(n_schools)
+        school_id = school.id
+        district_id = district.id
+        plan = seed_plan(district)
+        ids = {
+            "school_id": school_id,
+            "plan_id": plan.id,
+            "roadmap_id": _roadmap_id(plan.id, school_id),
+        }
+        ids |= seed_inspections(district_id)
+        ids["submission_id"] = _submission_id(ids["campaign_id"], school_id)
+        ids["vpr_rows"] = seed_vpr_years(district_id, pupils=vpr_pupils)
+
+    baseline = baseline_app().test_client()
+    results: list[Result] = []
+    http_rows: list[tuple] = []
+    operations: list[tuple[str, float]] = []
+    anon = app.test_client()
+    user = app.test_client()
+    # No app context around requests: each request must get its own, as in production.
+    r = user.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark login failed"
+    admin = app.test_client()
+    r = admin.post("/login", data={"login": "bench-admin", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark admin login failed"
+    if "pages" in sections:
+        results.append(measure("baseline (minimal Flask page)", baseline, "/", repeat, None))
+        for name, template, logged_in, headers in PAGES:
+            client = user if logged_in else anon
+            results.append(
+                measure(name, client, template.format(**ids), repeat, app, baseline, headers)
+            )
+    if "http" in sections:
+        http_rows = http_throughput(url, ids, http_seconds)
+    if "operations" not in sections:
+        with app.app_context():
+            from intranet.extensions import db
+
+            db.engine.dispose()
+        tmp.cleanup()
+        return results, http_rows, operations
+    operations += time_plan_import(app, admin)
+    staff = app.test_client()
+    r = staff.post("/login", data={"login": "b0001-1", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark school login failed"
+    operations += time_inspections(app, user, staff, ids, baseline, repeat)
+    with app.app_context():
+        operations += time_objectivity(district_id)
+    operations += time_spreadsheets()
+    with app.app_context():
+        operations += time_act(district_id)
+    with app.app_context():
+        operations += time_reports(ids["plan_id"])
+    with app.app_context():
+        sync_operations, sync_sizes = time_sync(district_id)
+        operations += sync_operations
+        operations += [(f"{name} (KB, not s)", size / 1024) for name, size in sync_sizes]
+    with app.app_context():
+        from intranet.extensions import db
+
+        db.engine.dispose()
+    tmp.cleanup()
+    return results, http_rows, operations
+
+
 def _submission_id(campaign_id: int, school_id: int) -> int:
     from sqlalchemy import select
 
@@ -1211,36 +1532,70 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("INTRANET_DATABASE_URL") or None,
+        help="default: INTRANET_DATABASE_URL, else a temporary SQLite file",
+    )
     parser.add_argument(
         "--only",
-        choices=["objectivity", "reports", "acts", "spreadsheets", "sync"],
-        help="run only these rows",
+        help=(
+            "run only these rows, comma-separated: pages, http, operations; "
+            "or one of objectivity, acts, reports, sync, spreadsheets"
+        ),
+    )
+    parser.add_argument(
+        "--vpr-pupils", type=int, default=40, help="per school, subject, grade and year"
+    )
+    parser.add_argument(
+        "--http-seconds", type=float, default=3.0, help="load time per page and worker count"
     )
     args = parser.parse_args(argv)
-    if args.only == "acts":
-        return _only_acts(args.database_url)
     if args.only == "objectivity":
         return _only_objectivity(args.database_url)
+    if args.only == "acts":
+        return _only_acts(args.database_url)
     if args.only == "reports":
         return _only_reports(args.schools, args.database_url)
+    if args.only == "sync":
+        return _only_sync(args.database_url)
     if args.only == "spreadsheets":
         _print_operations(time_spreadsheets())
         return 0
-    if args.only == "sync":
-        return _only_sync(args.database_url)
-    results, operations = run(args.schools, args.repeat, args.database_url)
-    print(f"schools: {args.schools}, requests per page: {args.repeat}")
-    print(
-        f"{'page':<34} {'median ms':>10} {'x base':>7} {'SQL':>5} {'HTML gz KB':>11} {'first load gz KB':>17}"
+    sections = tuple(args.only.split(",")) if args.only else SECTIONS
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    results, http_rows, operations = run(
+        args.schools, args.repeat, args.database_url, sections, args.http_seconds, args.vpr_pupils
     )
+    rows = args.schools * 8 * 5 * args.vpr_pupils
+    print(f"schools: {args.schools}, requests per page: {args.repeat}, ВПР rows: {rows}")
+    if results:
+        print(
+            f"{'page':<42} {'median ms':>10} {'x base':>7} {'x base CPU':>10} {'SQL':>5} "
+            f"{'HTML KB':>8} {'first visit KB':>15} {'repeat KB':>10}"
+        )
     for r in results:
         print(
-            f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.queries:>5} "
-            f"{r.html_kb:>11.1f} {r.first_load_kb:>17.1f}"
+            f"{r.name:<42} {r.median_ms:>10.2f} {r.ratio:>7.1f} {r.cpu_ratio:>10.1f} "
+            f"{r.queries:>5} {r.html_kb:>8.1f} {r.first_kb:>15.1f} {r.repeat_kb:>10.1f}"
         )
-    print()
-    _print_operations(operations)
+    if http_rows:
+        print()
+        print("over HTTP, intranet serve, 8 keep-alive clients: requests per second")
+        print(
+            f"{'page':<42} {'1 worker':>9} {'x min':>6} {'2 workers':>10} {'x min':>6} {'2 / 1':>6}"
+        )
+    for name, one, one_ratio, two, two_ratio, gain in http_rows:
+        print(
+            f"{name:<42} {one:>9.1f} {one_ratio:>6.2f} {two:>10.1f} {two_ratio:>6.2f} {gain:>6.2f}"
+        )
+    if operations:
+        print()
+        print(f"{'operation':<50} {'median s':>9}")
+    for name, seconds in operations:
+        print(f"{name:<50} {seconds:>9.3f}")
     return 0
 
 

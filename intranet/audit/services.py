@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import enum
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -107,8 +108,133 @@ def _diff(obj: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Audited) -> str:
-    ident = inspect(obj).identity
-    return ",".join(str(i) for i in ident) if ident else ""
+    state = inspect(obj)
+    ident = state.identity
+    if ident is None:
+        # A row inserted by this very flush has its key in its attributes but no identity
+        # yet (that comes after the flush listeners).
+        keys = [state.mapper.get_property_by_column(c).key for c in state.mapper.primary_key]
+        ident = tuple(state.dict.get(k) for k in keys)
+        if any(i is None for i in ident):
+            return ""
+    return ",".join(str(i) for i in ident)
+
+
+@dataclass
+class _Bulk:
+    """What one bulk action has created so far: ids by entity."""
+
+    ids: dict[str, list[Any]] = field(default_factory=dict)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, entity: str, entity_id: str) -> None:
+        self.ids.setdefault(entity, []).append(int(entity_id) if entity_id.isdigit() else entity_id)
+        self.seen.add((entity, entity_id))
+
+
+_bulk: contextvars.ContextVar[_Bulk | None] = contextvars.ContextVar("audit_bulk", default=None)
+
+BULK_ACTION = "bulk_create"
+
+
+def _ranges(ids: list[Any]) -> list[Any]:
+    """Integer ids as [first, last] runs (the rows of one bulk insert are mostly
+    consecutive); any other id as itself."""
+    ints = sorted(i for i in ids if isinstance(i, int))
+    runs: list[Any] = []
+    for i in ints:
+        if runs and runs[-1][1] + 1 == i:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return runs + sorted(str(i) for i in ids if not isinstance(i, int))
+
+
+def _in_ranges(runs: list[Any], entity_id: str) -> bool:
+    for run in runs:
+        if isinstance(run, list):
+            if entity_id.isdigit() and run[0] <= int(entity_id) <= run[1]:
+                return True
+        elif run == entity_id:
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def bulk(operation: str, subject: Audited) -> Iterator[None]:
+    """Log the records created inside the block as ONE entry on ``subject`` (publishing a
+    plan to 300 schools creates 12,000 rows: one entry each would outgrow the data).
+
+    The entry (action ``bulk_create``) names the operation, how many records of each
+    kind it created, and their ids as runs, so every record stays traceable to it
+    (``created_by``). Changes to those records inside the block belong to their creation;
+    anything else written inside it is logged as usual. The caller commits after the
+    block; a failure inside it leaves the session to the caller's rollback.
+    """
+    from intranet.extensions import db
+
+    record = _Bulk()
+    token = _bulk.set(record)
+    try:
+        yield
+        db.session.flush()
+    finally:
+        _bulk.reset(token)
+    if not record.ids:
+        return
+    actor = current_actor()
+    district_id, school_id = subject.audit_scope()
+    counts = {entity: len(ids) for entity, ids in sorted(record.ids.items())}
+    db.session.connection().execute(
+        insert(AuditEntry),
+        [
+            {
+                "at": utcnow(),
+                "actor_id": getattr(actor, "id", None),
+                "actor_login": getattr(actor, "login", "") or "system",
+                "action": BULK_ACTION,
+                "entity": subject.__audit_entity__ or type(subject).__tablename__,
+                "entity_id": _entity_id(subject),
+                "district_id": district_id,
+                "school_id": school_id,
+                "before": None,
+                "after": {
+                    "operation": operation,
+                    "count": sum(counts.values()),
+                    "created": counts,
+                    "ids": {entity: _ranges(ids) for entity, ids in record.ids.items()},
+                },
+            }
+        ],
+    )
+
+
+def created_by(district_id: int | None, entity: str, entity_id: int | str) -> AuditEntry | None:
+    """The entry that logged the creation of a record: its own, or the bulk action's."""
+    from intranet.extensions import db
+
+    key = str(entity_id)
+    own = db.session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.district_id == district_id,
+            AuditEntry.action == "create",
+            AuditEntry.entity == entity,
+            AuditEntry.entity_id == key,
+        )
+        .limit(1)
+    )
+    if own is not None:
+        return own
+    # Bulk actions are few (one per publication or launch), so reading them is cheap.
+    for entry in db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.district_id == district_id, AuditEntry.action == BULK_ACTION)
+        .order_by(AuditEntry.id)
+    ):
+        if _in_ranges(((entry.after or {}).get("ids") or {}).get(entity, []), key):
+            return entry
+    return None
 
 
 @event.listens_for(Session, "after_flush")
@@ -136,10 +262,21 @@ def _record(session: Session, flush_context: Any) -> None:  # noqa: ARG001
             }
         )
 
+    in_bulk = _bulk.get()
+
+    def bulk_created(obj: Audited) -> bool:
+        entity = obj.__audit_entity__ or type(obj).__tablename__
+        return (entity, _entity_id(obj)) in in_bulk.seen  # type: ignore[union-attr]
+
     for obj in session.new:
         if isinstance(obj, Audited):
-            add(obj, "create", None, _snapshot(obj))
+            if in_bulk is not None:
+                in_bulk.add(obj.__audit_entity__ or type(obj).__tablename__, _entity_id(obj))
+            else:
+                add(obj, "create", None, _snapshot(obj))
     for obj in session.dirty:
+        if in_bulk is not None and isinstance(obj, Audited) and bulk_created(obj):
+            continue
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
             before, after = _diff(obj)
             if after:

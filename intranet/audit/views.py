@@ -18,7 +18,13 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PAGE_SIZE = 100
 
-ACTION_LABELS = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted")}
+ACTION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "bulk_create": _l("created in bulk"),
+}
+OPERATION_LABELS = {"publish": _l("plan published"), "launch": _l("campaign launched")}
 ENTITY_LABELS = {"district": _l("district"), "school": _l("school"), "user": _l("user")}
 
 
@@ -50,4 +56,5 @@ def index():
         school_names={s.id: s.display_name for s in schools},
         action_labels=ACTION_LABELS,
         entity_labels=ENTITY_LABELS,
+        operation_labels=OPERATION_LABELS,
     )

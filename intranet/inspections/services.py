@@ -9,7 +9,7 @@ so any two saves can be rebuilt by replaying the changes and compared field by f
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
-from intranet.audit.services import writing
+from intranet.audit.services import bulk, writing
 from intranet.changelog import services as changelog
 from intranet.changelog.models import Change, Subject
 from intranet.errors import Refused
@@ -276,22 +276,25 @@ def launch_campaign(
         )
         db.session.add(campaign)
         db.session.flush()
-        for school_id in schools:
-            db.session.add(
-                CampaignTarget(
-                    campaign_id=campaign.id, district_id=campaign.district_id, school_id=school_id
+        # One audit entry for what the launch creates in every school.
+        with bulk("launch", campaign):
+            for school_id in schools:
+                db.session.add(
+                    CampaignTarget(
+                        campaign_id=campaign.id,
+                        district_id=campaign.district_id,
+                        school_id=school_id,
+                    )
                 )
-            )
-            db.session.add(
-                Submission(
-                    campaign_id=campaign.id,
-                    district_id=campaign.district_id,
-                    school_id=school_id,
-                    answers={},
-                    field_revisions={},
+                db.session.add(
+                    Submission(
+                        campaign_id=campaign.id,
+                        district_id=campaign.district_id,
+                        school_id=school_id,
+                        answers={},
+                        field_revisions={},
+                    )
                 )
-            )
-        db.session.flush()
         refresh_campaign_counts(campaign.id)
         _notify(
             campaign.district_id,
@@ -974,6 +977,9 @@ class Matrix(paging.Paged):
     total: int = 0
     page: int = 1
     per_page: int = 50
+    # The school year shown (None: every campaign), and every school year with campaigns.
+    school_year: int | None = None
+    school_years: list[int] = field(default_factory=list)
 
     def cell(self, school_id: int, campaign_id: int) -> tuple[str, int, bool] | None:
         column = next(n for n, s in enumerate(self.campaigns) if s.id == campaign_id)
@@ -1010,7 +1016,10 @@ def cell_state(code: int, due: date, today: date) -> str:
 # The cells of the page's schools, read from the covering index alone.
 _MATRIX_CELLS = select(
     Submission.id, Submission.campaign_id, Submission.school_id, CELL_CODE
-).where(Submission.school_id.in_(bindparam("schools", expanding=True)))
+).where(
+    Submission.school_id.in_(bindparam("schools", expanding=True)),
+    Submission.campaign_id.in_(bindparam("campaigns", expanding=True)),
+)
 
 
 _MATRIX_CAMPAIGNS = (
@@ -1038,10 +1047,36 @@ _MATRIX_SCHOOLS = (
 _COUNT_SCHOOLS = select(func.count(School.id)).where(_ACTIVE_SCHOOLS)
 
 
-def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> Matrix:
+def school_year_of(day: date) -> int:
+    """The school year a day belongs to, by the year it starts in (1 September)."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
+_CAMPAIGN_SPAN = select(func.min(Campaign.due_date), func.max(Campaign.due_date)).where(
+    Campaign.district_id == bindparam("district")
+)
+
+
+def matrix(
+    district_id: int,
+    today: date,
+    page: int = 1,
+    per_page: int = 50,
+    school_year: int | None = None,
+    later_too: bool = False,
+) -> Matrix:
     """Schools x campaigns with each cell's state, and per campaign the completeness and
-    on-time rates (from the counts each campaign keeps): three queries whatever the
-    number of schools, the cells read for the page's schools only."""
+    on-time rates (from the counts each campaign keeps): four queries whatever the
+    number of schools, the cells read for the page's schools only. With ``school_year``,
+    only the campaigns due in that school year (and with ``later_too``, those due after
+    it: next year's, launched in August), so the table does not widen every year."""
+    first, last = db.session.execute(_CAMPAIGN_SPAN, {"district": district_id}).one()
+    school_years = list(range(school_year_of(last), school_year_of(first) - 1, -1)) if first else []
+    stmt = _MATRIX_CAMPAIGNS
+    if school_year is not None:
+        stmt = stmt.where(Campaign.due_date >= date(school_year, 9, 1))
+        if not later_too:
+            stmt = stmt.where(Campaign.due_date < date(school_year + 1, 9, 1))
     campaigns = [
         CampaignStats(
             cid,
@@ -1053,7 +1088,7 @@ def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> 
             overdue=expected - submitted if today > due else 0,
         )
         for cid, title, due, expected, submitted, on_time in db.session.execute(
-            _MATRIX_CAMPAIGNS, {"district": district_id}
+            stmt, {"district": district_id}
         )
     ]
     total = db.session.scalar(_COUNT_SCHOOLS, {"district": district_id}) or 0
@@ -1067,11 +1102,13 @@ def matrix(district_id: int, today: date, page: int = 1, per_page: int = 50) -> 
     # The schools are the district's own, so their submissions are too. Plain rows: no
     # ORM loading for 600 small tuples.
     due = [c.due_date for c in campaigns]
-    cells = db.session.connection().execute(_MATRIX_CELLS, {"schools": list(rows)})
+    cells = db.session.connection().execute(
+        _MATRIX_CELLS, {"schools": list(rows), "campaigns": list(column)}
+    )
     for sub_id, cid, school_id, code in cells.all():
         n = column[cid]
         rows[school_id].cells[n] = (cell_state(code, due[n], today), sub_id, code >= CHANGED)
-    return Matrix(campaigns, list(rows.values()), total, page, per_page)
+    return Matrix(campaigns, list(rows.values()), total, page, per_page, school_year, school_years)
 
 
 @dataclass
@@ -1090,24 +1127,37 @@ class Consolidated:
 
 
 def _summary(spec: dict, values: list[Any], schools: int) -> str:
+    """The total of one question over ``values``, every school's answer (the export)."""
     answered = [v for v in values if v not in (None, "", [])]
     kind = spec["type"]
     if kind == "yesno":
-        yes = sum(1 for v in answered if v == "yes")
+        return _total_text(spec, {"yes": sum(1 for v in answered if v == "yes")}, schools)
+    if kind in ("integer", "decimal"):
+        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
+        return _total_text(spec, {"sum": sum(numbers, Decimal(0)), "count": len(numbers)}, schools)
+    if kind in ("choice", "multichoice"):
+        options = {
+            option: sum(1 for v in answered if v == option or (isinstance(v, list) and option in v))
+            for option in spec.get("options", [])
+        }
+        return _total_text(spec, {"options": options}, schools)
+    return _total_text(spec, {"answered": len(answered)}, schools)
+
+
+def _total_text(spec: dict, total: dict[str, Any], schools: int) -> str:
+    """How a question's total reads, from its counts (computed in Python or in SQL)."""
+    kind = spec["type"]
+    if kind == "yesno":
+        yes = total["yes"]
         share = round(100 * yes / schools) if schools else 0
         return _("yes: %(n)d of %(m)d (%(p)d%%)", n=yes, m=schools, p=share)
     if kind in ("integer", "decimal"):
-        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
-        total = sum(numbers, Decimal(0))
-        avg = (total / len(numbers)).quantize(Decimal("0.01")) if numbers else 0
-        return _("sum %(s)s, average %(a)s", s=total, a=avg)
+        amount, n = total["sum"], total["count"]
+        avg = (amount / n).quantize(Decimal("0.01")) if n else 0
+        return _("sum %(s)s, average %(a)s", s=amount, a=avg)
     if kind in ("choice", "multichoice"):
-        counts = []
-        for option in spec.get("options", []):
-            n = sum(1 for v in answered if v == option or (isinstance(v, list) and option in v))
-            counts.append(f"{option}: {n}")
-        return "; ".join(counts)
-    return _("answered: %(n)d of %(m)d", n=len(answered), m=schools)
+        return "; ".join(f"{option}: {n}" for option, n in total["options"].items())
+    return _("answered: %(n)d of %(m)d", n=total["answered"], m=schools)
 
 
 def consolidated(campaign: Campaign, today: date) -> Consolidated:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from flask import (
@@ -32,7 +33,7 @@ from intranet.errors import Refused
 from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
-from intranet.inspections import exports, services
+from intranet.inspections import consolidation, exports, services
 from intranet.inspections import schema as form_schema
 from intranet.inspections.forms import (
     CampaignForm,
@@ -312,15 +313,22 @@ def _campaign(campaign_id: int) -> Campaign:
 @campaigns_bp.route("/", endpoint="index")
 @district_staff
 def campaign_index():
+    today = date.today()
+    # This school year's campaigns (and any due later) unless another year is asked for:
+    # the table must not widen with every year the district has run campaigns.
+    year = request.args.get("year", type=int)
     result = services.matrix(
         current_user.district_id,
-        date.today(),
+        today,
         page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+        school_year=year or services.school_year_of(today),
+        later_too=year is None,
     )
     return render_template(
         "inspections/matrix.html",
         result=result,
+        year_asked=year,
         body=_matrix_body(result),
         campaigns_url=url_for("campaigns.index"),  # + id: a campaign's page
     )
@@ -407,13 +415,43 @@ def campaign_create():
 @district_staff
 def campaign_detail(campaign_id: int):
     campaign = _campaign(campaign_id)
+    data = consolidation.page(
+        campaign,
+        date.today(),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
+        section=request.args.get("section") or None,
+    )
+    at_risk = objectivity.latest_risk_ids(campaign.district_id)
     return render_template(
         "inspections/consolidated.html",
-        data=services.consolidated(campaign, date.today()),
-        reopen_form=_reopen_form(campaign, formdata=None),
+        data=data,
+        body=_consolidated_body(data, at_risk),
+        # Its list of every school is only for those who may reopen.
+        reopen_form=_reopen_form(campaign, formdata=None)
+        if current_user.is_district_admin
+        else None,
         labels=state_labels(),
-        at_risk=objectivity.latest_risk_ids(campaign.district_id),
     )
+
+
+def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) -> Markup:
+    """The table's rows as ready HTML: up to 50 x 60 cells, built like the matrix's (a
+    template loop's calls and escapes per cell would be most of the page's time)."""
+    labels = {state: escape(label) for state, label in state_labels().items()}
+    base = url_for("schools.index")
+    risk = escape(_("risk zone"))
+    badge = f' <span class="badge risk-badge">{risk}</span>'
+    out = []
+    for sid, school_id, code, name, state, shown in data.rows:
+        out.append(
+            f'<tr><th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
+            f"{badge if school_id in at_risk else ''}</th>"
+            f'<td class="cell-{state}">{labels[state]}</td>'
+        )
+        out.extend(f"<td>{html.escape(v) if v is not None else ''}</td>" for v in shown)
+        out.append("</tr>\n")
+    return Markup("".join(out))
 
 
 @campaigns_bp.route("/<int:campaign_id>/export.xlsx")

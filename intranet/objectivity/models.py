@@ -166,6 +166,37 @@ class VprComparison(_GroupColumns, db.Model):
         return f"<VprComparison {self.school_id} {self.year} {self.subject} {self.grade}>"
 
 
+class VprSummary(db.Model):
+    """What a district's stored results add up to per year, subject and grade, rebuilt
+    whenever they change (``services.recompute``): the years a district has and its
+    distributions of marks are then a few rows, whatever the number of pupils."""
+
+    __tablename__ = "vpr_summaries"
+    __table_args__ = (UniqueConstraint("district_id", "year", "subject", "grade"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    subject: Mapped[str] = mapped_column(String(60))
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    # Pupils' rows (absent included), and how many of them got each mark.
+    pupils: Mapped[int] = mapped_column(Integer, default=0)
+    mark2: Mapped[int] = mapped_column(Integer, default=0)
+    mark3: Mapped[int] = mapped_column(Integer, default=0)
+    mark4: Mapped[int] = mapped_column(Integer, default=0)
+    mark5: Mapped[int] = mapped_column(Integer, default=0)
+    # Schools' statistics of marks: rows, and participants times each share.
+    stat_schools: Mapped[int] = mapped_column(Integer, default=0)
+    stat2: Mapped[float] = mapped_column(Float, default=0.0)
+    stat3: Mapped[float] = mapped_column(Float, default=0.0)
+    stat4: Mapped[float] = mapped_column(Float, default=0.0)
+    stat5: Mapped[float] = mapped_column(Float, default=0.0)
+    comparison_schools: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<VprSummary {self.district_id} {self.year} {self.subject} {self.grade}>"
+
+
 class MarkScale(_DistrictScoped, TimestampMixin, Audited, db.Model):
     """Primary-score boundaries of marks 3, 4, 5 and the maximum, per year/subject/grade."""
 
@@ -247,6 +278,9 @@ class SchoolMarker(_GroupColumns, db.Model):
     __table_args__ = (
         Index("ix_objectivity_markers_district_year", "district_id", "year", "flagged"),
         Index("ix_objectivity_markers_school_year", "school_id", "year"),
+        # The flagged markers of every year (a school's years in a row, the history) are
+        # a few rows of this index, not a scan of every year's markers.
+        Index("ix_objectivity_markers_flagged", "district_id", "flagged", "school_id", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,6 +30,7 @@ from intranet.objectivity.models import (
     VprComparison,
     VprMarkStat,
     VprResult,
+    VprSummary,
     visible,
 )
 from intranet.schools.models import District, School
@@ -224,13 +225,120 @@ def save_scale(actor, district_id: int, scale: MarkScale | None, data: dict[str,
 
 
 def data_years(district_id: int) -> list[int]:
+    """The years the district has results of, newest first: a read of its summaries."""
+    return list(
+        db.session.scalars(
+            select(VprSummary.year)
+            .distinct()
+            .where(VprSummary.district_id == district_id)
+            .order_by(VprSummary.year.desc())
+        )
+    )
+
+
+def _stored_years(district_id: int) -> set[int]:
+    """The years in the stored results themselves (what the summaries are rebuilt from)."""
     stmt = union(
         *(
             select(m.year).distinct().where(m.district_id == district_id, visible(m))
             for m in (VprResult, VprMarkStat, VprComparison)
         )
     )
-    return sorted({y for (y,) in db.session.execute(stmt)}, reverse=True)
+    return {y for (y,) in db.session.execute(stmt)}
+
+
+def summary_rows(
+    district_id: int, groups: dict[int, set[tuple[str, int]] | None]
+) -> dict[int, list[dict[str, Any]]]:
+    """The summaries of these years (each limited to some (subject, grade) groups, or None
+    for all of the year) computed from the stored results: three grouped reads a year."""
+    return {year: _summary_rows(district_id, year, only) for year, only in sorted(groups.items())}
+
+
+def write_summaries(
+    district_id: int,
+    groups: dict[int, set[tuple[str, int]] | None],
+    rows: dict[int, list[dict[str, Any]]],
+) -> None:
+    for year, only in sorted(groups.items()):
+        db.session.execute(
+            delete(VprSummary).where(
+                VprSummary.district_id == district_id,
+                VprSummary.year == year,
+                _in_groups(VprSummary, only),
+            )
+        )
+        if rows[year]:
+            db.session.execute(insert(VprSummary), rows[year])
+
+
+def _summary_rows(
+    district_id: int, year: int, only: set[tuple[str, int]] | None
+) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def row(subject: str, grade: int) -> dict[str, Any]:
+        return rows.setdefault(
+            (subject, grade),
+            {
+                "district_id": district_id,
+                "year": year,
+                "subject": subject,
+                "grade": grade,
+                "pupils": 0,
+                **{f"mark{m}": 0 for m in (2, 3, 4, 5)},
+                "stat_schools": 0,
+                **{f"stat{m}": 0.0 for m in (2, 3, 4, 5)},
+                "comparison_schools": 0,
+            },
+        )
+
+    for subject, grade, mark, n in db.session.execute(
+        select(VprResult.subject, VprResult.grade, VprResult.mark, func.count(VprResult.id))
+        .where(
+            VprResult.district_id == district_id,
+            VprResult.year == year,
+            _in_groups(VprResult, only),
+            visible(VprResult),
+        )
+        .group_by(VprResult.subject, VprResult.grade, VprResult.mark)
+    ):
+        r = row(subject, grade)
+        r["pupils"] += n
+        if mark in (2, 3, 4, 5):
+            r[f"mark{mark}"] = n
+    for s in db.session.execute(
+        select(
+            VprMarkStat.subject,
+            VprMarkStat.grade,
+            VprMarkStat.participants,
+            VprMarkStat.share2,
+            VprMarkStat.share3,
+            VprMarkStat.share4,
+            VprMarkStat.share5,
+        ).where(
+            VprMarkStat.district_id == district_id,
+            VprMarkStat.year == year,
+            _in_groups(VprMarkStat, only),
+            visible(VprMarkStat),
+        )
+    ):
+        r = row(s.subject, s.grade)
+        r["stat_schools"] += 1
+        for mark in (2, 3, 4, 5):
+            r[f"stat{mark}"] += s.participants * getattr(s, f"share{mark}") / 100
+    for subject, grade, n in db.session.execute(
+        select(VprComparison.subject, VprComparison.grade, func.count(VprComparison.id))
+        .where(
+            VprComparison.district_id == district_id,
+            VprComparison.year == year,
+            _in_groups(VprComparison, only),
+            visible(VprComparison),
+        )
+        .group_by(VprComparison.subject, VprComparison.grade)
+    ):
+        row(subject, grade)["comparison_schools"] = n
+    return list(rows.values())
 
 
 @dataclass
@@ -495,18 +603,23 @@ def recompute(
     only: dict[int, set[tuple[str, int]]] | None = None,
     commit: bool = True,
 ) -> int:
-    """Rebuild the stored markers of ``years`` (default: every year with data); ``only``
-    limits a year to some (subject, grade) groups, as an import of one of them needs."""
-    targets = set(years) if years is not None else set(data_years(district_id))
-    existing = set(data_years(district_id))
-    now = utcnow()
+    """Rebuild what is derived from the stored results of ``years`` (default: every year
+    with data), the summaries and the markers; ``only`` limits a year to some (subject,
+    grade) groups, as an import of one of them needs."""
+    targets = set(years) if years is not None else _stored_years(district_id)
+    groups = {year: (only or {}).get(year) for year in targets}
     # Everything is computed before the first write: on SQLite a write transaction locks
     # out every other writer (the schools' autosaves) until it ends, so it holds only the
-    # delete and the insert.
+    # deletes and the inserts.
+    summaries = summary_rows(district_id, groups)
+    # A year without results computes no markers (and its old ones are deleted below).
+    existing = set(data_years(district_id)) | {y for y, r in summaries.items() if r}
+    now = utcnow()
     computed = {
         year: compute_year(district_id, year, (only or {}).get(year)) if year in existing else []
         for year in sorted(targets)
     }
+    write_summaries(district_id, groups, summaries)
     written = 0
     for year, rows in computed.items():
         db.session.execute(
@@ -537,7 +650,7 @@ class RiskRow:
     school_id: int
     code: str
     name: str
-    markers: list[SchoolMarker]
+    markers: list[Any]  # rows: subject, grade, code, federal, title, reason
     years_in_row: int
 
     @property
@@ -585,8 +698,21 @@ def years_in_row(flagged_years: set[int], year: int) -> int:
 
 
 def risk_list(district_id: int, year: int) -> list[RiskRow]:
+    # Plain rows, not ORM objects: the list only shows them (a district can have a few
+    # hundred flagged markers in a year).
     rows = db.session.execute(
-        select(SchoolMarker, School.code, School.short_name, School.name)
+        select(
+            SchoolMarker.school_id,
+            SchoolMarker.subject,
+            SchoolMarker.grade,
+            SchoolMarker.code,
+            SchoolMarker.federal,
+            SchoolMarker.title,
+            SchoolMarker.reason,
+            School.code.label("school_code"),
+            School.short_name,
+            School.name,
+        )
         .join(School, School.id == SchoolMarker.school_id)
         .where(
             SchoolMarker.district_id == district_id,
@@ -596,11 +722,11 @@ def risk_list(district_id: int, year: int) -> list[RiskRow]:
         .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
     ).all()
     by_school: dict[int, RiskRow] = {}
-    for marker, code, short_name, name in rows:
+    for marker in rows:
         row = by_school.get(marker.school_id)
         if row is None:
             row = by_school[marker.school_id] = RiskRow(
-                marker.school_id, code, short_name or name, [], 0
+                marker.school_id, marker.school_code, marker.short_name or marker.name, [], 0
             )
         row.markers.append(marker)
     history = _flagged_years(district_id, list(by_school)) if by_school else {}
@@ -624,7 +750,7 @@ def risk_history(district_id: int) -> History:
             School.short_name,
             School.name,
             SchoolMarker.year,
-            func.count(SchoolMarker.id),
+            func.count(),  # read off the index of flagged markers alone
         )
         .join(School, School.id == SchoolMarker.school_id)
         .where(SchoolMarker.district_id == district_id, SchoolMarker.flagged.is_(True))
@@ -770,33 +896,21 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
                 4: s.share4 / 100,
                 5: s.share5 / 100,
             }
-    # The district: counts of marks of its pupils, or its schools' statistics.
-    district_counts: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
-    for subject, grade, mark, n in db.session.execute(
-        select(VprResult.subject, VprResult.grade, VprResult.mark, func.count(VprResult.id))
-        .where(
-            VprResult.district_id == school.district_id,
-            VprResult.year == year,
-            visible(VprResult),
-            VprResult.mark.is_not(None),
-        )
-        .group_by(VprResult.subject, VprResult.grade, VprResult.mark)
-    ):
-        district_counts[(subject, grade)][mark] = float(n)
-    from_stats: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
-    for s in db.session.scalars(
-        select(VprMarkStat).where(
-            VprMarkStat.district_id == school.district_id,
-            VprMarkStat.year == year,
-            visible(VprMarkStat),
+    # The district: counts of marks of its pupils, or where it has none, its schools'
+    # statistics; read from its summaries, never from its pupils' rows.
+    district_counts: dict[tuple[str, int], dict[int, float]] = {}
+    for summary in db.session.scalars(
+        select(VprSummary).where(
+            VprSummary.district_id == school.district_id, VprSummary.year == year
         )
     ):
-        counts = from_stats[(s.subject, s.grade)]
-        for mark, share in ((2, s.share2), (3, s.share3), (4, s.share4), (5, s.share5)):
-            counts[mark] = counts.get(mark, 0.0) + s.participants * share / 100
-    for key, counts in from_stats.items():
-        # Pupils' rows, where the district has them, stand for it better than statistics.
-        district_counts.setdefault(key, counts)
+        marks_of = {m: float(getattr(summary, f"mark{m}")) for m in (2, 3, 4, 5)}
+        if any(marks_of.values()):
+            district_counts[(summary.subject, summary.grade)] = marks_of
+        elif summary.stat_schools:
+            district_counts[(summary.subject, summary.grade)] = {
+                m: getattr(summary, f"stat{m}") for m in (2, 3, 4, 5)
+            }
     for key, counts in district_counts.items():
         total = sum(counts.values())
         if key in groups and total:

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
 from intranet.documents import pdf_response
@@ -40,6 +41,54 @@ def objectivity_risk_ids() -> set[int]:
     return services.latest_risk_ids(current_user.district_id)
 
 
+def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:
+    """The risk list's rows as ready HTML: a district's tens of schools with their
+    reasons, built in one pass (a template loop costs several times more per reason)."""
+    base = url_for("objectivity.index") + "schools/"
+    grade, rule = escape(_("grade")), escape(_("district rule"))
+    titles: dict[tuple, str] = {}
+    out = []
+    for row in rows:
+        out.append(
+            f"<tr>\n<td>{escape(row.code)}</td>\n"
+            f'<td><a href="{base}{row.school_id}?year={year}">{escape(row.name)}</a></td>\n'
+            f'<td class="num">{row.count}</td>\n<td class="num">{row.years_in_row}</td>\n'
+            '<td><ul class="reasons">\n'
+        )
+        for m in row.markers:
+            key = (m.federal, m.code, m.title)
+            if key not in titles:
+                titles[key] = escape(services.marker_title(m))
+            badge = "" if m.federal else f' <span class="badge">{rule}</span>'
+            out.append(
+                f"<li><strong>{escape(m.subject)}, {m.grade} {grade}.</strong> "
+                f"{titles[key]}{badge}: {escape(m.reason)}</li>\n"
+            )
+        out.append("</ul></td>\n</tr>\n")
+    if not rows:
+        nobody = escape(_("No school is flagged this year."))
+        out.append(f'<tr><td colspan="5" class="muted">{nobody}</td></tr>')
+    return Markup("".join(out))
+
+
+def _history_rows(history: services.History) -> Markup:
+    """The history's rows (schools ever at risk x years) as ready HTML."""
+    base = url_for("objectivity.index") + "schools/"
+    out = []
+    for school_id, code, name, counts in history.rows:
+        out.append(
+            f'<tr><td>{escape(code)}</td><td><a href="{base}{school_id}">{escape(name)}</a></td>'
+        )
+        out.extend(
+            f'<td class="num risk-cell">{counts[y]}</td>'
+            if counts.get(y)
+            else '<td class="num"></td>'
+            for y in history.years
+        )
+        out.append("</tr>\n")
+    return Markup("".join(out))
+
+
 def _year_arg(years: list[int]) -> int | None:
     year = request.args.get("year", type=int)
     if year in years:
@@ -64,7 +113,8 @@ def index():
         year=year,
         rows=rows,
         history=services.risk_history(district_id),
-        title_of=services.marker_title,
+        risk_rows=_risk_rows,
+        history_rows=_history_rows,
         groups=reports.vpr_groups(district_id, year) if year else [],
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import selectinload
 
 from intranet.acts.models import ActStatus, ControlAct, Finding
@@ -26,6 +26,8 @@ from intranet.objectivity.models import (
     VprComparison,
     VprMarkStat,
     VprResult,
+    VprSummary,
+    visible,
 )
 from intranet.review.models import ReviewState
 from intranet.roadmaps import services as roadmaps
@@ -360,14 +362,10 @@ class VprReport:
 
 
 def vpr_groups(district_id: int, year: int) -> list[tuple[str, int]]:
-    """The subjects and grades with results in ``year``: one query."""
-    stmt = union(
-        *(
-            select(m.subject, m.grade)
-            .distinct()
-            .where(m.district_id == district_id, m.year == year)
-            for m in (VprResult, VprMarkStat, VprComparison)
-        )
+    """The subjects and grades with results in ``year``: a read of the district's
+    summaries (made when results are imported), never of its pupils' rows."""
+    stmt = select(VprSummary.subject, VprSummary.grade).where(
+        VprSummary.district_id == district_id, VprSummary.year == year
     )
     return sorted((subject, grade) for subject, grade in db.session.execute(stmt))
 
@@ -378,11 +376,13 @@ def vpr_report(district: District, year: int, subject: str, grade: int) -> VprRe
     pupils (pupils' rows are counted by the database, never loaded one by one)."""
 
     def group(m):
+        # Rows of an import still being written are in no result yet.
         return (
             (m.district_id == district.id)
             & (m.year == year)
             & (m.subject == subject)
             & (m.grade == grade)
+            & (visible(m) if hasattr(m, "import_id") else true())
         )
 
     scale = db.session.scalar(select(MarkScale).where(group(MarkScale)))

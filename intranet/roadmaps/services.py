@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
-from intranet.audit.services import writing
+from intranet.audit.services import bulk, writing
 from intranet.changelog import services as changelog
 from intranet.changelog.models import CREATE, DELETE, EVIDENCE_ADD, EVIDENCE_REMOVE
 from intranet.changelog.services import Origin
@@ -339,40 +339,42 @@ def publish(actor, plan: Plan) -> int:
     with writing(actor):
         plan.status = PlanStatus.PUBLISHED.value
         plan.published_at = utcnow()
-        for school in schools:
-            roadmap = SchoolRoadmap(
-                plan_id=plan.id, district_id=plan.district_id, school_id=school.id
-            )
-            db.session.add(roadmap)
-            db.session.flush()
-            db.session.add_all(
-                RoadmapItem(
-                    roadmap_id=roadmap.id,
-                    district_id=plan.district_id,
-                    school_id=school.id,
-                    plan_item_id=item.id,
-                    section=sections.get(item.section_id, ""),
-                    position=position,
-                    number=item.number,
-                    text=item.text,
-                    responsible=item.responsible,
-                    result=item.result,
-                    deadline_text=item.deadline_text,
-                    deadline=item.deadline,
-                    deadline_corrected=item.deadline_corrected,
-                    due_date=item.due_date,
+        # One audit entry for the whole publication, not one per roadmap item.
+        with bulk("publish", plan):
+            for school in schools:
+                roadmap = SchoolRoadmap(
+                    plan_id=plan.id, district_id=plan.district_id, school_id=school.id
                 )
-                for position, item in enumerate(reported, start=1)
-            )
-            _set_progress(roadmap, [(ItemStatus.PLANNED.value, i.due_date) for i in reported])
-        for item in reported:
-            item.done_count = 0
-            if item.due_date and schools:
-                db.session.add(
-                    PlanItemDue(
-                        plan_item_id=item.id, due_date=item.due_date, open_count=len(schools)
+                db.session.add(roadmap)
+                db.session.flush()
+                db.session.add_all(
+                    RoadmapItem(
+                        roadmap_id=roadmap.id,
+                        district_id=plan.district_id,
+                        school_id=school.id,
+                        plan_item_id=item.id,
+                        section=sections.get(item.section_id, ""),
+                        position=position,
+                        number=item.number,
+                        text=item.text,
+                        responsible=item.responsible,
+                        result=item.result,
+                        deadline_text=item.deadline_text,
+                        deadline=item.deadline,
+                        deadline_corrected=item.deadline_corrected,
+                        due_date=item.due_date,
                     )
+                    for position, item in enumerate(reported, start=1)
                 )
+                _set_progress(roadmap, [(ItemStatus.PLANNED.value, i.due_date) for i in reported])
+            for item in reported:
+                item.done_count = 0
+                if item.due_date and schools:
+                    db.session.add(
+                        PlanItemDue(
+                            plan_item_id=item.id, due_date=item.due_date, open_count=len(schools)
+                        )
+                    )
         db.session.commit()
     return len(schools)
 

@@ -1,0 +1,49 @@
+"""The campaign matrix shows this school year's campaigns; earlier years are a click away."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from intranet.inspections import services
+from tests.fixtures.roadmaps import text_of as text
+
+
+def _launch(insp, title: str, due: date):
+    return services.launch_campaign(
+        insp.admin, insp.template.latest, title, due, today=due - timedelta(days=5)
+    )
+
+
+def test_matrix_shows_this_school_year_and_links_earlier_ones(client, insp, switch):
+    this_year = services.school_year_of(date.today())
+    _launch(insp, "Кампания позапрошлого года", date(this_year - 2, 10, 1))
+    _launch(insp, "Кампания прошлого года", date(this_year - 1, 12, 20))
+    _launch(insp, "Майская кампания прошлого года", date(this_year, 5, 31))
+    switch(insp.reviewer)
+
+    page = text(client.get("/campaigns/"))
+    assert insp.campaign.title in page  # due in ten days: this year's (or a later one)
+    assert "прошлого года" not in page and "позапрошлого" not in page
+    for year in (this_year - 1, this_year - 2):
+        assert f'href="/campaigns/?year={year}">{year}/{year + 1}</a>' in page
+    assert f"<strong>{this_year}/{this_year + 1}</strong>" in page
+
+    last = text(client.get(f"/campaigns/?year={this_year - 1}"))
+    assert "Кампания прошлого года" in last and "Майская кампания прошлого года" in last
+    assert "позапрошлого" not in last
+    assert f'/campaigns/{insp.campaign.id}"' not in last
+
+    empty = text(client.get(f"/campaigns/?year={this_year - 5}"))
+    assert f"{this_year - 5}/{this_year - 4} учебном году кампаний со сроком нет" in empty
+
+
+def test_matrix_of_a_school_year_reads_only_its_campaigns(insp):
+    this_year = services.school_year_of(date.today())
+    old = _launch(insp, "Старая", date(this_year - 1, 11, 1))
+    result = services.matrix(insp.district.id, date.today(), school_year=this_year - 1)
+    assert [c.id for c in result.campaigns] == [old.id]
+    assert result.cell(insp.school.id, old.id)[0] == "late"
+    assert result.school_years[:2] == sorted(result.school_years, reverse=True)[:2]
+    assert this_year - 1 in result.school_years
+    everything = services.matrix(insp.district.id, date.today())
+    assert {c.id for c in everything.campaigns} == {old.id, insp.campaign.id}
