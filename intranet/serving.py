@@ -26,7 +26,11 @@ from flask import Flask
 def default_workers(app: Flask) -> int:
     """One process per core for a district server (a server database on an OS that can
     fork); one for a school copy or a demo on SQLite, and always one on Windows."""
-    if not hasattr(os, "fork") or app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    if (
+        not hasattr(os, "fork")
+        or app.config.get("MODE") == "school"
+        or app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    ):
         return 1
     return cpu_count()
 
