@@ -442,6 +442,7 @@ def time_inspections(app, reviewer, staff, ids: dict, baseline, repeat: int) -> 
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
     ("district school list", "/schools/", True, {}),
+    ("district home (what waits, 300 schools)", "/district/", True, {}),
     (
         "school search (htmx fragment)",
         "/schools/?q=15",
