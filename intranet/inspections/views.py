@@ -354,7 +354,9 @@ def campaign_create():
         )
         .order_by(FormTemplate.title, FormVersion.number.desc())
     ).all()
-    form.version.choices = [SelectChoice(v, f"{t} (v{n})") for v, t, n in versions]
+    form.version.choices = [
+        SelectChoice(v, f"{t} ({_('version %(n)s', n=n)})") for v, t, n in versions
+    ]
     schools = db.session.execute(
         select(School.id, School.code, School.short_name, School.name)
         .where(School.district_id == current_user.district_id, School.active.is_(True))

@@ -94,9 +94,12 @@ class Plan(UUIDMixin, TimestampMixin, Audited, db.Model):
 
     @property
     def basis(self) -> str:
+        """«от 31.08.2026 № 216»: what follows «Приказ» wherever the order is named."""
+        from intranet.i18n import gettext as _
+
         parts = []
         if self.order_date:
-            parts.append(self.order_date.strftime("%d.%m.%Y"))
+            parts.append(_("of %(date)s", date=self.order_date.strftime("%d.%m.%Y")))
         if self.order_number:
             parts.append(f"№ {self.order_number}")
         return " ".join(parts)

@@ -104,7 +104,9 @@ def test_create_plan_refuses_a_period_that_ends_before_it_starts(client, admin):
     assert plan.district_id == admin.district_id
     assert plan.status == PlanStatus.DRAFT
     assert plan.order_number == "15-од"
-    assert "Приказ 20.08.2026 № 15-од" in html
+    assert "Приказ от 20.08.2026 № 15-од" in html
+    # The list of plans names the order the same way.
+    assert "Приказ от 20.08.2026 № 15-од" in text_of(client.get("/plans/"))
     assert "01.09.2026–31.08.2027" in html
 
 
