@@ -5,19 +5,22 @@ open due date are all kept by their domains' services, so nothing is counted row
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.inspections.models import Campaign, Submission
 from intranet.objectivity.models import SchoolMarker
-from intranet.review.models import ReviewAction, ReviewEvent, ReviewState
+from intranet.review.models import ReviewState
 from intranet.roadmaps.models import Plan, PlanItem, PlanItemDue, PlanStatus, SchoolRoadmap
 from intranet.schools.models import School
 
 HORIZON_DAYS = 14
-LIST_LIMIT = 50
+# The page lists the oldest records of each kind and says how many there are: its size
+# and cost stay the same for 14 schools or 300.
+LIST_LIMIT = 20
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,7 @@ class Record:
     since: datetime | None  # when it was submitted (or returned)
 
     def waited_days(self, now: datetime) -> int:
-        if self.since is None:
-            return 0
-        since = self.since if self.since.tzinfo else self.since.replace(tzinfo=now.tzinfo)
-        return max((now - since).days, 0)
+        return max((now - self.since).days, 0) if self.since is not None else 0
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,17 @@ class RiskSchool:
 
 
 @dataclass
+class Listed:
+    """The first records of a list, and how many the whole list holds."""
+
+    records: list[Record] = field(default_factory=list)
+    total: int = 0
+
+
+@dataclass
 class Home:
-    waiting: list[Record] = field(default_factory=list)
-    returned: list[Record] = field(default_factory=list)
+    waiting: Listed = field(default_factory=Listed)
+    returned: Listed = field(default_factory=Listed)
     soon: list[Deadline] = field(default_factory=list)
     overdue: list[Deadline] = field(default_factory=list)
     risk_year: int | None = None
@@ -69,56 +77,78 @@ def _school_name():
     return func.coalesce(func.nullif(School.short_name, ""), School.name)
 
 
-def _records(model, title_column, join_target, join_on, district_id: int) -> list[Record]:
-    """Submitted and returned records of one kind, each with the time of the event that
-    put it in that state (the latest submit or return), oldest first."""
-    wanted_action = case(
-        (model.status == ReviewState.SUBMITTED.value, ReviewAction.SUBMIT.value),
-        else_=ReviewAction.RETURN.value,
+def _records(model, title_column, join_target, join_on, district_id: int):
+    """Submitted and returned records of one kind: the ``LIST_LIMIT`` that have been in
+    their state longest (read off the review-queue index, whatever the district's size),
+    and how many there are of each state."""
+    records: list[Record] = []
+    for state in (ReviewState.SUBMITTED.value, ReviewState.RETURNED.value):
+        rows = db.session.execute(
+            select(
+                model.id,
+                model.school_id,
+                _school_name(),
+                title_column,
+                model.status,
+                model.review_state_at,
+            )
+            .join(School, School.id == model.school_id)
+            .join(join_target, join_on)
+            .where(model.district_id == district_id, model.status == state)
+            .order_by(model.review_state_at, model.id)
+            .limit(LIST_LIMIT)
+        ).all()
+        records += [Record(model.review_type, *row[:5], _aware(row[5])) for row in rows]
+    totals = dict(
+        db.session.execute(
+            select(model.status, func.count())
+            .where(
+                model.district_id == district_id,
+                model.status.in_([ReviewState.SUBMITTED.value, ReviewState.RETURNED.value]),
+            )
+            .group_by(model.status)
+        ).all()
     )
-    since = (
-        select(func.max(ReviewEvent.at))
-        .where(
-            ReviewEvent.subject_type == model.review_type,
-            ReviewEvent.subject_id == model.id,
-            ReviewEvent.action == wanted_action,
-        )
-        .correlate(model)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(model.id, model.school_id, _school_name(), title_column, model.status, since)
-        .join(School, School.id == model.school_id)
-        .join(join_target, join_on)
-        .where(
-            model.district_id == district_id,
-            model.status.in_([ReviewState.SUBMITTED.value, ReviewState.RETURNED.value]),
-        )
-    ).all()
-    return [Record(model.review_type, *row) for row in rows]
+    return records, totals
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _oldest_first(records: list[Record]) -> list[Record]:
-    return sorted(records, key=lambda r: (r.since is None, r.since or datetime.min, r.id))
+    return sorted(records, key=lambda r: (r.since is None, r.since or _EPOCH, r.id))[:LIST_LIMIT]
 
 
-def review_records(district_id: int) -> tuple[list[Record], list[Record]]:
-    """(waiting for review, returned and not yet answered), oldest first."""
-    records = _records(
+def review_records(district_id: int) -> tuple[Listed, Listed]:
+    """(waiting for review, returned and not yet answered): the oldest of each, and
+    how many there are."""
+    roadmaps, roadmap_totals = _records(
         SchoolRoadmap, Plan.title, Plan, Plan.id == SchoolRoadmap.plan_id, district_id
-    ) + _records(
+    )
+    forms, form_totals = _records(
         Submission, Campaign.title, Campaign, Campaign.id == Submission.campaign_id, district_id
     )
-    waiting = [r for r in records if r.state == ReviewState.SUBMITTED.value]
-    returned = [r for r in records if r.state == ReviewState.RETURNED.value]
-    return _oldest_first(waiting), _oldest_first(returned)
+    records = roadmaps + forms
+    out = []
+    for state in (ReviewState.SUBMITTED.value, ReviewState.RETURNED.value):
+        out.append(
+            Listed(
+                _oldest_first([r for r in records if r.state == state]),
+                roadmap_totals.get(state, 0) + form_totals.get(state, 0),
+            )
+        )
+    return out[0], out[1]
 
 
 def next_waiting(district_id: int, exclude: tuple[str, int] | None = None) -> Record | None:
     """The oldest record waiting for review other than ``exclude`` (kind, id): what a
     reviewer opens after an accept or a return."""
     waiting, _returned = review_records(district_id)
-    for record in waiting:
+    for record in waiting.records:
         if (record.kind, record.id) != exclude:
             return record
     return None

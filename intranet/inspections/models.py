@@ -241,11 +241,21 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             "first_submitted_at",
             "changed_since_accepted",
         ),
+        # The district's review queue: the oldest waiting read off the index.
+        Index("ix_submissions_review_queue", "district_id", "status", "review_state_at"),
     )
     __audit_entity__ = "submission"
     # The answers change with every autosave; their history is answer_changes.
     __audit_ignore__ = frozenset(
-        {"created_at", "updated_at", "answers", "field_revisions", "revision", "last_saved_at"}
+        {
+            "created_at",
+            "updated_at",
+            "answers",
+            "field_revisions",
+            "revision",
+            "last_saved_at",
+            "review_state_at",
+        }
     )
     review_type = "submission"
 
@@ -262,6 +272,8 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     last_saved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the status last changed (kept by intranet/review): how long it has waited.
+    review_state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The uuid of the latest saved change: the parent the next change names.
     head_uuid: Mapped[str | None] = mapped_column(String(36))
 

@@ -36,7 +36,8 @@ EDITABLE_STATES = frozenset({ReviewState.DRAFT, ReviewState.RETURNED, ReviewStat
 
 class Reviewable:
     """Mixin for a record that goes through review. The model provides ``status``,
-    ``changed_since_accepted``, ``school_id`` and ``district_id`` columns."""
+    ``changed_since_accepted``, ``review_state_at``, ``school_id`` and ``district_id``
+    columns."""
 
     review_type: ClassVar[str]
 

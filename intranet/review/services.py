@@ -12,6 +12,7 @@ from intranet.auth.roles import Role
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
+from intranet.mixins import utcnow
 from intranet.review.models import (
     Reviewable,
     ReviewAction,
@@ -72,6 +73,7 @@ def open_comments(subject: Reviewable) -> dict[str | None, list[ReviewEvent]]:
 
 def _event(actor, subject: Reviewable, action: ReviewAction, **values: Any) -> ReviewEvent:
     event = ReviewEvent(
+        at=utcnow(),
         subject_type=subject.review_type,
         subject_id=subject.id,
         district_id=subject.district_id,
@@ -83,6 +85,13 @@ def _event(actor, subject: Reviewable, action: ReviewAction, **values: Any) -> R
     )
     db.session.add(event)
     return event
+
+
+def _set_state(subject: Reviewable, state: ReviewState, event: ReviewEvent) -> None:
+    """Every change of a review state goes through here: the record keeps when it
+    entered its state, so the district's queue reads how long each waits off an index."""
+    subject.status = state.value
+    subject.review_state_at = event.at  # type: ignore[attr-defined]
 
 
 def can_submit(user, subject: Reviewable) -> bool:
@@ -122,8 +131,8 @@ def submit(actor, subject: Reviewable) -> Version:
         )
         db.session.add(version)
         db.session.flush()
-        _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
-        subject.status = ReviewState.SUBMITTED.value
+        event = _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
+        _set_state(subject, ReviewState.SUBMITTED, event)
         db.session.commit()
     return version
 
@@ -147,7 +156,7 @@ def return_for_revision(
     version = _require_submitted(actor, subject)
     snapshot_keys = {k.split(".")[0] for k in version.content}
     with writing(actor):
-        _event(actor, subject, ReviewAction.RETURN, version_id=version.id, text=reason)
+        event = _event(actor, subject, ReviewAction.RETURN, version_id=version.id, text=reason)
         for key, text in (comments or {}).items():
             text = (text or "").strip()
             if text and key in snapshot_keys:
@@ -159,15 +168,15 @@ def return_for_revision(
                     target_key=key,
                     text=text,
                 )
-        subject.status = ReviewState.RETURNED.value
+        _set_state(subject, ReviewState.RETURNED, event)
         db.session.commit()
 
 
 def accept(actor, subject: Reviewable) -> None:
     version = _require_submitted(actor, subject)
     with writing(actor):
-        _event(actor, subject, ReviewAction.ACCEPT, version_id=version.id)
-        subject.status = ReviewState.ACCEPTED.value
+        event = _event(actor, subject, ReviewAction.ACCEPT, version_id=version.id)
+        _set_state(subject, ReviewState.ACCEPTED, event)
         subject.changed_since_accepted = False
         db.session.commit()
 
@@ -180,9 +189,8 @@ def before_school_edit(actor, subject: Reviewable) -> None:
             _("Submitted for review: nothing can be changed until the district returns it.")
         )
     if subject.state is ReviewState.ACCEPTED:
-        subject.status = ReviewState.DRAFT.value
         subject.changed_since_accepted = True
-        _event(actor, subject, ReviewAction.REOPEN)
+        _set_state(subject, ReviewState.DRAFT, _event(actor, subject, ReviewAction.REOPEN))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from intranet.extensions import db
 from intranet.mixins import utcnow
 from intranet.review import services as review
 from intranet.review.models import ReviewEvent
+from intranet.roadmaps.models import SchoolRoadmap
 from tests.fixtures.factories import PASSWORD
 from tests.fixtures.roadmaps import PAST
 
@@ -33,10 +34,16 @@ def day(make, plans):
         head = make.user(Role.SCHOOL_HEAD, school=school)
         review.submit(head, roadmaps[school.id])
         # The second school submitted three days before the first.
+        at = utcnow() - timedelta(days=1 + 2 * n)
         db.session.execute(
             update(ReviewEvent)
             .where(ReviewEvent.subject_id == roadmaps[school.id].id)
-            .values(at=utcnow() - timedelta(days=1 + 2 * n))
+            .values(at=at)
+        )
+        db.session.execute(
+            update(SchoolRoadmap)
+            .where(SchoolRoadmap.id == roadmaps[school.id].id)
+            .values(review_state_at=at)
         )
     db.session.commit()
     make.user(Role.DISTRICT_REVIEWER, district=district, login="metodist_day", full_name="Орлова")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from intranet.auth.roles import Role
 from intranet.extensions import db
@@ -61,12 +61,19 @@ def _district(make, plans, n_schools: int, code: str):
     }
 
 
-def _age(subject_type: str, subject_id: int, days: int) -> None:
-    """Pretend the last review event of a record happened ``days`` ago."""
+def _age(subject, days: int) -> None:
+    """Pretend a record's review events, and so its last change of state, happened
+    ``days`` ago."""
+    at = utcnow() - timedelta(days=days)
     db.session.execute(
         update(ReviewEvent)
-        .where(ReviewEvent.subject_type == subject_type, ReviewEvent.subject_id == subject_id)
-        .values(at=utcnow() - timedelta(days=days))
+        .where(
+            ReviewEvent.subject_type == subject.review_type, ReviewEvent.subject_id == subject.id
+        )
+        .values(at=at)
+    )
+    db.session.execute(
+        update(type(subject)).where(type(subject).id == subject.id).values(review_state_at=at)
     )
     db.session.commit()
 
@@ -90,8 +97,8 @@ def test_the_home_is_for_district_staff_only(client, make, login_as):
 def test_what_waits_oldest_first_with_how_long(client, make, plans, login_as):
     world = _district(make, plans, 3, "w")
     roadmap = world["roadmaps"][world["schools"][0].id]
-    _age("roadmap", roadmap.id, 2)
-    _age("submission", world["sub"].id, 6)
+    _age(roadmap, 2)
+    _age(world["sub"], 6)
     login_as(world["reviewer"])
     html = text_of(client.get("/district/"))
     waiting = element(html, "waiting").text_content()
@@ -188,7 +195,7 @@ def test_review_pages_offer_the_next_one_waiting(client, make, plans, login_as):
     world = _district(make, plans, 3, "n")
     roadmap = world["roadmaps"][world["schools"][0].id]
     sub = world["sub"]
-    _age("submission", sub.id, 4)  # the form waits longest
+    _age(sub, 4)  # the form waits longest
     login_as(world["reviewer"])
     roadmap_url = f"/schools/{roadmap.school_id}/roadmaps/{roadmap.id}"
     # While it waits for review, the page offers nothing else.
@@ -210,3 +217,38 @@ def test_review_pages_offer_the_next_one_waiting(client, make, plans, login_as):
     assert "Следующая на проверке" not in html
     db.session.expire_all()
     assert db.session.get(SchoolRoadmap, roadmap.id).status == "accepted"
+
+
+def test_a_long_queue_shows_the_oldest_and_says_how_many(
+    client, make, plans, login_as, monkeypatch
+):
+    from intranet.home import services as home
+
+    world = _district(make, plans, 4, "q")
+    heads = [make.user(Role.SCHOOL_HEAD, school=s) for s in world["schools"][2:]]
+    for head, school in zip(heads, world["schools"][2:], strict=True):
+        review.submit(head, world["roadmaps"][school.id])
+    monkeypatch.setattr(home, "LIST_LIMIT", 2)
+    login_as(world["reviewer"])
+    block = element(text_of(client.get("/district/")), "waiting")
+    # Four waiting: three roadmaps and a form; the two longest waiting are listed.
+    assert len(block.xpath(".//tbody/tr")) == 2
+    assert "Показаны 2 самых давних из 4." in " ".join(block.text_content().split())
+
+
+def test_review_keeps_when_a_record_entered_its_state(make, plans):
+    world = _district(make, plans, 2, "t")
+    waiting = world["roadmaps"][world["schools"][0].id]
+    returned = world["roadmaps"][world["schools"][1].id]
+    events = {
+        e.subject_id: e.at
+        for e in db.session.scalars(
+            select(ReviewEvent)
+            .where(ReviewEvent.subject_type == "roadmap")
+            .order_by(ReviewEvent.id)
+        )
+    }
+    assert db.session.get(SchoolRoadmap, waiting.id).review_state_at == events[waiting.id]
+    assert db.session.get(SchoolRoadmap, returned.id).review_state_at == events[returned.id]
+    review.accept(world["reviewer"], waiting)
+    assert db.session.get(SchoolRoadmap, waiting.id).review_state_at > events[waiting.id]
