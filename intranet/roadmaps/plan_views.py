@@ -138,6 +138,7 @@ def import_preview(staged_id: str):
         form.title.data = parsed.title or staged.filename
         form.order_number.data = parsed.order_number
         form.order_date.data = parsed.order_date
+        form.submit_by.data = parsed.submit_by
         if parsed.period:
             form.period_start.data, form.period_end.data = parsed.period
     elif request.form.get("confirm") and form.validate_on_submit():

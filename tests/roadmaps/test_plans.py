@@ -743,3 +743,11 @@ def test_a_plan_without_items_cannot_be_published(client, admin, make, plans):
     assert "В плане нет мероприятий." in text_of(response)
     assert fresh(plan).status == PlanStatus.DRAFT
     assert count(SchoolRoadmap) == 0
+
+
+def test_import_preview_fills_the_schools_deadline_from_the_order(client, admin):
+    response = upload(client, fx.seed_000_docx(), "Приказ № 216.docx")
+    form = form_values(text_of(client.get(response.headers["Location"])), having="title")
+    # «Руководителям ... до 15 сентября 2023 года: ... Разработать планы («дорожные карты»)»
+    assert form["submit_by"] == "2023-09-15"
+    assert (form["order_number"], form["order_date"]) == ("216", "2023-08-31")
