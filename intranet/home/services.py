@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select, union_all
 
 from intranet.extensions import db
 from intranet.inspections.models import Campaign, Submission
@@ -59,7 +60,7 @@ class RiskSchool:
 class Listed:
     """The first records of a list, and how many the whole list holds."""
 
-    records: list[Record] = field(default_factory=list)
+    records: list = field(default_factory=list)
     total: int = 0
 
 
@@ -70,46 +71,81 @@ class Home:
     soon: list[Deadline] = field(default_factory=list)
     overdue: list[Deadline] = field(default_factory=list)
     risk_year: int | None = None
-    risk: list[RiskSchool] = field(default_factory=list)
+    risk: Listed = field(default_factory=Listed)
 
 
 def _school_name():
     return func.coalesce(func.nullif(School.short_name, ""), School.name)
 
 
-def _records(model, title_column, join_target, join_on, district_id: int):
-    """Submitted and returned records of one kind: the ``LIST_LIMIT`` that have been in
-    their state longest (read off the review-queue index, whatever the district's size),
-    and how many there are of each state."""
-    records: list[Record] = []
-    for state in (ReviewState.SUBMITTED.value, ReviewState.RETURNED.value):
-        rows = db.session.execute(
-            select(
-                model.id,
-                model.school_id,
-                _school_name(),
-                title_column,
-                model.status,
-                model.review_state_at,
-            )
-            .join(School, School.id == model.school_id)
-            .join(join_target, join_on)
-            .where(model.district_id == district_id, model.status == state)
-            .order_by(model.review_state_at, model.id)
-            .limit(LIST_LIMIT)
-        ).all()
-        records += [Record(model.review_type, *row[:5], _aware(row[5])) for row in rows]
-    totals = dict(
-        db.session.execute(
-            select(model.status, func.count())
-            .where(
-                model.district_id == district_id,
-                model.status.in_([ReviewState.SUBMITTED.value, ReviewState.RETURNED.value]),
-            )
-            .group_by(model.status)
-        ).all()
+def _kinds():
+    """The reviewed records: (model, the title of what they answer, how it joins)."""
+    return (
+        (SchoolRoadmap, Plan.title, Plan, Plan.id == SchoolRoadmap.plan_id),
+        (Submission, Campaign.title, Campaign, Campaign.id == Submission.campaign_id),
     )
-    return records, totals
+
+
+# Every statement of the page is built once, with bound parameters: building and keying a
+# statement of four unions costs more than running it.
+_DISTRICT = bindparam("district")
+_TODAY = bindparam("today")
+_HORIZON = bindparam("horizon")
+_LIMIT = bindparam("limit")
+
+
+@cache
+def _queue_statement(states: tuple[str, ...]):
+    """For each kind and state, the records that have been in that state longest, each
+    read off the review-queue index, all in one statement."""
+    parts = []
+    for model, title, parent, on in _kinds():
+        for state in states:
+            parts.append(
+                select(
+                    literal(model.review_type).label("kind"),
+                    model.id.label("id"),
+                    model.school_id.label("school_id"),
+                    _school_name().label("school"),
+                    title.label("title"),
+                    model.status.label("state"),
+                    model.review_state_at.label("since"),
+                )
+                .join(School, School.id == model.school_id)
+                .join(parent, on)
+                .where(model.district_id == _DISTRICT, model.status == state)
+                .order_by(model.review_state_at, model.id)
+                .limit(_LIMIT)
+                .subquery()
+                .select()
+            )
+    return union_all(*parts)
+
+
+@cache
+def _totals_statement(states: tuple[str, ...]):
+    return union_all(
+        *(
+            select(model.status, func.count())
+            .where(model.district_id == _DISTRICT, model.status.in_(states))
+            .group_by(model.status)
+            for model, *_rest in _kinds()
+        )
+    )
+
+
+def _queue(district_id: int, states: tuple[str, ...], limit: int) -> list[Record]:
+    rows = db.session.execute(_queue_statement(states), {"district": district_id, "limit": limit})
+    records = [Record(*row[:6], _aware(row[6])) for row in rows]
+    return sorted(records, key=lambda r: (r.since is None, r.since or _EPOCH, r.id))
+
+
+def _queue_totals(district_id: int, states: tuple[str, ...]) -> dict[str, int]:
+    """How many records of every kind are in each state."""
+    totals: dict[str, int] = {}
+    for state, n in db.session.execute(_totals_statement(states), {"district": district_id}):
+        totals[state] = totals.get(state, 0) + n
+    return totals
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -119,147 +155,161 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def _oldest_first(records: list[Record]) -> list[Record]:
-    return sorted(records, key=lambda r: (r.since is None, r.since or _EPOCH, r.id))[:LIST_LIMIT]
-
-
 def review_records(district_id: int) -> tuple[Listed, Listed]:
     """(waiting for review, returned and not yet answered): the oldest of each, and
     how many there are."""
-    roadmaps, roadmap_totals = _records(
-        SchoolRoadmap, Plan.title, Plan, Plan.id == SchoolRoadmap.plan_id, district_id
+    states = (ReviewState.SUBMITTED.value, ReviewState.RETURNED.value)
+    records = _queue(district_id, states, LIST_LIMIT)
+    totals = _queue_totals(district_id, states)
+    waiting, returned = (
+        Listed([r for r in records if r.state == state][:LIST_LIMIT], totals.get(state, 0))
+        for state in states
     )
-    forms, form_totals = _records(
-        Submission, Campaign.title, Campaign, Campaign.id == Submission.campaign_id, district_id
-    )
-    records = roadmaps + forms
-    out = []
-    for state in (ReviewState.SUBMITTED.value, ReviewState.RETURNED.value):
-        out.append(
-            Listed(
-                _oldest_first([r for r in records if r.state == state]),
-                roadmap_totals.get(state, 0) + form_totals.get(state, 0),
-            )
-        )
-    return out[0], out[1]
+    return waiting, returned
 
 
 def next_waiting(district_id: int, exclude: tuple[str, int] | None = None) -> Record | None:
     """The oldest record waiting for review other than ``exclude`` (kind, id): what a
     reviewer opens after an accept or a return."""
-    waiting, _returned = review_records(district_id)
-    for record in waiting.records:
+    for record in _queue(district_id, (ReviewState.SUBMITTED.value,), 2):
         if (record.kind, record.id) != exclude:
             return record
     return None
 
 
-def _campaign_deadlines(district_id: int, today: date, horizon: date) -> list[Deadline]:
-    rows = db.session.execute(
-        select(
-            Campaign.id,
-            Campaign.title,
-            Campaign.due_date,
-            Campaign.expected_count - Campaign.submitted_count,
-        ).where(
-            Campaign.district_id == district_id,
-            Campaign.due_date <= horizon,
-            (Campaign.due_date >= today) | (Campaign.submitted_count < Campaign.expected_count),
-        )
-    ).all()
-    return [Deadline("campaign", *row) for row in rows]
-
-
-def _plan_deadlines(district_id: int, today: date, horizon: date) -> list[Deadline]:
-    """Plans whose roadmaps are due: schools whose roadmap is neither submitted nor
-    accepted count as not submitted."""
+@cache
+def _deadline_statements():
+    campaigns = select(
+        literal("campaign"),
+        Campaign.id,
+        Campaign.title,
+        Campaign.due_date,
+        Campaign.expected_count - Campaign.submitted_count,
+    ).where(
+        Campaign.district_id == _DISTRICT,
+        Campaign.due_date <= _HORIZON,
+        (Campaign.due_date >= _TODAY) | (Campaign.submitted_count < Campaign.expected_count),
+    )
+    # Plans whose roadmaps are due: a roadmap neither submitted nor accepted is missing.
     missing = func.count(SchoolRoadmap.id).filter(
         SchoolRoadmap.status.in_([ReviewState.DRAFT.value, ReviewState.RETURNED.value])
     )
-    rows = db.session.execute(
-        select(Plan.id, Plan.title, Plan.submit_by, missing)
+    plans = (
+        select(literal("plan"), Plan.id, Plan.title, Plan.submit_by, missing)
         .join(SchoolRoadmap, SchoolRoadmap.plan_id == Plan.id, isouter=True)
         .where(
-            Plan.district_id == district_id,
+            Plan.district_id == _DISTRICT,
             Plan.status == PlanStatus.PUBLISHED.value,
             Plan.submit_by.is_not(None),
-            Plan.submit_by <= horizon,
+            Plan.submit_by <= _HORIZON,
         )
         .group_by(Plan.id, Plan.title, Plan.submit_by)
-    ).all()
-    return [Deadline("plan", *row) for row in rows if row[3] > 0 or row[2] >= today]
-
-
-def _item_deadlines(district_id: int, today: date, horizon: date) -> list[Deadline]:
-    """Plan items due soon, with the schools that have not done them (kept per item and
-    due date as ``PlanItemDue.open_count``)."""
-    title = func.trim(func.coalesce(PlanItem.number, "") + " " + PlanItem.text)
-    rows = db.session.execute(
-        select(Plan.id, title, PlanItemDue.due_date, PlanItemDue.open_count)
+    )
+    # Plan items due soon, with the schools that have not done them (kept per item and
+    # due date as ``PlanItemDue.open_count``).
+    items = (
+        select(
+            literal("item"),
+            Plan.id,
+            func.trim(func.coalesce(PlanItem.number, "") + " " + PlanItem.text),
+            PlanItemDue.due_date,
+            PlanItemDue.open_count,
+        )
         .join(PlanItem, PlanItem.id == PlanItemDue.plan_item_id)
         .join(Plan, Plan.id == PlanItem.plan_id)
         .where(
-            PlanItem.district_id == district_id,
+            PlanItem.district_id == _DISTRICT,
             Plan.status == PlanStatus.PUBLISHED.value,
-            PlanItemDue.due_date >= today,
-            PlanItemDue.due_date <= horizon,
+            PlanItemDue.due_date >= _TODAY,
+            PlanItemDue.due_date <= _HORIZON,
             PlanItemDue.open_count > 0,
         )
         .order_by(PlanItemDue.due_date, PlanItem.position)
-        .limit(LIST_LIMIT)
-    ).all()
-    return [Deadline("item", *row) for row in rows]
-
-
-def _overdue_roadmaps(district_id: int, today: date) -> list[Deadline]:
-    """Per plan, the schools with at least one item past its due date and not done (the
-    roadmap keeps its first open due date)."""
-    rows = db.session.execute(
-        select(Plan.id, Plan.title, func.min(SchoolRoadmap.first_open_due), func.count())
+        .limit(_LIMIT)
+    )
+    # Per plan, the schools with an item past its due date and not done (the roadmap
+    # keeps its first open due date).
+    overdue = (
+        select(
+            literal("roadmap_items"),
+            Plan.id,
+            Plan.title,
+            func.min(SchoolRoadmap.first_open_due),
+            func.count(),
+        )
         .join(SchoolRoadmap, SchoolRoadmap.plan_id == Plan.id)
         .where(
-            Plan.district_id == district_id,
+            Plan.district_id == _DISTRICT,
             Plan.status == PlanStatus.PUBLISHED.value,
-            SchoolRoadmap.first_open_due < today,
+            SchoolRoadmap.first_open_due < _TODAY,
         )
         .group_by(Plan.id, Plan.title)
-    ).all()
-    return [Deadline("roadmap_items", *row) for row in rows]
+    )
+    return union_all(
+        campaigns.subquery().select(),
+        plans.subquery().select(),
+        items.subquery().select(),
+        overdue.subquery().select(),
+    )
 
 
-def _risk(district_id: int) -> tuple[int | None, list[RiskSchool]]:
+def _deadlines(district_id: int, today: date) -> list[Deadline]:
+    params = {
+        "district": district_id,
+        "today": today,
+        "horizon": today + timedelta(days=HORIZON_DAYS),
+        "limit": LIST_LIMIT,
+    }
+    out = []
+    for kind, ident, title, due, missing in db.session.execute(_deadline_statements(), params):
+        if isinstance(due, str):  # a literal-typed union column on SQLite
+            due = date.fromisoformat(due)
+        if kind == "plan" and not missing and due < today:
+            continue  # every school submitted: nothing overdue
+        out.append(Deadline(kind, ident, title, due, missing))
+    return out
+
+
+@cache
+def _risk_statement():
     latest = (
         select(func.max(SchoolMarker.year))
-        .where(SchoolMarker.district_id == district_id)
+        .where(SchoolMarker.district_id == _DISTRICT)
         .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(SchoolMarker.year, School.id, _school_name(), func.count(SchoolMarker.id))
+    return (
+        select(
+            SchoolMarker.year,
+            School.id,
+            _school_name(),
+            func.count(SchoolMarker.id),
+            func.count().over(),
+        )
         .join(School, School.id == SchoolMarker.school_id)
         .where(
-            SchoolMarker.district_id == district_id,
+            SchoolMarker.district_id == _DISTRICT,
             SchoolMarker.year == latest,
             SchoolMarker.flagged.is_(True),
         )
         .group_by(SchoolMarker.year, School.id, School.short_name, School.name, School.code)
         .order_by(func.count(SchoolMarker.id).desc(), School.code)
-    ).all()
+        .limit(_LIMIT)
+    )
+
+
+def _risk(district_id: int) -> tuple[int | None, Listed]:
+    """The schools flagged in the district's latest year, most signs first."""
+    rows = db.session.execute(_risk_statement(), {"district": district_id, "limit": LIST_LIMIT})
+    rows = rows.all()
     year = rows[0][0] if rows else None
-    return year, [RiskSchool(school_id, name, n) for _year, school_id, name, n in rows]
+    total = rows[0][4] if rows else 0
+    return year, Listed([RiskSchool(sid, name, n) for _y, sid, name, n, _t in rows], total)
 
 
 def district_home(district_id: int, today: date) -> Home:
-    horizon = today + timedelta(days=HORIZON_DAYS)
     waiting, returned = review_records(district_id)
-    deadlines = (
-        _campaign_deadlines(district_id, today, horizon)
-        + _plan_deadlines(district_id, today, horizon)
-        + _item_deadlines(district_id, today, horizon)
-    )
+    deadlines = _deadlines(district_id, today)
     soon = sorted((d for d in deadlines if d.due >= today), key=lambda d: (d.due, d.title))
-    overdue = sorted(
-        [d for d in deadlines if d.due < today] + _overdue_roadmaps(district_id, today),
-        key=lambda d: (d.due, d.title),
-    )
+    overdue = sorted((d for d in deadlines if d.due < today), key=lambda d: (d.due, d.title))
     risk_year, risk = _risk(district_id)
     return Home(waiting, returned, soon, overdue, risk_year, risk)
