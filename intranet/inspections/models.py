@@ -26,7 +26,9 @@ from intranet.audit.mixins import Audited
 from intranet.extensions import db
 from intranet.inspections import schema as form_schema
 from intranet.mixins import TimestampMixin, UUIDMixin, utcnow
-from intranet.review.models import Reviewable, ReviewState
+
+# Notifications to schools belong to the shared review workflow; forms send them too.
+from intranet.review.models import Notification, Reviewable, ReviewState  # noqa: F401
 
 if TYPE_CHECKING:
     from intranet.auth.models import User
@@ -321,6 +323,13 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             return [_("Answer the required questions first: %(names)s", names=names)]
         return []
 
+    def review_notice(self, action) -> str:
+        from intranet.i18n import gettext as _
+
+        if action == "accept":
+            return _("The form «%(title)s» was accepted.", title=self.campaign.title)
+        return _("The form «%(title)s» was returned for revision.", title=self.campaign.title)
+
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.district_id, self.school_id
 
@@ -366,26 +375,3 @@ class AnswerChange(db.Model):
 
     def __repr__(self) -> str:
         return f"<AnswerChange {self.submission_id} #{self.number} {self.key}>"
-
-
-class Notification(db.Model):
-    """An in-app message to a school (a new campaign, a return, a deadline soon)."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (
-        Index("ix_notifications_school", "school_id", "created_at"),
-        UniqueConstraint("school_id", "dedupe_key"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
-    text: Mapped[str] = mapped_column(Text)
-    url: Mapped[str] = mapped_column(String(300), default="")
-    # The same reminder is created once (e.g. "due:campaign:12").
-    dedupe_key: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    def __repr__(self) -> str:
-        return f"<Notification {self.school_id} {self.dedupe_key}>"

@@ -219,22 +219,8 @@ def publish_version(actor, version: FormVersion) -> FormVersion:
 # -- campaigns ------------------------------------------------------------------------------
 
 
-def _notify(district_id: int, school_ids: list[int], text: str, url: str, key: str) -> None:
-    """One notification per school, once per ``key`` (already sent ones are skipped)."""
-    if not school_ids:
-        return
-    sent = set(
-        db.session.scalars(
-            select(Notification.school_id).where(
-                Notification.school_id.in_(school_ids), Notification.dedupe_key == key
-            )
-        )
-    )
-    db.session.add_all(
-        Notification(district_id=district_id, school_id=s, text=text, url=url, dedupe_key=key)
-        for s in school_ids
-        if s not in sent
-    )
+# One way to tell schools, shared with the review workflow.
+_notify = review.notify
 
 
 def launch_campaign(
@@ -653,19 +639,6 @@ def refresh_campaign_counts(campaign_id: int) -> None:
             .scalar_subquery(),
         )
     )
-
-
-def return_for_revision(actor, submission: Submission, reason: str, comments: dict) -> None:
-    review.return_for_revision(actor, submission, reason, comments)
-    with writing(actor):
-        _notify(
-            submission.district_id,
-            [submission.school_id],
-            _("The form «%(title)s» was returned for revision.", title=submission.campaign.title),
-            "",
-            f"return:{submission.id}:{submission.revision}:{len(review.events(submission))}",
-        )
-        db.session.commit()
 
 
 # -- history --------------------------------------------------------------------------------

@@ -735,7 +735,7 @@ def submit(school_id: int, submission_id: int):
 @district_staff
 def return_(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
-    actions.return_for_revision(submission, services.return_for_revision)
+    actions.return_for_revision(submission)
     return _page(submission)
 
 

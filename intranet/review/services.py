@@ -14,6 +14,7 @@ from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.review.models import (
+    Notification,
     Reviewable,
     ReviewAction,
     ReviewEvent,
@@ -94,6 +95,35 @@ def _set_state(subject: Reviewable, state: ReviewState, event: ReviewEvent) -> N
     subject.review_state_at = event.at  # type: ignore[attr-defined]
 
 
+def notify(district_id: int, school_ids: list[int], text: str, url: str, key: str) -> None:
+    """One notification per school, once per ``key`` (already sent ones are skipped)."""
+    if not school_ids:
+        return
+    sent = set(
+        db.session.scalars(
+            select(Notification.school_id).where(
+                Notification.school_id.in_(school_ids), Notification.dedupe_key == key
+            )
+        )
+    )
+    db.session.add_all(
+        Notification(district_id=district_id, school_id=s, text=text, url=url, dedupe_key=key)
+        for s in school_ids
+        if s not in sent
+    )
+
+
+def _tell_school(subject: Reviewable, action: ReviewAction, version: Version) -> None:
+    """A return or an acceptance reaches the school the same way for every kind of record."""
+    notify(
+        subject.district_id,  # type: ignore[attr-defined]
+        [subject.school_id],  # type: ignore[attr-defined]
+        subject.review_notice(action),
+        "",
+        f"{action.value}:{subject.review_type}:{subject.id}:{version.number}",  # type: ignore[attr-defined]
+    )
+
+
 def can_submit(user, subject: Reviewable) -> bool:
     return user.role_enum is Role.SCHOOL_HEAD and user.school_id == subject.school_id
 
@@ -169,6 +199,7 @@ def return_for_revision(
                     text=text,
                 )
         _set_state(subject, ReviewState.RETURNED, event)
+        _tell_school(subject, ReviewAction.RETURN, version)
         db.session.commit()
 
 
@@ -177,6 +208,7 @@ def accept(actor, subject: Reviewable) -> None:
     with writing(actor):
         event = _event(actor, subject, ReviewAction.ACCEPT, version_id=version.id)
         _set_state(subject, ReviewState.ACCEPTED, event)
+        _tell_school(subject, ReviewAction.ACCEPT, version)
         subject.changed_since_accepted = False
         db.session.commit()
 

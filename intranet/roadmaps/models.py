@@ -286,6 +286,13 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             return [_("The roadmap has no items.")]
         return []
 
+    def review_notice(self, action) -> str:
+        from intranet.i18n import gettext as _
+
+        if action == "accept":
+            return _("The roadmap «%(title)s» was accepted.", title=self.plan.title)
+        return _("The roadmap «%(title)s» was returned for revision.", title=self.plan.title)
+
     def __repr__(self) -> str:
         return f"<SchoolRoadmap {self.id} plan={self.plan_id} school={self.school_id}>"
 

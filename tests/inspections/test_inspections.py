@@ -533,7 +533,7 @@ def test_matrix_cell_follows_the_whole_review_cycle(insp):
     fill_required(insp)
     services.submit(insp.head, insp.sub)
     assert cell()[:1] == ("submitted",) and cell(after_due)[0] == "submitted"
-    services.return_for_revision(insp.reviewer, insp.sub, "Исправьте", {})
+    review.return_for_revision(insp.reviewer, insp.sub, "Исправьте", {})
     assert cell(after_due)[0] == "returned"
     services.submit(insp.head, fresh(insp.sub))
     review.accept(insp.reviewer, fresh(insp.sub))
