@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, render_template
 from flask_login import current_user
 
@@ -11,6 +9,7 @@ from intranet.auth.access import district_staff
 from intranet.home import services
 from intranet.mixins import utcnow
 from intranet.review.models import ReviewState
+from intranet.timezones import local_today
 
 bp = Blueprint("home", __name__, url_prefix="/district")
 
@@ -20,9 +19,9 @@ bp = Blueprint("home", __name__, url_prefix="/district")
 def index():
     return render_template(
         "home/index.html",
-        home=services.district_home(current_user.district_id, date.today()),
+        home=services.district_home(current_user.district_id, local_today()),
         now=utcnow(),
-        today=date.today(),
+        today=local_today(),
     )
 
 

@@ -36,6 +36,7 @@ from intranet.mixins import new_uuid, utcnow
 from intranet.review import services as review
 from intranet.review.models import ReviewState
 from intranet.schools.models import School
+from intranet.timezones import local_today
 
 DUE_SOON_DAYS = 3
 
@@ -237,7 +238,7 @@ def launch_campaign(
     if version.is_draft:
         raise Refused(_("Publish the form before launching a campaign."))
     title = (title or "").strip() or version.template.title
-    today = today or date.today()
+    today = today or local_today()
     if due_date is None or due_date < today:
         raise Refused(_("The due date cannot be in the past."), "due_date")
     if grace_days < 0 or grace_days > 365:
@@ -295,7 +296,7 @@ def launch_campaign(
 def reopen(actor, target: CampaignTarget, until: date, today: date | None = None) -> None:
     """Let one school answer a locked campaign until ``until``."""
     _require_admin(actor, target.district_id)
-    today = today or date.today()
+    today = today or local_today()
     if until is None or until < today:
         raise Refused(_("The date cannot be in the past."), "until")
     with writing(actor):
@@ -345,7 +346,7 @@ def _begin_edit(actor, submission: Submission, today: date | None = None) -> Non
         raise Refused(
             _("Submitted for review: nothing can be changed until the district returns it.")
         )
-    if target_of(submission).is_locked(today or date.today()):
+    if target_of(submission).is_locked(today or local_today()):
         raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
 
 
@@ -607,7 +608,7 @@ def _write_rows(actor, submission: Submission, table_key: str, rows: list[dict])
 
 
 def submit(actor, submission: Submission, today: date | None = None):
-    if target_of(submission).is_locked(today or date.today()):
+    if target_of(submission).is_locked(today or local_today()):
         raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
     version = review.submit(actor, submission)
     if submission.first_submitted_at is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -52,6 +50,7 @@ from intranet.review import services as review
 from intranet.review.forms import ReturnForm
 from intranet.review.models import ReviewState
 from intranet.schools.models import School
+from intranet.timezones import local_today
 
 forms_bp = Blueprint("forms", __name__, url_prefix="/forms")
 campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -308,7 +307,7 @@ def _campaign(campaign_id: int) -> Campaign:
 def campaign_index():
     result = services.matrix(
         current_user.district_id,
-        date.today(),
+        local_today(),
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
@@ -405,7 +404,7 @@ def campaign_detail(campaign_id: int):
     campaign = _campaign(campaign_id)
     return render_template(
         "inspections/consolidated.html",
-        data=services.consolidated(campaign, date.today()),
+        data=services.consolidated(campaign, local_today()),
         reopen_form=_reopen_form(campaign, formdata=None),
         labels=state_labels(),
         at_risk=objectivity.latest_risk_ids(campaign.district_id),
@@ -416,7 +415,7 @@ def campaign_detail(campaign_id: int):
 @district_staff
 def export(campaign_id: int):
     campaign = _campaign(campaign_id)
-    data = exports.consolidated_xlsx(services.consolidated(campaign, date.today()), state_labels())
+    data = exports.consolidated_xlsx(services.consolidated(campaign, local_today()), state_labels())
     return send_file(
         data, mimetype=XLSX, as_attachment=True, download_name=f"campaign-{campaign.id}.xlsx"
     )
@@ -486,7 +485,7 @@ def tasks_panel(school: School) -> dict:
     """What the «Формы для заполнения» panel shows (on the school's home and its forms
     page): the forms with deadlines and the notifications. A visit by the school's own
     staff also leaves the "due in three days" reminder, once per form."""
-    today = date.today()
+    today = local_today()
     tasks = services.school_tasks(school.id, today)
     if current_user.is_school_user:
         services.remind_due_soon(school.id, school.district_id, tasks, today)
@@ -528,7 +527,7 @@ def _fid(key: str) -> str:
 
 
 def _context(submission: Submission, errors: dict | None = None) -> dict:
-    today = date.today()
+    today = local_today()
     locked = services.target_of(submission).is_locked(today)
     schema = submission.schema
     return {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     current_app,
@@ -27,6 +25,7 @@ from intranet.roadmaps import exports, inline, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
 from intranet.roadmaps.models import Plan, PlanItem, SchoolRoadmap
 from intranet.roadmaps.plan_import import PlanImportError, parse_plan
+from intranet.timezones import local_today
 from intranet.uploads import services as uploads
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -75,7 +74,7 @@ def _plan_data(form: PlanForm) -> dict:
 def create():
     form = PlanForm()
     if request.method == "GET":
-        today = date.today()
+        today = local_today()
         start, end = services.school_year(today.year if today.month >= 8 else today.year - 1)
         form.period_start.data, form.period_end.data = start, end
     if form.validate_on_submit():
@@ -329,7 +328,7 @@ def execution(plan_id: int):
     status, overdue_only = _execution_args()
     result = services.execution_by_school(
         plan,
-        date.today(),
+        local_today(),
         status,
         overdue_only,
         page=request.args.get("page", 1, type=int),
@@ -349,7 +348,7 @@ def execution(plan_id: int):
 @district_staff
 def execution_items(plan_id: int):
     plan = _plan(plan_id)
-    items = services.execution_by_item(plan, date.today())
+    items = services.execution_by_item(plan, local_today())
     return render_template("roadmaps/execution_items.html", plan=plan, items=items)
 
 
@@ -358,7 +357,7 @@ def execution_items(plan_id: int):
 def execution_xlsx(plan_id: int):
     plan = _plan(plan_id)
     status, overdue_only = _execution_args()
-    today = date.today()
+    today = local_today()
     schools = services.execution_by_school(plan, today, status, overdue_only, per_page=None)
     items = services.execution_by_item(plan, today)
     data = exports.execution_xlsx(plan, schools.schools, items)
