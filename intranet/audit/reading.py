@@ -93,6 +93,31 @@ FIELD_LABELS = {
 }
 
 
+# Bookkeeping a person never types or reads: kept in the log, not shown.
+HIDDEN_FIELDS = frozenset(
+    {
+        "id",
+        "uuid",
+        "revision",
+        "position",
+        "deadline",
+        "deadline_corrected",
+        "field_revisions",
+        "head_uuid",
+        "district_id",
+        "school_id",
+        "plan_id",
+        "roadmap_id",
+        "section_id",
+        "plan_item_id",
+        "campaign_id",
+        "template_id",
+        "version_id",
+        "item_id",
+    }
+)
+
+
 def _value_labels() -> dict[str, str]:
     from intranet.review.models import STATE_LABELS
     from intranet.roadmaps.models import ITEM_STATUS_LABELS
@@ -345,6 +370,8 @@ def readable(entries: list[AuditEntry], people: dict[int, str], schools: dict[in
         changes = []
         if kind in ("update", "create", "delete"):
             for key, old, new in entry.changed_fields():
+                if key in HIDDEN_FIELDS:
+                    continue
                 changes.append(
                     Change(
                         str(FIELD_LABELS.get(key, key.replace("_", " "))),

@@ -107,8 +107,11 @@ def _diff(obj: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Audited) -> str:
-    ident = inspect(obj).identity
-    return ",".join(str(i) for i in ident) if ident else ""
+    # A row just inserted has no identity key yet in after_flush, but its primary key
+    # is known: without it a creation would be logged with an empty id.
+    state = inspect(obj)
+    ident = state.identity or state.mapper.primary_key_from_instance(obj)
+    return ",".join(str(i) for i in ident if i is not None) if ident else ""
 
 
 @event.listens_for(Session, "after_flush")

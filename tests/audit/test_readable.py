@@ -60,8 +60,13 @@ def test_review_steps_read_as_themselves_with_the_object_named(client, published
     assert report[2] == "изменение"
     assert "Статус: запланировано → выполнено" in report[5]
     assert "Дата выполнения: — → 01.10.2025" in report[5]
+    assert "revision" not in report[5]
     for row in table:
         assert "#" not in row[3] and row[3] and "roadmap" not in row[3]
+    # A creation names its object with a link too (its id is logged at once).
+    assert f"/users/{published.staff.id}/edit" in links(html)
+    created = next(r for r in table if r[3] == "пользователь Учитель Ким" and r[2] == "создание")
+    assert created[1] == "система"
 
 
 def test_a_form_is_named_and_linked(client, published, login_as):
