@@ -6,7 +6,7 @@ a due date is a day in the district's own calendar, so "today" is read there too
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,11 @@ def current_zone_name() -> str:
 def today_in(name: str, now: datetime | None = None) -> date:
     """The calendar day it is in zone ``name``: a due date ends at midnight there."""
     return (now or datetime.now(UTC)).astimezone(zone(name)).date()
+
+
+def day_end_utc(day: date, name: str) -> datetime:
+    """The UTC moment the calendar ``day`` ends (its midnight) in zone ``name``."""
+    return datetime.combine(day + timedelta(days=1), time(), zone(name)).astimezone(UTC)
 
 
 def local_today() -> date:

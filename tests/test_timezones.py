@@ -90,3 +90,40 @@ def test_the_time_zone_is_set_from_the_command_line(runner, app_ctx):
     db.session.expire_all()
     assert db.session.get(District, district.id).time_zone == "Europe/Kaliningrad"
     assert "Europe/Kaliningrad" in runner.invoke(args=["districts", "list"]).output
+
+
+@pytest.mark.parametrize(
+    ("zone", "on_time"),
+    [
+        # Submitted at 20:00 UTC on the due date: 23:00 in Moscow, but 06:00 of the next
+        # day in Vladivostok, where the form came late.
+        ("Europe/Moscow", 1),
+        ("Asia/Vladivostok", 0),
+    ],
+)
+def test_on_time_means_before_midnight_in_the_district(make, zone, on_time):
+    from datetime import timedelta
+
+    from intranet.auth.roles import Role
+    from intranet.inspections import services as inspections
+    from intranet.inspections.models import Campaign, Submission
+    from tests.inspections.conftest import SCHEMA, launch, submission_of
+
+    admin = make.user(Role.DISTRICT_ADMIN)
+    admin.district.time_zone = zone
+    school = make.school(admin.district)
+    template = inspections.create_template(admin, admin.district_id, "Форма", "", SCHEMA)
+    inspections.publish_version(admin, template.latest)
+    due = date.today() + timedelta(days=3)
+    campaign = launch(admin, template, due=due)
+    sub = submission_of(campaign, school)
+    db.session.execute(
+        update(Submission)
+        .where(Submission.id == sub.id)
+        .values(first_submitted_at=datetime.combine(due, datetime.min.time(), UTC).replace(hour=20))
+    )
+    inspections.refresh_campaign_counts(campaign.id)
+    db.session.commit()
+    counted = db.session.get(Campaign, campaign.id)
+    db.session.refresh(counted)
+    assert (counted.submitted_count, counted.on_time_count) == (1, on_time)

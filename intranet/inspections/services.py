@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from intranet import paging
+from intranet import paging, timezones
 from intranet.audit.services import writing
 from intranet.errors import Refused
 from intranet.extensions import db
@@ -35,7 +35,7 @@ from intranet.inspections.models import (
 from intranet.mixins import new_uuid, utcnow
 from intranet.review import services as review
 from intranet.review.models import ReviewState
-from intranet.schools.models import School
+from intranet.schools.models import District, School
 from intranet.timezones import local_today
 
 DUE_SOON_DAYS = 3
@@ -622,8 +622,14 @@ def submit(actor, submission: Submission, today: date | None = None):
 
 def refresh_campaign_counts(campaign_id: int) -> None:
     """Recount a campaign's expected, submitted and on-time schools in one UPDATE (a full
-    recount, so concurrent first submissions cannot lose one)."""
-    submitted_on = func.date(Submission.first_submitted_at)
+    recount, so concurrent first submissions cannot lose one). On time means before the
+    midnight that ends the due date in the district's time zone."""
+    due, zone_name = db.session.execute(
+        select(Campaign.due_date, District.time_zone)
+        .join(District, District.id == Campaign.district_id)
+        .where(Campaign.id == campaign_id)
+    ).one()
+    ends = timezones.day_end_utc(due, zone_name)
     of_campaign = Submission.campaign_id == campaign_id
     db.session.execute(
         update(Campaign)
@@ -636,7 +642,7 @@ def refresh_campaign_counts(campaign_id: int) -> None:
             .where(of_campaign)
             .scalar_subquery(),
             on_time_count=select(func.count(Submission.id))
-            .where(of_campaign, submitted_on <= Campaign.due_date)
+            .where(of_campaign, Submission.first_submitted_at < ends)
             .scalar_subquery(),
         )
     )
