@@ -52,6 +52,7 @@ def init_blueprints(app: Flask) -> None:
     from intranet.audit.views import bp as audit_bp
     from intranet.auth.views import bp as auth_bp
     from intranet.changelog.views import bp as changelog_bp
+    from intranet.home.views import bp as home_bp
     from intranet.inspections.views import bp as inspections_bp
     from intranet.inspections.views import campaigns_bp, forms_bp
     from intranet.objectivity.views import bp as objectivity_bp
@@ -63,6 +64,7 @@ def init_blueprints(app: Flask) -> None:
 
     for bp in (
         auth_bp,
+        home_bp,
         schools_bp,
         users_bp,
         audit_bp,

@@ -18,6 +18,8 @@ from flask import current_app, has_app_context
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
 
+from intranet.timezones import current_zone_name
+
 _KEY = "intranet.catalogue"
 
 
@@ -44,13 +46,14 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
 
 
 def local_time(value: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
-    """A stored time (UTC; naive means UTC) in the district's time zone, by a numeric
+    """A stored time (UTC; naive means UTC) in the time zone of the signed-in user's
+    district (``intranet.timezones``), by a numeric
     ``strftime`` pattern: what every page shows, without a CLDR formatter per value."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime(fmt)
+    return value.astimezone(_zone(current_zone_name())).strftime(fmt)
 
 
 @lru_cache(maxsize=4)

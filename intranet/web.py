@@ -40,7 +40,7 @@ def render_page(template: str, target: str, partial: str, **context: Any):
 @logged_in
 def home():
     if current_user.is_district_staff:
-        return redirect(url_for("schools.index"))
+        return redirect(url_for("home.index"))
     return redirect(url_for("schools.detail", school_id=current_user.school_id))
 
 

@@ -943,6 +943,7 @@ def _only_acts(database_url: str | None) -> int:
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
     ("district school list", "/schools/", True, {}),
+    ("district home (what waits, 300 schools)", "/district/", True, {}),
     (
         "school search (htmx fragment)",
         "/schools/?q=15",

@@ -95,6 +95,7 @@ def test_services_refuse_district_data_on_a_copy(app, make, world, school_mode):
     from intranet.auth import services as auth
     from intranet.inspections import services as inspections
     from intranet.inspections.models import Submission
+    from intranet.review import services as review
     from intranet.roadmaps import services as roadmaps
     from intranet.schools import services as schools
     from intranet.schools.models import School
@@ -135,7 +136,7 @@ def test_services_refuse_district_data_on_a_copy(app, make, world, school_mode):
     inspections.submit(head, submission)
     before = _state()
     with pytest.raises(DistrictOwned):
-        inspections.return_for_revision(admin, submission, "Исправьте", {})
+        review.return_for_revision(admin, submission, "Исправьте", {})
     db.session.rollback()
     assert _state() == before
 

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from werkzeug.urls import iri_to_uri
 
 from intranet.auth import services
@@ -28,7 +29,10 @@ from intranet.i18n import gettext as _
 bp = Blueprint("auth", __name__)
 
 
-_USER_BY_UUID = select(User).where(User.uuid == bindparam("uuid"))
+# The district comes along: every page reads its time zone.
+_USER_BY_UUID = (
+    select(User).options(joinedload(User.district)).where(User.uuid == bindparam("uuid"))
+)
 
 
 @login_manager.user_loader

@@ -27,7 +27,9 @@ from intranet.changelog.models import Change  # noqa: F401  (the change log of t
 from intranet.extensions import db
 from intranet.inspections import schema as form_schema
 from intranet.mixins import TimestampMixin, UUIDMixin, utcnow
-from intranet.review.models import Reviewable, ReviewState
+
+# Notifications to schools belong to the shared review workflow; forms send them too.
+from intranet.review.models import Notification, Reviewable, ReviewState  # noqa: F401
 
 if TYPE_CHECKING:
     from intranet.auth.models import User
@@ -242,11 +244,21 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             "first_submitted_at",
             "changed_since_accepted",
         ),
+        # The district's review queue: the oldest waiting read off the index.
+        Index("ix_submissions_review_queue", "district_id", "status", "review_state_at"),
     )
     __audit_entity__ = "submission"
     # The answers change with every autosave; their history is the change log.
     __audit_ignore__ = frozenset(
-        {"created_at", "updated_at", "answers", "field_revisions", "revision", "last_saved_at"}
+        {
+            "created_at",
+            "updated_at",
+            "answers",
+            "field_revisions",
+            "revision",
+            "last_saved_at",
+            "review_state_at",
+        }
     )
     review_type = "submission"
 
@@ -263,6 +275,8 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     last_saved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the status last changed (kept by intranet/review): how long it has waited.
+    review_state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The uuid of the latest saved change: the parent the next change names.
     head_uuid: Mapped[str | None] = mapped_column(String(36))
 
@@ -310,6 +324,13 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             return [_("Answer the required questions first: %(names)s", names=names)]
         return []
 
+    def review_notice(self, action) -> str:
+        from intranet.i18n import gettext as _
+
+        if action == "accept":
+            return _("The form «%(title)s» was accepted.", title=self.campaign.title)
+        return _("The form «%(title)s» was returned for revision.", title=self.campaign.title)
+
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.district_id, self.school_id
 
@@ -329,26 +350,3 @@ VISIBLE_SUBMISSION = (
     )
     .options(joinedload(Submission.campaign), joinedload(Submission.target))
 )
-
-
-class Notification(db.Model):
-    """An in-app message to a school (a new campaign, a return, a deadline soon)."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (
-        Index("ix_notifications_school", "school_id", "created_at"),
-        UniqueConstraint("school_id", "dedupe_key"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
-    text: Mapped[str] = mapped_column(Text)
-    url: Mapped[str] = mapped_column(String(300), default="")
-    # The same reminder is created once (e.g. "due:campaign:12").
-    dedupe_key: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    def __repr__(self) -> str:
-        return f"<Notification {self.school_id} {self.dedupe_key}>"

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from intranet import paging
+from intranet import paging, timezones
 from intranet.audit.services import bulk, writing
 from intranet.changelog import services as changelog
 from intranet.changelog.models import Change, Subject
@@ -37,7 +37,8 @@ from intranet.inspections.models import (
 from intranet.mixins import new_uuid, utcnow
 from intranet.review import services as review
 from intranet.review.models import ReviewState
-from intranet.schools.models import School
+from intranet.schools.models import District, School
+from intranet.timezones import local_today
 
 DUE_SOON_DAYS = 3
 
@@ -221,22 +222,8 @@ def publish_version(actor, version: FormVersion) -> FormVersion:
 # -- campaigns ------------------------------------------------------------------------------
 
 
-def _notify(district_id: int, school_ids: list[int], text: str, url: str, key: str) -> None:
-    """One notification per school, once per ``key`` (already sent ones are skipped)."""
-    if not school_ids:
-        return
-    sent = set(
-        db.session.scalars(
-            select(Notification.school_id).where(
-                Notification.school_id.in_(school_ids), Notification.dedupe_key == key
-            )
-        )
-    )
-    db.session.add_all(
-        Notification(district_id=district_id, school_id=s, text=text, url=url, dedupe_key=key)
-        for s in school_ids
-        if s not in sent
-    )
+# One way to tell schools, shared with the review workflow.
+_notify = review.notify
 
 
 def launch_campaign(
@@ -253,7 +240,7 @@ def launch_campaign(
     if version.is_draft:
         raise Refused(_("Publish the form before launching a campaign."))
     title = (title or "").strip() or version.template.title
-    today = today or date.today()
+    today = today or local_today()
     if due_date is None or due_date < today:
         raise Refused(_("The due date cannot be in the past."), "due_date")
     if grace_days < 0 or grace_days > 365:
@@ -314,7 +301,7 @@ def launch_campaign(
 def reopen(actor, target: CampaignTarget, until: date, today: date | None = None) -> None:
     """Let one school answer a locked campaign until ``until``."""
     _require_admin(actor, target.district_id)
-    today = today or date.today()
+    today = today or local_today()
     if until is None or until < today:
         raise Refused(_("The date cannot be in the past."), "until")
     with writing(actor):
@@ -364,7 +351,7 @@ def _begin_edit(actor, submission: Submission, today: date | None = None) -> Non
         raise Refused(
             _("Submitted for review: nothing can be changed until the district returns it.")
         )
-    if target_of(submission).is_locked(today or date.today()):
+    if target_of(submission).is_locked(today or local_today()):
         raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
 
 
@@ -695,7 +682,7 @@ def submit_carried(actor, submission: Submission, origin: changelog.Origin):
 
 
 def submit(actor, submission: Submission, today: date | None = None):
-    if target_of(submission).is_locked(today or date.today()):
+    if target_of(submission).is_locked(today or local_today()):
         raise Refused(_("The campaign is closed; ask the district to reopen it for your school."))
     version = review.submit(actor, submission)
     if submission.first_submitted_at is None:
@@ -709,8 +696,14 @@ def submit(actor, submission: Submission, today: date | None = None):
 
 def refresh_campaign_counts(campaign_id: int) -> None:
     """Recount a campaign's expected, submitted and on-time schools in one UPDATE (a full
-    recount, so concurrent first submissions cannot lose one)."""
-    submitted_on = func.date(Submission.first_submitted_at)
+    recount, so concurrent first submissions cannot lose one). On time means before the
+    midnight that ends the due date in the district's time zone."""
+    due, zone_name = db.session.execute(
+        select(Campaign.due_date, District.time_zone)
+        .join(District, District.id == Campaign.district_id)
+        .where(Campaign.id == campaign_id)
+    ).one()
+    ends = timezones.day_end_utc(due, zone_name)
     of_campaign = Submission.campaign_id == campaign_id
     db.session.execute(
         update(Campaign)
@@ -723,23 +716,10 @@ def refresh_campaign_counts(campaign_id: int) -> None:
             .where(of_campaign)
             .scalar_subquery(),
             on_time_count=select(func.count(Submission.id))
-            .where(of_campaign, submitted_on <= Campaign.due_date)
+            .where(of_campaign, Submission.first_submitted_at < ends)
             .scalar_subquery(),
         )
     )
-
-
-def return_for_revision(actor, submission: Submission, reason: str, comments: dict) -> None:
-    review.return_for_revision(actor, submission, reason, comments)
-    with writing(actor):
-        _notify(
-            submission.district_id,
-            [submission.school_id],
-            _("The form «%(title)s» was returned for revision.", title=submission.campaign.title),
-            "",
-            f"return:{submission.id}:{submission.revision}:{len(review.events(submission))}",
-        )
-        db.session.commit()
 
 
 # -- history --------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -59,6 +58,7 @@ from intranet.review import services as review
 from intranet.review.forms import ReturnForm
 from intranet.review.models import ReviewState
 from intranet.schools.models import School
+from intranet.timezones import local_today
 
 forms_bp = Blueprint("forms", __name__, url_prefix="/forms")
 campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -313,7 +313,7 @@ def _campaign(campaign_id: int) -> Campaign:
 @campaigns_bp.route("/", endpoint="index")
 @district_staff
 def campaign_index():
-    today = date.today()
+    today = local_today()
     # This school year's campaigns (and any due later) unless another year is asked for:
     # the table must not widen with every year the district has run campaigns.
     year = request.args.get("year", type=int)
@@ -368,7 +368,9 @@ def campaign_create():
         )
         .order_by(FormTemplate.title, FormVersion.number.desc())
     ).all()
-    form.version.choices = [SelectChoice(v, f"{t} (v{n})") for v, t, n in versions]
+    form.version.choices = [
+        SelectChoice(v, f"{t} ({_('version %(n)s', n=n)})") for v, t, n in versions
+    ]
     schools = db.session.execute(
         select(School.id, School.code, School.short_name, School.name)
         .where(School.district_id == current_user.district_id, School.active.is_(True))
@@ -417,7 +419,7 @@ def campaign_detail(campaign_id: int):
     campaign = _campaign(campaign_id)
     data = consolidation.page(
         campaign,
-        date.today(),
+        local_today(),
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
         section=request.args.get("section") or None,
@@ -458,7 +460,7 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
 @district_staff
 def export(campaign_id: int):
     campaign = _campaign(campaign_id)
-    data = exports.consolidated_xlsx(services.consolidated(campaign, date.today()), state_labels())
+    data = exports.consolidated_xlsx(services.consolidated(campaign, local_today()), state_labels())
     return send_file(
         data, mimetype=XLSX, as_attachment=True, download_name=f"campaign-{campaign.id}.xlsx"
     )
@@ -468,7 +470,7 @@ def export(campaign_id: int):
 @district_staff
 def report_pdf(campaign_id: int):
     campaign = _campaign(campaign_id)
-    return pdf_response(DistrictReportDocument(reports.campaign_report(campaign, date.today())))
+    return pdf_response(DistrictReportDocument(reports.campaign_report(campaign, local_today())))
 
 
 @campaigns_bp.route("/<int:campaign_id>/reopen", methods=["POST"])
@@ -535,7 +537,7 @@ def tasks_panel(school: School) -> dict:
     """What the «Формы для заполнения» panel shows (on the school's home and its forms
     page): the forms with deadlines and the notifications. A visit by the school's own
     staff also leaves the "due in three days" reminder, once per form."""
-    today = date.today()
+    today = local_today()
     tasks = services.school_tasks(school.id, today)
     if current_user.is_school_user:
         services.remind_due_soon(school.id, school.district_id, tasks, today)
@@ -577,7 +579,7 @@ def _fid(key: str) -> str:
 
 
 def _context(submission: Submission, errors: dict | None = None) -> dict:
-    today = date.today()
+    today = local_today()
     locked = services.target_of(submission).is_locked(today)
     schema = submission.schema
     return {
@@ -800,7 +802,7 @@ def submit(school_id: int, submission_id: int):
 @district_staff
 def return_(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
-    actions.return_for_revision(submission, services.return_for_revision)
+    actions.return_for_revision(submission)
     return _page(submission)
 
 

@@ -81,8 +81,9 @@ def score_distribution(
 
 
 def marks_matrix(matrix: dict[tuple[int, int], int]) -> Markup:
-    """ВПР marks (rows) against journal marks (columns): the diagonal confirms the
-    journal, cells above it lowered it, cells below raised it."""
+    """ВПР marks (rows, «5» at the top) against journal marks (columns, «2» at the left):
+    the diagonal confirms the journal; a cell above it is a ВПР mark higher than the
+    journal's, below it a lower one."""
     cell, left, top = 46, 70, 44
     width, height = left + 4 * cell + 10, top + 4 * cell + 34
     total = sum(matrix.values()) or 1

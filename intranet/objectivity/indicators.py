@@ -421,6 +421,18 @@ class Rule:
     version: int
     threshold: float
     min_participants: int = MIN_PARTICIPANTS
+    # What the value is, as the reason's sentence says it ("доля повысивших отметку");
+    # the rule's own title is shown beside the reason, so the reason never repeats it.
+    measure_ru: str = ""
+
+    @property
+    def measure(self) -> str:
+        return self.measure_ru or self.title_ru[:1].lower() + self.title_ru[1:]
+
+
+def _rule_reason(rule: Rule, value: float) -> str:
+    """One sentence a person reads: «доля повысивших отметку 0,34 при пороге 0,10»."""
+    return f"{rule.measure} {_fmt(value, 2)} при пороге {_fmt(rule.threshold, 2)}"
 
 
 def evaluate_rule(rule: Rule, value: float | None, participants: int) -> Marker:
@@ -432,10 +444,9 @@ def evaluate_rule(rule: Rule, value: float | None, participants: int) -> Marker:
     if participants < rule.min_participants:
         return _too_few(rule.code, participants, rule.min_participants)
     if value is None:
-        return Marker(rule.code, None, None, f"{rule.title_ru}: не рассчитывается")
+        return Marker(rule.code, None, None, "Не рассчитывается: нет данных")
     flagged = value > rule.threshold
-    sign = ">" if flagged else "≤"
-    reason = f"{rule.title_ru}: {_fmt(value, 2)} {sign} порога {_fmt(rule.threshold, 2)}"
+    reason = _rule_reason(rule, value)
     return Marker(rule.code, flagged, value, reason)
 
 
@@ -448,10 +459,9 @@ def evaluate_rule_below(rule: Rule, value: float | None, participants: int) -> M
     if participants < rule.min_participants:
         return _too_few(rule.code, participants, rule.min_participants)
     if value is None:
-        return Marker(rule.code, None, None, f"{rule.title_ru}: не рассчитывается")
+        return Marker(rule.code, None, None, "Не рассчитывается: нет данных")
     flagged = value < rule.threshold
-    sign = "<" if flagged else "≥"
-    reason = f"{rule.title_ru}: {_fmt(value, 2)} {sign} порога {_fmt(rule.threshold, 2)}"
+    reason = _rule_reason(rule, value)
     return Marker(rule.code, flagged, value, reason)
 
 

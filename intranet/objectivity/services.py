@@ -55,6 +55,15 @@ RULE_KINDS = {
     ),
 }
 
+# What each kind's value is, as a reason's sentence names it.
+RULE_MEASURES = {
+    "lowered_share": "доля понизивших отметку",
+    "raised_share": "доля повысивших отметку",
+    "share5_above": "доля отметок «5»",
+    "share2_below": "доля отметок «2»",
+    "big_gap_share": "доля расхождений с журналом на две отметки и более",
+}
+
 LOCAL_SOURCE = "Настройка управления образования (не федеральная методика)"
 DEFAULT_RULES = (
     ("lowered", "lowered_share", "Доля понизивших отметку по журналу", 0.5),
@@ -572,6 +581,7 @@ def compute_year(
                 rule.version,
                 rule.threshold,
                 rule.min_participants,
+                RULE_MEASURES.get(rule.kind, ""),
             )
             direction = RULE_KINDS[rule.kind][1]
             evaluate = (

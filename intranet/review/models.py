@@ -36,7 +36,8 @@ EDITABLE_STATES = frozenset({ReviewState.DRAFT, ReviewState.RETURNED, ReviewStat
 
 class Reviewable:
     """Mixin for a record that goes through review. The model provides ``status``,
-    ``changed_since_accepted``, ``school_id`` and ``district_id`` columns."""
+    ``changed_since_accepted``, ``review_state_at``, ``school_id`` and ``district_id``
+    columns."""
 
     review_type: ClassVar[str]
 
@@ -47,6 +48,10 @@ class Reviewable:
     def submit_problems(self) -> list[str]:
         """What must be fixed before the school may submit (Russian, for the user)."""
         return []
+
+    def review_notice(self, action: ReviewAction) -> str:
+        """What the school is told when the district returns or accepts the record."""
+        raise NotImplementedError
 
     @property
     def state(self) -> ReviewState:
@@ -131,3 +136,27 @@ class ReviewEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<ReviewEvent {self.action} {self.subject_type}:{self.subject_id}>"
+
+
+class Notification(db.Model):
+    """An in-app message to a school (a new campaign, a return or an acceptance of its
+    roadmap or form, a deadline soon)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_school", "school_id", "created_at"),
+        UniqueConstraint("school_id", "dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(300), default="")
+    # The same reminder is created once (e.g. "due:campaign:12").
+    dedupe_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.school_id} {self.dedupe_key}>"

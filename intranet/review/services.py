@@ -16,6 +16,7 @@ from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.review.models import (
     EDITABLE_STATES,
+    Notification,
     Reviewable,
     ReviewAction,
     ReviewEvent,
@@ -75,6 +76,7 @@ def open_comments(subject: Reviewable) -> dict[str | None, list[ReviewEvent]]:
 
 def _event(actor, subject: Reviewable, action: ReviewAction, **values: Any) -> ReviewEvent:
     event = ReviewEvent(
+        at=utcnow(),
         subject_type=subject.review_type,
         subject_id=subject.id,
         district_id=subject.district_id,
@@ -86,6 +88,42 @@ def _event(actor, subject: Reviewable, action: ReviewAction, **values: Any) -> R
     )
     db.session.add(event)
     return event
+
+
+def _set_state(subject: Reviewable, state: ReviewState, event: ReviewEvent) -> None:
+    """Every change of a review state goes through here: the record keeps when it
+    entered its state, so the district's queue reads how long each waits off an index."""
+    subject.status = state.value
+    subject.review_state_at = event.at  # type: ignore[attr-defined]
+
+
+def notify(district_id: int, school_ids: list[int], text: str, url: str, key: str) -> None:
+    """One notification per school, once per ``key`` (already sent ones are skipped)."""
+    if not school_ids:
+        return
+    sent = set(
+        db.session.scalars(
+            select(Notification.school_id).where(
+                Notification.school_id.in_(school_ids), Notification.dedupe_key == key
+            )
+        )
+    )
+    db.session.add_all(
+        Notification(district_id=district_id, school_id=s, text=text, url=url, dedupe_key=key)
+        for s in school_ids
+        if s not in sent
+    )
+
+
+def _tell_school(subject: Reviewable, action: ReviewAction, version: Version) -> None:
+    """A return or an acceptance reaches the school the same way for every kind of record."""
+    notify(
+        subject.district_id,  # type: ignore[attr-defined]
+        [subject.school_id],  # type: ignore[attr-defined]
+        subject.review_notice(action),
+        "",
+        f"{action.value}:{subject.review_type}:{subject.id}:{version.number}",  # type: ignore[attr-defined]
+    )
 
 
 def can_submit(user, subject: Reviewable) -> bool:
@@ -131,8 +169,8 @@ def submit(actor, subject: Reviewable, origin=None, *, commit: bool = True) -> V
         )
         db.session.add(version)
         db.session.flush()
-        _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
-        subject.status = ReviewState.SUBMITTED.value
+        event = _event(actor, subject, ReviewAction.SUBMIT, version_id=version.id)
+        _set_state(subject, ReviewState.SUBMITTED, event)
         changelog.record_submit(subject, origin, version.uuid)
         if commit:
             db.session.commit()
@@ -163,7 +201,7 @@ def return_for_revision(
     version = _require_submitted(actor, subject)
     snapshot_keys = {k.split(".")[0] for k in version.content}
     with writing(actor):
-        _event(actor, subject, ReviewAction.RETURN, version_id=version.id, text=reason)
+        event = _event(actor, subject, ReviewAction.RETURN, version_id=version.id, text=reason)
         for key, text in (comments or {}).items():
             text = (text or "").strip()
             if text and key in snapshot_keys:
@@ -175,15 +213,17 @@ def return_for_revision(
                     target_key=key,
                     text=text,
                 )
-        subject.status = ReviewState.RETURNED.value
+        _set_state(subject, ReviewState.RETURNED, event)
+        _tell_school(subject, ReviewAction.RETURN, version)
         db.session.commit()
 
 
 def accept(actor, subject: Reviewable) -> None:
     version = _require_submitted(actor, subject)
     with writing(actor):
-        _event(actor, subject, ReviewAction.ACCEPT, version_id=version.id)
-        subject.status = ReviewState.ACCEPTED.value
+        event = _event(actor, subject, ReviewAction.ACCEPT, version_id=version.id)
+        _set_state(subject, ReviewState.ACCEPTED, event)
+        _tell_school(subject, ReviewAction.ACCEPT, version)
         subject.changed_since_accepted = False
         db.session.commit()
 
@@ -196,9 +236,8 @@ def before_school_edit(actor, subject: Reviewable) -> None:
             _("Submitted for review: nothing can be changed until the district returns it.")
         )
     if subject.state is ReviewState.ACCEPTED:
-        subject.status = ReviewState.DRAFT.value
         subject.changed_since_accepted = True
-        _event(actor, subject, ReviewAction.REOPEN)
+        _set_state(subject, ReviewState.DRAFT, _event(actor, subject, ReviewAction.REOPEN))
 
 
 @dataclass(frozen=True)

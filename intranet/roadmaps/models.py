@@ -94,9 +94,12 @@ class Plan(UUIDMixin, TimestampMixin, Audited, db.Model):
 
     @property
     def basis(self) -> str:
+        """«от 31.08.2026 № 216»: what follows «Приказ» wherever the order is named."""
+        from intranet.i18n import gettext as _
+
         parts = []
         if self.order_date:
-            parts.append(self.order_date.strftime("%d.%m.%Y"))
+            parts.append(_("of %(date)s", date=self.order_date.strftime("%d.%m.%Y")))
         if self.order_number:
             parts.append(f"№ {self.order_number}")
         return " ".join(parts)
@@ -213,12 +216,17 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     """One school's roadmap for one plan, reviewed by the district."""
 
     __tablename__ = "school_roadmaps"
-    __table_args__ = (UniqueConstraint("plan_id", "school_id"),)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "school_id"),
+        # The district's review queue: the oldest waiting read off the index.
+        Index("ix_school_roadmaps_review_queue", "district_id", "status", "review_state_at"),
+    )
     __audit_entity__ = "roadmap"
     __audit_ignore__ = frozenset(
         {
             "created_at",
             "updated_at",
+            "review_state_at",
             "items_count",
             "done_count",
             "in_progress_count",
@@ -234,6 +242,8 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ReviewState.DRAFT.value)
     changed_since_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the status last changed (kept by intranet/review): how long it has waited.
+    review_state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Progress counts, kept by services.refresh_progress after every change of the items,
     # so the district's execution table reads 300 schools without counting 12,000 items.
     items_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -275,6 +285,13 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         if not self.items:
             return [_("The roadmap has no items.")]
         return []
+
+    def review_notice(self, action) -> str:
+        from intranet.i18n import gettext as _
+
+        if action == "accept":
+            return _("The roadmap «%(title)s» was accepted.", title=self.plan.title)
+        return _("The roadmap «%(title)s» was returned for revision.", title=self.plan.title)
 
     def __repr__(self) -> str:
         return f"<SchoolRoadmap {self.id} plan={self.plan_id} school={self.school_id}>"

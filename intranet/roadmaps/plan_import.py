@@ -173,6 +173,8 @@ class ParsedPlan:
     period: tuple[date, date] | None
     sections: list[str] = field(default_factory=list)
     items: list[ParsedItem] = field(default_factory=list)
+    # The order's deadline for the schools' own roadmaps, when its text gives one.
+    submit_by: date | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], period: tuple[date, date] | None = None) -> ParsedPlan:
@@ -207,6 +209,7 @@ class ParsedPlan:
                 )
                 for item in data["items"]
             ],
+            submit_by=date.fromisoformat(data["submit_by"]) if data.get("submit_by") else None,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -217,6 +220,7 @@ class ParsedPlan:
             "period": [self.period[0].isoformat(), self.period[1].isoformat()]
             if self.period
             else None,
+            "submit_by": self.submit_by.isoformat() if self.submit_by else None,
             "sections": list(self.sections),
             "items": [item.as_dict() for item in self.items],
         }
@@ -938,6 +942,46 @@ def _order_from_own_line(lines: list[str]) -> tuple[str | None, date | None]:
     return None, None
 
 
+# "2. Руководителям общеобразовательных организаций ... до 15 сентября 2023 года:" opens
+# the point of the order addressed to the schools; its sub-points ("2.2. Разработать
+# планы («дорожные карты») ...") say what they must do, sometimes with their own date.
+_HEADS_RE = re.compile(r"^[\s\-•]*(?:(\d+)\.\s*)?руководителям\b", re.I)
+_POINT_RE = re.compile(r"^[\s\-•]*(\d+)\.(?:\d+\.?)?\s")
+_OWN_PLAN_RE = re.compile(r"разработать\s+план|дорожн\w*\s+карт|план\w*\s+мероприятий", re.I)
+_UNTIL_RE = re.compile(r"\bдо\s+" + _DATE, re.I)
+
+
+def _until(line: str) -> date | None:
+    m = _UNTIL_RE.search(line)
+    return _date_of(m.groups()) if m else None
+
+
+def submit_by_from_text(text: str) -> date | None:
+    """The date by which the order tells school heads to write their own plans, or None.
+
+    Read from the point of the order addressed to the heads ("Руководителям ..."): the
+    date of the sub-point about their plan, else the date the point itself gives."""
+    lines = [line for line in _meta_text(text).split("\n") if line]
+    for k, line in enumerate(lines):
+        heads = _HEADS_RE.match(line)
+        if heads is None:
+            continue
+        segment = [line]
+        for nxt in lines[k + 1 :]:
+            top = _POINT_RE.match(nxt)
+            if top and top.group(1) != heads.group(1):
+                break
+            segment.append(nxt)
+        if not any(_OWN_PLAN_RE.search(part) for part in segment):
+            continue
+        for part in segment:
+            if _OWN_PLAN_RE.search(part) and (when := _until(part)):
+                return when
+        if when := _until(line):
+            return when
+    return None
+
+
 def _find_period(text: str) -> tuple[date, date] | None:
     text = _meta_text(text)
     m = _SCHOOL_YEAR_RE.search(text)
@@ -1113,4 +1157,5 @@ def _parse_blocks(blocks: list[_Block], period: tuple[date, date] | None) -> Par
         period=plan_period,
         sections=sections,
         items=items,
+        submit_by=submit_by_from_text(pre_text),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -34,6 +33,7 @@ from intranet.roadmaps import exports, inline, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
 from intranet.roadmaps.models import Plan, PlanItem, SchoolRoadmap
 from intranet.roadmaps.plan_import import ParsedPlan, PlanImportError, parse_plan
+from intranet.timezones import local_today
 from intranet.uploads import services as uploads
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -82,7 +82,7 @@ def _plan_data(form: PlanForm) -> dict:
 def create():
     form = PlanForm()
     if request.method == "GET":
-        today = date.today()
+        today = local_today()
         start, end = services.school_year(today.year if today.month >= 8 else today.year - 1)
         form.period_start.data, form.period_end.data = start, end
     if form.validate_on_submit():
@@ -150,6 +150,7 @@ def import_preview(staged_id: str):
         form.title.data = parsed.title or staged.filename
         form.order_number.data = parsed.order_number
         form.order_date.data = parsed.order_date
+        form.submit_by.data = parsed.submit_by
         if parsed.period:
             form.period_start.data, form.period_end.data = parsed.period
     elif request.form.get("confirm") and form.validate_on_submit():
@@ -340,7 +341,7 @@ def execution(plan_id: int):
     status, overdue_only = _execution_args()
     result = services.execution_by_school(
         plan,
-        date.today(),
+        local_today(),
         status,
         overdue_only,
         page=paging.requested_page(),
@@ -360,7 +361,7 @@ def execution(plan_id: int):
 @district_staff
 def report_pdf(plan_id: int):
     plan = _plan(plan_id)
-    return pdf_response(DistrictReportDocument(reports.plan_report(plan, date.today())))
+    return pdf_response(DistrictReportDocument(reports.plan_report(plan, local_today())))
 
 
 @bp.route("/<int:plan_id>/roadmaps.pdf")
@@ -396,7 +397,7 @@ def _chunks(file, size: int = 256 * 1024):
 @district_staff
 def execution_items(plan_id: int):
     plan = _plan(plan_id)
-    items = services.execution_by_item(plan, date.today())
+    items = services.execution_by_item(plan, local_today())
     return render_template("roadmaps/execution_items.html", plan=plan, items=items)
 
 
@@ -405,7 +406,7 @@ def execution_items(plan_id: int):
 def execution_xlsx(plan_id: int):
     plan = _plan(plan_id)
     status, overdue_only = _execution_args()
-    today = date.today()
+    today = local_today()
     schools = services.execution_by_school(plan, today, status, overdue_only, per_page=None)
     items = services.execution_by_item(plan, today)
     data = exports.execution_xlsx(plan, schools.schools, items)

@@ -37,6 +37,7 @@ from intranet.roadmaps.models import (
 )
 from intranet.roadmaps.plan_import import ParsedPlan
 from intranet.schools.models import School
+from intranet.timezones import local_today
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
@@ -511,8 +512,8 @@ def update_roadmap_item(
         raise Refused(_("Unknown status."), "status")
     done_on = data.get("done_on")
     if status == ItemStatus.DONE.value and done_on is None:
-        done_on = date.today()
-    if done_on and done_on > date.today():
+        done_on = local_today()
+    if done_on and done_on > local_today():
         raise Refused(_("The date done cannot be in the future."), "done_on")
     try:
         with writing(actor):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,6 +22,7 @@ from intranet.review.forms import ReturnForm
 from intranet.roadmaps import inline, services
 from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
+from intranet.timezones import local_today
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
 
@@ -69,7 +68,7 @@ def _back(roadmap: SchoolRoadmap, anchor: str | None = None):
 def _context(roadmap: SchoolRoadmap) -> dict:
     return {
         "roadmap": roadmap,
-        "today": date.today(),
+        "today": local_today(),
         "comments": review.open_comments(roadmap),
         "can_edit": roadmap.can_edit(current_user),
         "can_submit": review.can_submit(current_user, roadmap) and roadmap.is_editable,

@@ -22,6 +22,11 @@ class District(UUIDMixin, TimestampMixin, Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     short_name: Mapped[str] = mapped_column(String(120), default="")
+    # An IANA zone (intranet.timezones.ZONES): due dates end at midnight there, and its
+    # pages show times in it.
+    time_zone: Mapped[str] = mapped_column(
+        String(40), default="Europe/Moscow", server_default="Europe/Moscow"
+    )
 
     schools: Mapped[list[School]] = relationship(back_populates="district")
 

@@ -12,6 +12,7 @@ from intranet.auth.models import User
 from intranet.auth.roles import Role
 from intranet.extensions import db
 from intranet.schools.models import District, School
+from intranet.timezones import DEFAULT_ZONE, ZONES
 
 
 def _resolve_district(district_id: int | None) -> District:
@@ -42,23 +43,40 @@ def districts_cli() -> None:
     """Districts of this deployment."""
 
 
+_ZONE_CHOICE = click.Choice([name for name, _offset in ZONES])
+_ZONE_HELP = "Time zone: " + ", ".join(f"{name} ({offset})" for name, offset in ZONES)
+
+
 @districts_cli.command("create")
 @click.argument("name")
 @click.option("--short-name", default="")
+@click.option("--time-zone", type=_ZONE_CHOICE, default=DEFAULT_ZONE, help=_ZONE_HELP)
 @with_appcontext
-def create_district(name: str, short_name: str) -> None:
+def create_district(name: str, short_name: str, time_zone: str) -> None:
     with acting(None):
-        district = District(name=name, short_name=short_name)
+        district = District(name=name, short_name=short_name, time_zone=time_zone)
         db.session.add(district)
         db.session.commit()
     click.echo(f"district {district.id}: {district.name}")
+
+
+@districts_cli.command("time-zone")
+@click.argument("time_zone", type=_ZONE_CHOICE)
+@district_option
+@with_appcontext
+def set_time_zone(time_zone: str, district) -> None:
+    """Set the district's time zone: due dates end at midnight there."""
+    with acting(None):
+        district.time_zone = time_zone
+        db.session.commit()
+    click.echo(f"district {district.id}: {district.time_zone}")
 
 
 @districts_cli.command("list")
 @with_appcontext
 def list_districts() -> None:
     for d in db.session.scalars(select(District).order_by(District.id)):
-        click.echo(f"{d.id}\t{d.name}")
+        click.echo(f"{d.id}\t{d.name}\t{d.time_zone}")
 
 
 @click.group("users")

@@ -187,7 +187,7 @@ def test_admin_imports_the_order_from_word(page, make, tmp_path):
     )
     expect(page.locator("h1")).to_contain_text("ПЛАН МЕРОПРИЯТИЙ («ДОРОЖНАЯ КАРТА»)")
     facts = page.locator("main > p.muted")
-    expect(facts).to_contain_text("Приказ 31.08.2023 № 216")
+    expect(facts).to_contain_text("Приказ от 31.08.2023 № 216")
     expect(facts).to_contain_text("01.09.2023–31.08.2024")
     expect(facts).to_contain_text("15.09.2023")
     expect(facts.locator(".badge")).to_have_text("черновик")

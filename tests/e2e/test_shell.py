@@ -35,6 +35,8 @@ def test_login_search_as_you_type_and_logout(page, district):
     assert page.locator("[role=alert]").inner_text() == "Неверный логин или пароль."
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url("**/district/")
+    page.get_by_role("navigation").get_by_role("link", name="Организации", exact=True).click()
     page.wait_for_url("**/schools/")
     assert page.locator("h1").inner_text() == "Образовательные организации"
     assert "Показаны 1–50 из 61" in page.locator(".pager").inner_text()
@@ -68,6 +70,8 @@ def test_everything_works_without_javascript(page_nojs, district):
     page.fill("#login", "metodist")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url("**/district/")
+    page.get_by_role("navigation").get_by_role("link", name="Организации", exact=True).click()
     page.wait_for_url("**/schools/")
     page.fill("#q", "Белова")
     page.press("#q", "Enter")

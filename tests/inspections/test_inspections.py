@@ -4,6 +4,7 @@ notifications and every bad input: refused in Russian, nothing written."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -534,7 +535,7 @@ def test_matrix_cell_follows_the_whole_review_cycle(insp):
     fill_required(insp)
     services.submit(insp.head, insp.sub)
     assert cell()[:1] == ("submitted",) and cell(after_due)[0] == "submitted"
-    services.return_for_revision(insp.reviewer, insp.sub, "Исправьте", {})
+    review.return_for_revision(insp.reviewer, insp.sub, "Исправьте", {})
     assert cell(after_due)[0] == "returned"
     services.submit(insp.head, fresh(insp.sub))
     review.accept(insp.reviewer, fresh(insp.sub))
@@ -621,3 +622,13 @@ def test_builder_preview_shows_the_form_as_a_school_sees_it_and_saves_nothing(cl
     assert db.session.scalar(select(func.count()).select_from(Change)) == 0
     switch(insp.reviewer)
     assert client.get(f"/forms/{insp.template.id}/preview").status_code == 403
+
+
+def test_versions_are_named_in_russian_not_v1(client, insp, switch):
+    switch(insp.admin)
+    form_page = text(client.get("/campaigns/new"))
+    assert "Самообследование (версия 1)" in form_page
+    page = text(client.get(f"/campaigns/{insp.campaign.id}"))
+    assert "Самообследование, версия 1" in page
+    for html in (form_page, page):
+        assert not re.search(r"\bv\d", html)

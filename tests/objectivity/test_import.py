@@ -88,7 +88,7 @@ def test_statistics_of_marks(vpr):
             SchoolMarker.school_id == vpr["schools"]["top"].id, SchoolMarker.code == "share5"
         )
     )
-    assert marker.flagged is True and marker.reason == "Доля отметок «5»: 0,90 > порога 0,50"
+    assert marker.flagged is True and marker.reason == "доля отметок «5» 0,90 при пороге 0,50"
 
 
 def test_comparison_with_journal(vpr):

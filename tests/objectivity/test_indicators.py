@@ -535,11 +535,20 @@ def test_evaluate_rule(value: float | None, participants: int, flagged: bool | N
     m = evaluate_rule(RULE, value, participants)
     assert m.code == "lowered_share"
     assert m.flagged is flagged
-    assert m.reason_ru.startswith("Не рассчитывается") or m.reason_ru.startswith(RULE.title_ru)
+    assert m.reason_ru.startswith("Не рассчитывается") or m.reason_ru.startswith(
+        "доля понизивших отметку "
+    )
 
 
 def test_evaluate_rule_reason() -> None:
-    assert evaluate_rule(RULE, 0.5, 20).reason_ru == "Доля понизивших отметку: 0,50 > порога 0,30"
+    # A sentence, not the rule's name again: the title is shown beside it.
+    assert evaluate_rule(RULE, 0.5, 20).reason_ru == "доля понизивших отметку 0,50 при пороге 0,30"
+    raised = Rule(
+        "raised", "Повышение отметок", "Приказ", 1, 0.1, measure_ru="доля повысивших отметку"
+    )
+    assert (
+        evaluate_rule(raised, 0.34, 20).reason_ru == "доля повысивших отметку 0,34 при пороге 0,10"
+    )
 
 
 def test_rule_default_min_participants() -> None:

@@ -119,7 +119,7 @@ def test_local_rules_carry_source_version_and_recompute_on_change(vpr):
     # 11 of 20 pupils of the top school have a «5» on ВПР over a «3»/«4» in the journal.
     assert top["raised"].flagged is True and top["raised"].federal is False
     assert top["raised"].source == services.LOCAL_SOURCE and top["raised"].rule_version == 1
-    assert top["raised"].reason == "Доля повысивших отметку по журналу: 0,55 > порога 0,30"
+    assert top["raised"].reason == "доля повысивших отметку 0,55 при пороге 0,30"
     assert top["big_gap"].flagged is True  # «5» over «3»: two marks apart
     data = {k: getattr(raised, k) for k in services.RULE_FIELDS} | {"threshold": 0.6}
     services.save_rule(vpr["admin"], district_id, raised, data)
@@ -137,7 +137,7 @@ def test_share_of_two_below_threshold(vpr):
     # The top school has no «2» at all: the local rule flags it, the wording says "below".
     share2 = _markers(vpr["schools"]["top"])["share2"]
     assert share2.flagged is True
-    assert share2.reason == "Доля отметок «2»: 0,00 < порога 0,01"
+    assert share2.reason == "доля отметок «2» 0,00 при пороге 0,01"
 
 
 def test_cohort_ratio_across_two_years(vpr, make):

@@ -232,3 +232,43 @@ def test_a_new_district_has_the_default_rules_and_the_rules_page_only_reads(app,
     finally:
         event.remove(db.engine, "before_cursor_execute", count_writes)
     assert "Доля отметок «5»" in page and writes == []
+
+
+def test_the_marks_chart_says_what_its_cells_above_the_diagonal_are(vpr, login_as):
+    _seed(vpr)
+    client = login_as(vpr["reviewer"])
+    page = client.get(f"/objectivity/schools/{vpr['schools']['top'].id}").get_data(as_text=True)
+    assert (
+        "Выше диагонали — ученики, чья отметка за ВПР выше отметки по журналу; "
+        "ниже — те, чья отметка за ВПР ниже."
+    ) in page
+    assert "понизила отметку" not in page
+    # And the drawing agrees: ВПР «5» over a journal «3» sits above the diagonal cell of
+    # its column (journal «3», ВПР «3»), ВПР «2» over a journal «3» below it.
+    svg = str(charts.marks_matrix({(5, 3): 4, (3, 3): 1, (2, 3): 2}))
+
+    def top_of(vpr_mark: int, journal: int) -> int:
+        found = re.search(
+            rf'y="(\d+)" width="\d+" height="\d+"><title>ВПР «{vpr_mark}», журнал «{journal}»',
+            svg,
+        )
+        return int(found.group(1))
+
+    assert top_of(5, 3) < top_of(3, 3) < top_of(2, 3)
+
+
+def test_a_rule_reason_reads_as_a_sentence_beside_the_rule_title(vpr, login_as):
+    _seed(vpr)
+    client = login_as(vpr["reviewer"])
+    page = client.get(f"/objectivity/schools/{vpr['schools']['top'].id}").get_data(as_text=True)
+    assert "<td>Доля повысивших отметку 0,55 при пороге 0,30</td>" in page
+    assert "порога" not in page
+    risk = " ".join(
+        re.sub("<[^>]+>", "", client.get("/objectivity/").get_data(as_text=True)).split()
+    )
+    # The rule's name, then the sentence; the name is not said twice.
+    assert (
+        "Доля повысивших отметку по журналу правило района: доля повысивших отметку 0,55 "
+        "при пороге 0,30"
+    ) in risk
+    assert "по журналу: Доля повысивших" not in risk

@@ -24,7 +24,15 @@ def test_parse_prints_the_plan_as_json(runner, tmp_path, name, build, order_numb
     result = runner.invoke(args=["plan", "parse", str(path)])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
-    assert set(plan) == {"title", "order_number", "order_date", "period", "sections", "items"}
+    assert set(plan) == {
+        "title",
+        "order_number",
+        "order_date",
+        "period",
+        "submit_by",
+        "sections",
+        "items",
+    }
     assert plan["items"], "no items parsed"
     item = plan["items"][0]
     assert set(item) == {

@@ -8,6 +8,7 @@ import re
 import time
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -22,6 +23,7 @@ from intranet.roadmaps.plan_import import (
     ParsedPlan,
     PlanImportError,
     parse_plan,
+    submit_by_from_text,
 )
 from tests.roadmaps import plan_fixtures as fx
 
@@ -309,8 +311,17 @@ def test_004_xlsx_merged_section_cells():
 
 def test_as_dict_shape_and_json(plan_000):
     data = plan_000.as_dict()
-    assert list(data) == ["title", "order_number", "order_date", "period", "sections", "items"]
+    assert list(data) == [
+        "title",
+        "order_number",
+        "order_date",
+        "period",
+        "submit_by",
+        "sections",
+        "items",
+    ]
     assert data["order_number"] == "216"
+    assert data["submit_by"] == "2023-09-15"
     assert data["order_date"] == "2023-08-31"
     assert data["period"] == ["2023-09-01", "2024-08-31"]
     assert data["sections"] == fx.SEED_000_SECTIONS
@@ -773,3 +784,52 @@ def test_a_parsed_plan_reads_back_from_its_dict(name):
     assert ParsedPlan.from_dict(json.loads(json.dumps(plan.as_dict()))) == plan
     period = (date(2030, 1, 1), date(2030, 12, 31))
     assert ParsedPlan.from_dict(plan.as_dict(), period) == parse_plan(data, "prikaz.docx", period)
+
+
+# ============================================================ the schools' deadline
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+@pytest.mark.parametrize(
+    ("seed", "expected"),
+    [
+        # «2. Руководителям ... до 15 сентября 2023 года: ... 2.2. Разработать планы»
+        ("000", date(2023, 9, 15)),
+        ("001", None),
+        ("002", None),
+        ("003", None),
+        # «3. Руководителям ...: 3.2. Разработать план ... в срок до 01 марта 2020 года.»
+        ("004", date(2020, 3, 1)),
+    ],
+)
+def test_the_schools_deadline_is_read_from_the_order_text(seed, expected):
+    found = sorted(SEEDS.glob(f"{seed}_*.txt"))
+    if not found:
+        pytest.skip("the seed texts are not on this machine")
+    assert submit_by_from_text(found[0].read_text(encoding="utf-8")) == expected
+
+
+def test_a_date_for_someone_else_is_not_the_schools_deadline():
+    text = (
+        "2. Руководителям общеобразовательных организаций:\n"
+        "2.1. Проанализировать результаты ВПР.\n"
+        "3. МБУО Центр образования:\n"
+        "3.1. Рассмотреть План («дорожная карта») до 01 октября 2023 года.\n"
+    )
+    assert submit_by_from_text(text) is None
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (fx.seed_000_docx, date(2023, 9, 15)),
+        (fx.seed_001_docx, None),
+        (fx.seed_002_docx, None),
+        (fx.seed_004_docx, date(2020, 3, 1)),
+    ],
+)
+def test_parsed_orders_carry_the_schools_deadline(build, expected):
+    plan = parse_plan(build(), "order.docx")
+    assert plan.submit_by == expected
+    assert plan.as_dict()["submit_by"] == (expected.isoformat() if expected else None)

@@ -104,7 +104,9 @@ def test_create_plan_refuses_a_period_that_ends_before_it_starts(client, admin):
     assert plan.district_id == admin.district_id
     assert plan.status == PlanStatus.DRAFT
     assert plan.order_number == "15-од"
-    assert "Приказ 20.08.2026 № 15-од" in html
+    assert "Приказ от 20.08.2026 № 15-од" in html
+    # The list of plans names the order the same way.
+    assert "Приказ от 20.08.2026 № 15-од" in text_of(client.get("/plans/"))
     assert "01.09.2026–31.08.2027" in html
 
 
@@ -762,3 +764,11 @@ def test_a_workbook_is_read_once_per_upload(client, admin):
     assert client.post(preview_url, data=form).status_code == 302
     plan = db.session.scalar(select(Plan))
     assert plan.items[1].due_date == date(2025, 10, 15) and len(plan.items) == 3
+
+
+def test_import_preview_fills_the_schools_deadline_from_the_order(client, admin):
+    response = upload(client, fx.seed_000_docx(), "Приказ № 216.docx")
+    form = form_values(text_of(client.get(response.headers["Location"])), having="title")
+    # «Руководителям ... до 15 сентября 2023 года: ... Разработать планы («дорожные карты»)»
+    assert form["submit_by"] == "2023-09-15"
+    assert (form["order_number"], form["order_date"]) == ("216", "2023-08-31")

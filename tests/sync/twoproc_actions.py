@@ -130,10 +130,10 @@ def school_edit() -> dict:
 
 
 def district_return() -> dict:
-    from intranet.inspections import services as inspections
+    from intranet.review import services as review
 
     submission = _submission()
-    inspections.return_for_revision(
+    review.return_for_revision(
         _user("metodist"),
         submission,
         "Уточните приказ",
