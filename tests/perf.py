@@ -918,27 +918,6 @@ def time_act(district_id: int, repeat: int = 20) -> list[tuple[str, float]]:
     ]
 
 
-def _only_acts(database_url: str | None) -> int:
-    from intranet import create_app
-    from intranet.database import upgrade_database
-
-    tmp = tempfile.TemporaryDirectory()
-    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        upgrade_database()
-        district, _school = seed(3)
-        operations = time_act(district.id)
-        from intranet.extensions import db
-
-        db.engine.dispose()
-    tmp.cleanup()
-    print(f"{'operation':<50} {'median s':>9}")
-    for name, seconds in operations:
-        print(f"{name:<50} {seconds:>9.3f}")
-    return 0
-
-
 # (name, url template, logged in, extra headers); later issues append their pages here.
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
@@ -1459,46 +1438,39 @@ def _roadmap_id(plan_id: int, school_id: int) -> int:
     )
 
 
-def _only_objectivity(database_url: str | None) -> int:
+def _in_a_fresh_district(database_url: str | None, n_schools: int, timed: Callable):
+    """Seed ``n_schools`` in a fresh database (a temporary SQLite file unless given) and
+    return what ``timed(district)`` measures; the run's keys stay in a temporary folder."""
     from intranet import create_app
     from intranet.database import upgrade_database
+    from intranet.extensions import db
 
     tmp = tempfile.TemporaryDirectory()
     url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app.instance_path = tmp.name
     with app.app_context():
         upgrade_database()
-        district, _school = seed(50)
-        operations = time_objectivity(district.id)
-        from intranet.extensions import db
-
+        district, _school = seed(n_schools)
+        result = timed(district)
         db.engine.dispose()
     tmp.cleanup()
-    print(f"{'operation':<50} {'median s':>9}")
-    for name, seconds in operations:
-        print(f"{name:<50} {seconds:>9.3f}")
+    return result
+
+
+def _only_objectivity(database_url: str | None) -> int:
+    _print_operations(_in_a_fresh_district(database_url, 50, lambda d: time_objectivity(d.id)))
+    return 0
+
+
+def _only_acts(database_url: str | None) -> int:
+    _print_operations(_in_a_fresh_district(database_url, 3, lambda d: time_act(d.id)))
     return 0
 
 
 def _only_sync(database_url: str | None) -> int:
-    from intranet import create_app
-    from intranet.database import upgrade_database
-
-    tmp = tempfile.TemporaryDirectory()
-    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    app.instance_path = tmp.name  # the district key of the run stays in the temporary folder
-    with app.app_context():
-        upgrade_database()
-        district, _school = seed(100)
-        operations, sizes = time_sync(district.id)
-        from intranet.extensions import db
-
-        db.engine.dispose()
-    tmp.cleanup()
-    print(f"{'operation':<50} {'median s':>9}")
-    for name, seconds in operations:
-        print(f"{name:<50} {seconds:>9.3f}")
+    operations, sizes = _in_a_fresh_district(database_url, 100, lambda d: time_sync(d.id))
+    _print_operations(operations)
     print()
     print(f"{'bundle':<60} {'bytes':>9}")
     for name, size in sizes:
@@ -1507,25 +1479,11 @@ def _only_sync(database_url: str | None) -> int:
 
 
 def _only_reports(n_schools: int, database_url: str | None) -> int:
-    from intranet import create_app
-    from intranet.database import upgrade_database
-
-    tmp = tempfile.TemporaryDirectory()
-    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        upgrade_database()
-        district, _school = seed(n_schools)
-        plan = seed_plan(district)
-        operations = time_reports(plan.id)
-        from intranet.extensions import db
-
-        db.engine.dispose()
-    tmp.cleanup()
+    operations = _in_a_fresh_district(
+        database_url, n_schools, lambda d: time_reports(seed_plan(d).id)
+    )
     print(f"schools: {n_schools}")
-    print(f"{'operation':<50} {'median s':>9}")
-    for name, seconds in operations:
-        print(f"{name:<50} {seconds:>9.3f}")
+    _print_operations(operations)
     return 0
 
 
