@@ -22,12 +22,11 @@ from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.inspections.models import Campaign, Submission
 from intranet.inspections.services import (
-    CELL_CODE,
     Column,
     _total_text,
+    answer_rows,
     cell_state,
 )
-from intranet.schools.models import School
 
 _LOCK = threading.Lock()
 
@@ -93,19 +92,7 @@ def page(
         return str(value)
 
     for sid, school_id, code, name, cell, answers in db.session.execute(
-        select(
-            Submission.id,
-            Submission.school_id,
-            School.code,
-            func.coalesce(func.nullif(School.short_name, ""), School.name),
-            CELL_CODE,
-            Submission.answers,
-        )
-        .join(School, School.id == Submission.school_id)
-        .where(Submission.campaign_id == campaign.id)
-        .order_by(School.code)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        answer_rows(campaign.id).limit(per_page).offset((page - 1) * per_page)
     ):
         answers = answers or {}
         shown = [show(key, yesno, answers.get(key)) for key, yesno in keys]

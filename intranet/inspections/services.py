@@ -993,6 +993,25 @@ def cell_state(code: int, due: date, today: date) -> str:
     return _CODES[code]
 
 
+def answer_rows(campaign_id: int):
+    """Every school's submission of a campaign in the order of school codes: id, school id,
+    code, short name, cell code and answers (the consolidated table, its totals' page and
+    the district report read the same rows)."""
+    return (
+        select(
+            Submission.id,
+            Submission.school_id,
+            School.code,
+            func.coalesce(func.nullif(School.short_name, ""), School.name),
+            CELL_CODE,
+            Submission.answers,
+        )
+        .join(School, School.id == Submission.school_id)
+        .where(Submission.campaign_id == campaign_id)
+        .order_by(School.code)
+    )
+
+
 # The cells of the page's schools, read from the covering index alone.
 _MATRIX_CELLS = select(
     Submission.id, Submission.campaign_id, Submission.school_id, CELL_CODE
@@ -1148,19 +1167,7 @@ def consolidated(campaign: Campaign, today: date) -> Consolidated:
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
     values: dict[str, list] = {f["key"]: [] for f in plain}
-    for sid, school_id, code, name, cell, answers in db.session.execute(
-        select(
-            Submission.id,
-            Submission.school_id,
-            School.code,
-            func.coalesce(func.nullif(School.short_name, ""), School.name),
-            CELL_CODE,
-            Submission.answers,
-        )
-        .join(School, School.id == Submission.school_id)
-        .where(Submission.campaign_id == campaign.id)
-        .order_by(School.code)
-    ):
+    for sid, school_id, code, name, cell, answers in db.session.execute(answer_rows(campaign.id)):
         state = cell_state(cell, campaign.due_date, today)
         answers = answers or {}
         shown = []

@@ -19,7 +19,7 @@ from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.inspections import schema as form_schema
 from intranet.inspections.models import Campaign, Submission
-from intranet.inspections.services import CELL_CODE, cell_state
+from intranet.inspections.services import answer_rows, cell_state
 from intranet.objectivity.models import (
     MarkScale,
     SchoolMarker,
@@ -274,18 +274,7 @@ def campaign_report(campaign: Campaign, today: date) -> DistrictReport:
     risk_year, risk = _risk_flags(campaign.district_id)
     acts = _act_findings(campaign.district_id)
     lines = []
-    for school_id, code, name, cell, answers in db.session.execute(
-        select(
-            Submission.school_id,
-            School.code,
-            func.coalesce(func.nullif(School.short_name, ""), School.name),
-            CELL_CODE,
-            Submission.answers,
-        )
-        .join(School, School.id == Submission.school_id)
-        .where(Submission.campaign_id == campaign.id)
-        .order_by(School.code)
-    ):
+    for _sid, school_id, code, name, cell, answers in db.session.execute(answer_rows(campaign.id)):
         state = cell_state(cell, campaign.due_date, today)
         shown, done = _answered(specs, answers or {})
         late = state == "late"
