@@ -45,10 +45,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.drop_index("ix_submissions_review_queue")
-        batch_op.drop_column("review_state_at")
-
-    with op.batch_alter_table("school_roadmaps", schema=None) as batch_op:
-        batch_op.drop_index("ix_school_roadmaps_review_queue")
-        batch_op.drop_column("review_state_at")
+    # In place: a batch copy of these tables would cascade-delete their children on SQLite.
+    op.drop_index("ix_submissions_review_queue", table_name="submissions")
+    op.drop_column("submissions", "review_state_at")
+    op.drop_index("ix_school_roadmaps_review_queue", table_name="school_roadmaps")
+    op.drop_column("school_roadmaps", "review_state_at")

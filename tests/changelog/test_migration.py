@@ -22,7 +22,7 @@ from intranet.roadmaps.models import Evidence, RoadmapItem
 from tests.fixtures.app import TEST_SECRET, drop_everything
 from tests.fixtures.factories import Factory
 
-BEFORE = "b14ae3efa036"  # the revision before the change log
+BEFORE = "cb0a1a0d8a29"  # the revision before the change log
 PDF = b"%PDF-1.4\n% one file attached to two items\n%%EOF\n"
 
 

@@ -109,11 +109,12 @@ def test_the_feed_numbers_what_changed_once_in_order(published):
     review.return_for_revision(reviewer, published.roadmap, "Доработать", {item.uuid: "Нет даты"})
     records = downstream.collect(school, after_position=start)
     db.session.commit()
-    assert [r["kind"] for r in records] == ["review_event", "review_event"]
-    assert [r["event"]["action"] for r in records] == ["return", "comment"]
-    assert [r["position"] for r in records] == [start + 1, start + 2]
+    # The return and its remark, then the notification that tells the school of it.
+    assert [r["kind"] for r in records] == ["review_event", "review_event", "notification"]
+    assert [r["event"]["action"] for r in records[:2]] == ["return", "comment"]
+    assert [r["position"] for r in records] == [start + 1, start + 2, start + 3]
     # Positions only grow: a later record never takes an earlier number.
-    assert downstream.current_position(school) == start + 2
+    assert downstream.current_position(school) == start + 3
     assert all(r["school"] == school.code for r in records)
     # The sibling school's feed knows nothing of it.
     sibling = downstream.refresh(published.sibling)
