@@ -721,6 +721,7 @@ def http_throughput(url: str, ids: dict, seconds: float, clients: int = 8) -> li
 PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
     ("login page", "/login", False, {}),
     ("district school list", "/schools/", True, {}),
+    ("district home (what waits, 300 schools)", "/district/", True, {}),
     (
         "school search (htmx fragment)",
         "/schools/?q=15",
@@ -916,27 +917,6 @@ def time_act(district_id: int, repeat: int = 20) -> list[tuple[str, float]]:
         ("  act x bare table of its items", median / base),
         ("  act PDF size KB", size / 1024),
     ]
-
-
-# (name, url template, logged in, extra headers); later issues append their pages here.
-PAGES: list[tuple[str, str, bool, dict[str, str]]] = [
-    ("login page", "/login", False, {}),
-    ("district school list", "/schools/", True, {}),
-    ("district home (what waits, 300 schools)", "/district/", True, {}),
-    (
-        "school search (htmx fragment)",
-        "/schools/?q=15",
-        True,
-        {"HX-Request": "true", "HX-Target": "school-list"},
-    ),
-    ("school home", "/schools/{school_id}", True, {}),
-    ("plan execution by school (300 x 40)", "/plans/{plan_id}/execution", True, {}),
-    ("plan execution by item (300 x 40)", "/plans/{plan_id}/execution/items", True, {}),
-    ("school roadmap (40 items)", "/schools/{school_id}/roadmaps/{roadmap_id}", True, {}),
-    ("campaign matrix (300 x 12)", "/campaigns/", True, {}),
-    ("consolidated table (300 x 60)", "/campaigns/{campaign_id}", True, {}),
-    ("school form to fill (60 fields)", "/schools/{school_id}/forms/{submission_id}", True, {}),
-]
 
 
 def _sync_wire(
