@@ -91,6 +91,21 @@ class ActCounter(db.Model):
         return f"<ActCounter {self.district_id}/{self.year} {self.last}>"
 
 
+# What a reviewer writes in a draft (the services save these from the form).
+DRAFT_FIELDS = (
+    "order_number",
+    "order_date",
+    "period_start",
+    "period_end",
+    "control_form",
+    "subject",
+    "place",
+    "commission",
+    "items",
+    "conclusions",
+    "recommendations",
+    "head_name",
+)
 # Columns an issued act may never change again.
 _FROZEN = frozenset(
     {
@@ -100,18 +115,7 @@ _FROZEN = frozenset(
         "year",
         "seq",
         "act_date",
-        "order_number",
-        "order_date",
-        "period_start",
-        "period_end",
-        "control_form",
-        "subject",
-        "place",
-        "commission",
-        "items",
-        "conclusions",
-        "recommendations",
-        "head_name",
+        *DRAFT_FIELDS,
         "sources",
         "replaces_id",
         "content",

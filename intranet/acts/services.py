@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from intranet.acts.models import (
+    DRAFT_FIELDS,
     ActCounter,
     ActStatus,
     ControlAct,
@@ -272,22 +273,6 @@ def create_draft(actor, school: School, *, from_scratch: bool = False) -> Contro
         db.session.add(act)
         db.session.commit()
     return act
-
-
-DRAFT_FIELDS = (
-    "order_number",
-    "order_date",
-    "period_start",
-    "period_end",
-    "control_form",
-    "subject",
-    "place",
-    "commission",
-    "items",
-    "conclusions",
-    "recommendations",
-    "head_name",
-)
 
 
 class StaleAct(Refused):
