@@ -24,6 +24,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -56,7 +57,11 @@ class FeedEntry(db.Model):
     """One record of a school's downstream feed (district side)."""
 
     __tablename__ = "sync_feed_entries"
-    __table_args__ = (UniqueConstraint("school_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "position"),
+        # Whether a record (a change, a review event) has been put in the feed, and where.
+        Index("ix_sync_feed_entries_key", "school_id", "kind", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))

@@ -11,8 +11,8 @@ from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.schools.models import District, School
-from sync import keys, nodes
-from sync.bundle import BundleRefused, write_bundle
+from sync import digest, keys, nodes
+from sync.bundle import DIGEST, BundleRefused, write_bundle
 from sync.models import SyncBundle, SyncNode, SyncOutbox
 
 # The evidence field whose value names a file by its SHA-256 (SYNC-LOG's vocabulary).
@@ -79,8 +79,9 @@ def export_for_school(school: School) -> Exported:
         "seq_to": last,
         "created_at": _iso_now(),
     }
-    records = [*receipts, *down]
-    data = write_bundle(manifest, records, {}, keys.district_key())
+    proof, histories = digest.for_district_bundle(school, active)
+    records = [*receipts, *down, *histories]
+    data = write_bundle(manifest, records, {}, keys.district_key(), extra={DIGEST: proof})
     db.session.commit()  # the feed entries ``collect`` may have added
     return Exported(data, manifest, len(records))
 
@@ -127,6 +128,8 @@ def export_up() -> Exported:
             if content is not None:
                 attachments[value["sha256"]] = content
     records.sort(key=lambda r: r["seq"])
+    # The proof of agreement: the copy's digest, and the history of what differed.
+    proof, histories = digest.for_school_bundle(local, school)
     if records:
         seq_from, seq_to = records[0]["seq"], records[-1]["seq"]
     else:
@@ -147,7 +150,20 @@ def export_up() -> Exported:
         public = keys.public_text(node_key)
         manifest["public_key"] = public
         manifest["enrol_proof"] = nodes.enrol_proof(local.enrol_token, public)
-    data = write_bundle(manifest, records, attachments, node_key)
+    for history in histories:
+        for wire in history["changes"]:
+            value = wire.get("value")
+            if (
+                wire.get("field") == EVIDENCE_ADD
+                and isinstance(value, dict)
+                and value.get("sha256")
+            ):
+                content = blob(value["sha256"])
+                if content is not None:
+                    attachments[value["sha256"]] = content
+    data = write_bundle(
+        manifest, [*records, *histories], attachments, node_key, extra={DIGEST: proof}
+    )
     mark_sync_state(unsent, "sent")
     local.last_export_at = utcnow()
     db.session.commit()
