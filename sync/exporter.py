@@ -43,15 +43,18 @@ def _downstream_module():
     return downstream
 
 
-def export_for_school(school: School) -> Exported:
+def export_for_school(school: School, node_id: str | None = None) -> Exported:
     """The district's bundle for a school: the receipts its nodes have not confirmed,
-    then every downstream record past the feed position all its nodes acknowledged."""
+    then every downstream record past the feed position all its nodes acknowledged. Made
+    for one node (``node_id``), it holds that node's receipts and leaves out the changes
+    it made itself."""
     district = db.session.get(District, school.district_id)
-    active = list(
-        db.session.scalars(
-            select(SyncNode).where(SyncNode.school_id == school.id, SyncNode.revoked_at.is_(None))
-        )
-    )
+    stmt = select(SyncNode).where(SyncNode.school_id == school.id, SyncNode.revoked_at.is_(None))
+    if node_id is not None:
+        stmt = stmt.where(SyncNode.id == node_id)
+    active = list(db.session.scalars(stmt))
+    if node_id is not None and not active:
+        raise BundleRefused(_("This school has no such computer, or it was revoked."))
     after = min((n.acked_position for n in active), default=0)
     receipts: list[dict[str, Any]] = []
     for node in active:
@@ -68,13 +71,17 @@ def export_for_school(school: School) -> Exported:
             )
         )
     downstream = _downstream_module()
-    down = list(downstream.collect(school, after_position=after)) if downstream else []
+    down = (
+        list(downstream.collect(school, after_position=after, node_id=node_id))
+        if downstream
+        else []
+    )
     last = max((int(r.get("position") or 0) for r in down), default=after)
     manifest = {
         "direction": "down",
         "district": district.uuid,
         "school": school.code,
-        "node": "",
+        "node": node_id or "",
         "seq_from": after + 1,
         "seq_to": last,
         "created_at": _iso_now(),
