@@ -271,6 +271,8 @@ def _pending_down(school, node_id: str, position: int) -> set[str]:
             FeedEntry.school_id == school.id, FeedEntry.position > position
         )
     ):
+        if kind == "change" and ((payload or {}).get("change") or {}).get("node_id") == node_id:
+            continue  # the node's own change: it holds it
         keys.update(_feed_keys(kind, payload or {}))
     fed = (
         select(FeedEntry.id)

@@ -77,6 +77,9 @@ def export_for_school(school: School, node_id: str | None = None) -> Exported:
         else []
     )
     last = max((int(r.get("position") or 0) for r in down), default=after)
+    if downstream is not None:
+        # A bundle for one node leaves its own changes out, yet covers their positions.
+        last = max(last, downstream.current_position(school))
     manifest = {
         "direction": "down",
         "district": district.uuid,

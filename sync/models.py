@@ -71,7 +71,7 @@ class SyncNode(Audited, db.Model):
     digest_state: Mapped[str] = mapped_column(String(20), default="")
     digest_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     digest_diff: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    digest_sent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    digest_sent: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
     school: Mapped[School] = relationship()
 
