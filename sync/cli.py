@@ -161,6 +161,12 @@ def status_command(as_json: bool) -> None:
                 imported=state["last_import_at"] or "—",
             )
         )
+        from sync.digest import state_text
+
+        proof = state["digest"]
+        click.echo(_("Data check: %(state)s.", state=state_text(proof["state"] or "")))
+        for label in proof["differences"]:
+            click.echo(f"  {label}")
         return
     for node in state["nodes"]:
         click.echo(
