@@ -198,3 +198,39 @@ def test_an_empty_exchange_in_agreement_stays_small(school_pcs):
     pc.take(down)
     assert pc.local()["state"] == "agree"
     assert s.node(pc).digest_state == "agree"
+
+
+def test_an_open_conflict_is_named_with_its_reason_and_agrees_once_a_reviewer_chooses(
+    school_pcs, make
+):
+    from intranet.auth.roles import Role
+    from intranet.changelog import conflicts
+    from intranet.changelog.models import Conflict
+    from intranet.inspections import services as inspections
+
+    s = school_pcs
+    pc = s.pcs[0]
+    _in_agreement(s, pc)
+    # The same answer typed on the district server and, offline, on the school's PC.
+    sub = db.session.scalar(select(Submission).where(Submission.uuid == s.sub_uuid))
+    inspections.save_answer(s.staff, sub, "note", "С сервера", sub.revision)
+    pc.answer(s.sub_uuid, s.head.login, "note", "С компьютера школы")
+    s.up(pc)
+    s.down(pc)
+    s.up(pc)
+    expected = "форма «Самообследование»: ответ на вопрос «Замечания»"
+    for found in (pc.local(), {"state": s.node(pc).digest_state, "diff": s.node(pc).digest_diff}):
+        assert found["state"] == "differ", found
+        assert [(d["label"], d["reason_text"]) for d in found["diff"]] == [
+            (expected, "конфликт ждёт решения методиста")
+        ]
+    # Resending cannot settle it: the next district bundle carries no history for it.
+    assert s.down(pc).counts.get("repaired") is None
+    reviewer = make.user(Role.DISTRICT_REVIEWER, district=s.district)
+    conflict = db.session.scalars(select(Conflict).where(Conflict.resolved_at.is_(None))).one()
+    conflicts.resolve(reviewer, conflict, conflicts.CURRENT)
+    s.down(pc)
+    assert pc.submission(s.sub_uuid)["answers"]["note"] == "С сервера"
+    assert pc.local()["state"] == "agree", pc.local()
+    s.up(pc)
+    assert s.node(pc).digest_state == "agree", s.node(pc).digest_diff
