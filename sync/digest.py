@@ -432,9 +432,12 @@ def check_on_district(node, school, digest: dict[str, Any] | None, position: int
             return  # the node holds something else: its next bundle carries the records
         digest = {"root": digest["root"], "records": sent["records"]}
     own = compute(school.id)
-    pending = _pending_down(school, node.id, position)
-    explained = _explained_district(school, node.id)
-    differences = compare(digest, own, pending=pending, explained=explained)
+    if digest["root"] == own["root"]:
+        pending, differences = set(), []  # the common case: nothing to look into
+    else:
+        pending = _pending_down(school, node.id, position)
+        explained = _explained_district(school, node.id)
+        differences = compare(digest, own, pending=pending, explained=explained)
     node.digest_state = state_of(differences, pending & _differing(digest, own))
     node.digest_diff = describe(differences, school.id)
     node.digest_checked_at = utcnow()
@@ -766,8 +769,11 @@ def check_on_copy(local, digest: dict[str, Any] | None) -> None:
             local.digest_checked_at = utcnow()
         return
     own = compute(local.school_id)
-    pending, explained = _pending_up(local.school_id)
-    differences = compare(own, digest, pending=pending, explained=explained)
+    if digest["root"] == own["root"]:
+        pending, differences = set(), []
+    else:
+        pending, explained = _pending_up(local.school_id)
+        differences = compare(own, digest, pending=pending, explained=explained)
     local.digest_state = state_of(differences, pending & _differing(own, digest))
     local.digest_diff = describe(differences, local.school_id)
     local.digest_checked_at = utcnow()
