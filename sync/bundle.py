@@ -29,6 +29,11 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 RECORDS = "changes.ndjson"
+# The digest of the school's content as the sender holds it (``sync.digest``): listed in
+# the manifest's hashes like every other member.
+DIGEST = "digest.json"
+# Members besides the records and attachments that a bundle may carry.
+EXTRA_MEMBERS = (DIGEST,)
 ATTACHMENT_PREFIX = "files/"
 # Unpacked bytes a bundle may hold; a zip bomb is refused before it is inflated.
 MAX_UNPACKED = 64 * 1024 * 1024
@@ -56,6 +61,8 @@ class Bundle:
     attachments: dict[str, bytes] = field(default_factory=dict)
     # SHA-256 of the signed manifest bytes: the same bundle always has the same id.
     id: str = ""
+    # Other named members (``EXTRA_MEMBERS``), checked against the manifest like the rest.
+    extra: dict[str, bytes] = field(default_factory=dict)
 
     def records_of(self, kind: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r["kind"] == kind]
@@ -77,10 +84,16 @@ def write_bundle(
     records: Iterable[dict[str, Any]],
     attachments: dict[str, bytes] | None,
     private_key: Ed25519PrivateKey,
+    extra: dict[str, bytes] | None = None,
 ) -> bytes:
-    """Pack and sign a bundle; ``attachments`` are keyed by the SHA-256 of their bytes."""
+    """Pack and sign a bundle; ``attachments`` are keyed by the SHA-256 of their bytes;
+    ``extra`` holds named members of ``EXTRA_MEMBERS`` (the digest)."""
     body = dump_records(records)
     members: dict[str, bytes] = {RECORDS: body}
+    for name, data in sorted((extra or {}).items()):
+        if name not in EXTRA_MEMBERS:
+            raise ValueError(f"unknown bundle member {name}")
+        members[name] = data
     for digest, data in sorted((attachments or {}).items()):
         if sha256(data) != digest:
             raise ValueError(f"attachment {digest} does not match its content")
@@ -162,7 +175,8 @@ def read_bundle(
             raise BundleRefused(
                 _("The file %(name)s does not match the checksum in the manifest.", name=digest)
             )
-    return Bundle(manifest, records, attachments, id=sha256(manifest_bytes))
+    extra = {name: members[name] for name in EXTRA_MEMBERS if name in members}
+    return Bundle(manifest, records, attachments, id=sha256(manifest_bytes), extra=extra)
 
 
 def peek_manifest(data: bytes) -> dict[str, Any]:
@@ -209,7 +223,8 @@ def _unpack(data: bytes, limit: int) -> dict[str, bytes]:
         for info in infos:
             name = info.filename
             if name in members or not (
-                name in (MANIFEST, SIGNATURE, RECORDS) or _ATTACHMENT_NAME.match(name)
+                name in (MANIFEST, SIGNATURE, RECORDS, *EXTRA_MEMBERS)
+                or _ATTACHMENT_NAME.match(name)
             ):
                 raise BundleRefused(
                     _("The bundle holds an unexpected file: %(name)s", name=name[:80])

@@ -46,7 +46,10 @@ def _write(path: str, data: bytes) -> None:
 @sync_cli.command("export")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Bundle file.")
 @click.option("--school", "school_code", help="District: the school the bundle is for.")
-def export_command(out: str, school_code: str | None) -> None:
+@click.option(
+    "--node", "node_id", help="District: one computer of the school (leaves out its own changes)."
+)
+def export_command(out: str, school_code: str | None, node_id: str | None) -> None:
     """Write the next bundle for the other side."""
     from sync.bundle import BundleRefused
     from sync.exporter import export_for_school, export_up
@@ -57,7 +60,7 @@ def export_command(out: str, school_code: str | None) -> None:
         else:
             if not school_code:
                 _fail(_("On the district server name the school: --school CODE."))
-            exported = export_for_school(_school_by_code(school_code))
+            exported = export_for_school(_school_by_code(school_code), node_id)
     except BundleRefused as exc:
         _fail(exc.reason)
     _write(out, exported.data)
@@ -158,6 +161,12 @@ def status_command(as_json: bool) -> None:
                 imported=state["last_import_at"] or "—",
             )
         )
+        from sync.digest import state_text
+
+        proof = state["digest"]
+        click.echo(_("Data check: %(state)s.", state=state_text(proof["state"] or "")))
+        for label in proof["differences"]:
+            click.echo(f"  {label}")
         return
     for node in state["nodes"]:
         click.echo(

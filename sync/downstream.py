@@ -24,6 +24,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -42,6 +43,10 @@ from sync import rows
 # The order a bundle carries them in (after the receipts): why a form came back first.
 KINDS = (
     "review_event",
+    # A change of the school's content not made on the copy that receives it (another PC
+    # of the school, or the school's people on the district server): in the district's
+    # order, between the review decisions (a return, then an edit of the returned form).
+    "change",
     "resolution",
     "campaign",
     "plan",
@@ -56,7 +61,11 @@ class FeedEntry(db.Model):
     """One record of a school's downstream feed (district side)."""
 
     __tablename__ = "sync_feed_entries"
-    __table_args__ = (UniqueConstraint("school_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "position"),
+        # Whether a record (a change, a review event) has been put in the feed, and where.
+        Index("ix_sync_feed_entries_key", "school_id", "kind", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
@@ -301,6 +310,40 @@ def _resolutions(school: School):
         yield _record("resolution", key, {}, change=wire)
 
 
+def _new_changes(school: School) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Changes of the school's content applied here and not yet in its feed, in the order
+    applied. A change goes down once; the copy that made it skips it (or, when the bundle
+    is made for one node, never gets it)."""
+    from intranet.changelog.models import Change
+    from intranet.changelog.services import to_wire
+
+    fed = select(FeedEntry.id).where(
+        FeedEntry.school_id == school.id, FeedEntry.kind == "change", FeedEntry.key == Change.uuid
+    )
+    versions: dict[int, Any] = {}
+    out = []
+    for change in db.session.scalars(
+        select(Change)
+        .where(Change.school_id == school.id, Change.applied.is_(True), ~fed.exists())
+        .order_by(Change.id)
+    ):
+        wire = to_wire(change, school.code, versions)
+        wire["received_at"] = change.received_at.isoformat()
+        out.append(("change", change.uuid, change.uuid, {"change": wire}))
+    return out
+
+
+def _feed_order(record: tuple[str, str, str, dict[str, Any]]):
+    """Review decisions and changes interleave as they happened here (one clock: this
+    database's); the other kinds follow in ``KINDS`` order."""
+    kind, _key, _digest, payload = record
+    if kind == "change":
+        return (0, str(payload["change"].get("received_at") or ""))
+    if kind == "review_event":
+        return (0, str((payload.get("event") or {}).get("at") or ""))
+    return (KINDS.index(kind), "")
+
+
 def _lock(school: School) -> None:
     # Two exports for one school at once must not take the same position.
     db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
@@ -327,11 +370,11 @@ def refresh(school: School) -> int:
     ):
         last[(kind, key)] = digest
     position = current_position(school)
-    current = sorted(_current(school), key=lambda r: KINDS.index(r[0]))
+    current = [r for r in _current(school) if last.get((r[0], r[1])) != r[2]]
+    current.extend(_new_changes(school))
+    current.sort(key=_feed_order)
     new = []
     for kind, key, digest, payload in current:
-        if last.get((kind, key)) == digest:
-            continue
         position += 1
         new.append(
             {
@@ -349,8 +392,11 @@ def refresh(school: School) -> int:
     return position
 
 
-def collect(school: School, *, after_position: int) -> list[dict[str, Any]]:
-    """The feed records for ``school`` past ``after_position``, in position order."""
+def collect(
+    school: School, *, after_position: int, node_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The feed records for ``school`` past ``after_position``, in position order; for
+    one node (``node_id``) without the changes that node made itself."""
     refresh(school)
     entries = db.session.scalars(
         select(FeedEntry)
@@ -360,6 +406,11 @@ def collect(school: School, *, after_position: int) -> list[dict[str, Any]]:
     return [
         {"kind": e.kind, "position": e.position, "school": school.code, "key": e.key, **e.payload}
         for e in entries
+        if not (
+            node_id is not None
+            and e.kind == "change"
+            and (e.payload.get("change") or {}).get("node_id") == node_id
+        )
     ]
 
 
@@ -451,7 +502,11 @@ def _apply_resolution(record: dict[str, Any]) -> None:
         )
         .values(sync_state="confirmed")
     )
-    if db.session.scalar(select(Change.id).where(Change.uuid == wire["uuid"])) is not None:
+    _close_conflicts(wire)
+    known = db.session.execute(
+        select(Change.id, Change.applied).where(Change.uuid == wire["uuid"])
+    ).first()
+    if known is not None and known.applied:
         db.session.execute(closed)
         return
     origin = Origin(
@@ -463,6 +518,10 @@ def _apply_resolution(record: dict[str, Any]) -> None:
         node_id=wire.get("node_id") or "district",
         saved_at=datetime.fromisoformat(wire["saved_at"]) if wire.get("saved_at") else None,
     )
+    if known is not None:
+        # Kept here unapplied (it came down beside this copy's own change of the field):
+        # the value chosen is written as the district's change of this copy.
+        origin.uuid, origin.parent_uuid, origin.node_id = None, None, "district"
     try:
         if wire["subject_type"] == "submission":
             from intranet.inspections import services as inspections
@@ -495,6 +554,58 @@ def _apply_resolution(record: dict[str, Any]) -> None:
         update(Change).where(Change.uuid == wire["uuid"]).values(sync_state="confirmed")
     )
     db.session.execute(closed)
+
+
+def _close_conflicts(wire: dict[str, Any]) -> None:
+    """A conflict this copy kept itself (a change from another PC or the district server
+    beside its own) is settled by the district's choice too."""
+    from intranet.changelog.models import Conflict
+
+    for conflict in db.session.scalars(
+        select(Conflict).where(
+            Conflict.subject_type == wire["subject_type"],
+            Conflict.field == wire["field"],
+            Conflict.resolved_at.is_(None),
+        )
+    ):
+        if conflict.incoming.subject_uuid == wire["subject_uuid"]:
+            conflict.resolved_at = utcnow()
+            conflict.choice = "district"
+
+
+def _apply_change(record: dict[str, Any], school: School, *, last_try: bool = False) -> str:
+    """A change of the school's content made elsewhere (another PC of the school, or the
+    district server), applied by the same merge rules as on the district. The copy's own
+    changes are known already and skipped; what cannot be applied here is left to the
+    proof of agreement (the district keeps it, and names the record when they differ)."""
+    from intranet.changelog.merge import QUARANTINED
+    from intranet.changelog.services import apply_incoming
+    from sync import nodes
+
+    wire = record.get("change")
+    if not isinstance(wire, dict):
+        return "skipped"
+    local = nodes.local()
+    if local is not None and wire.get("node_id") == local.node_id:
+        return "skipped"
+    outcome = apply_incoming(
+        wire,
+        school=school,
+        node_id=wire.get("node_id") or "district",
+        received_at=utcnow(),
+    )
+    if outcome.status == QUARANTINED:
+        if not last_try:
+            return "retry"
+        return "refused"
+    if outcome.status in ("applied", "merged", "conflict"):
+        # Made elsewhere and already at the district: nothing of it is this copy's to send.
+        from intranet.changelog.models import Change
+
+        db.session.execute(
+            update(Change).where(Change.uuid == wire["uuid"]).values(sync_state="confirmed")
+        )
+    return outcome.status
 
 
 def _apply_notification(record: dict[str, Any], school: School) -> None:
@@ -553,6 +664,9 @@ def apply(records: list[dict[str, Any]], *, school: School) -> dict[str, int]:
     """Apply the district's records on this copy, each once; counts by kind."""
     done: Counter[str] = Counter()
     position = applied_position()
+    # Changes of a record this bundle brings further on (a form launched and filled on
+    # the district since the last bundle): tried again once everything else is in.
+    later: list[dict[str, Any]] = []
     for record in sorted(records, key=lambda r: int(r.get("position") or 0)):
         kind = record.get("kind")
         if kind not in KINDS:
@@ -565,7 +679,13 @@ def apply(records: list[dict[str, Any]], *, school: School) -> dict[str, int]:
         if int(record.get("position") or 0) <= position:
             done["skipped"] += 1
             continue
-        if kind == "review_event":
+        if kind == "change":
+            status = _apply_change(record, school)
+            if status == "retry":
+                later.append(record)
+                continue
+            done[f"change_{status}"] += 1
+        elif kind == "review_event":
             _apply_review_event(record)
         elif kind == "resolution":
             _apply_resolution(record)
@@ -574,6 +694,10 @@ def apply(records: list[dict[str, Any]], *, school: School) -> dict[str, int]:
         else:
             _apply_tables(record)
         done[kind] += 1
+    for record in later:
+        db.session.flush()
+        status = _apply_change(record, school, last_try=True)
+        done[f"change_{status}"] += 1
     if done:
         db.session.flush()
         db.session.expire_all()

@@ -11,8 +11,8 @@ from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.schools.models import District, School
-from sync import keys, nodes
-from sync.bundle import BundleRefused, write_bundle
+from sync import digest, keys, nodes
+from sync.bundle import DIGEST, BundleRefused, write_bundle
 from sync.models import SyncBundle, SyncNode, SyncOutbox
 
 # The evidence field whose value names a file by its SHA-256 (SYNC-LOG's vocabulary).
@@ -43,15 +43,18 @@ def _downstream_module():
     return downstream
 
 
-def export_for_school(school: School) -> Exported:
+def export_for_school(school: School, node_id: str | None = None) -> Exported:
     """The district's bundle for a school: the receipts its nodes have not confirmed,
-    then every downstream record past the feed position all its nodes acknowledged."""
+    then every downstream record past the feed position all its nodes acknowledged. Made
+    for one node (``node_id``), it holds that node's receipts and leaves out the changes
+    it made itself."""
     district = db.session.get(District, school.district_id)
-    active = list(
-        db.session.scalars(
-            select(SyncNode).where(SyncNode.school_id == school.id, SyncNode.revoked_at.is_(None))
-        )
-    )
+    stmt = select(SyncNode).where(SyncNode.school_id == school.id, SyncNode.revoked_at.is_(None))
+    if node_id is not None:
+        stmt = stmt.where(SyncNode.id == node_id)
+    active = list(db.session.scalars(stmt))
+    if node_id is not None and not active:
+        raise BundleRefused(_("This school has no such computer, or it was revoked."))
     after = min((n.acked_position for n in active), default=0)
     receipts: list[dict[str, Any]] = []
     for node in active:
@@ -68,19 +71,27 @@ def export_for_school(school: School) -> Exported:
             )
         )
     downstream = _downstream_module()
-    down = list(downstream.collect(school, after_position=after)) if downstream else []
+    down = (
+        list(downstream.collect(school, after_position=after, node_id=node_id))
+        if downstream
+        else []
+    )
     last = max((int(r.get("position") or 0) for r in down), default=after)
+    if downstream is not None:
+        # A bundle for one node leaves its own changes out, yet covers their positions.
+        last = max(last, downstream.current_position(school))
     manifest = {
         "direction": "down",
         "district": district.uuid,
         "school": school.code,
-        "node": "",
+        "node": node_id or "",
         "seq_from": after + 1,
         "seq_to": last,
         "created_at": _iso_now(),
     }
-    records = [*receipts, *down]
-    data = write_bundle(manifest, records, {}, keys.district_key())
+    proof, histories = digest.for_district_bundle(school, active)
+    records = [*receipts, *down, *histories]
+    data = write_bundle(manifest, records, {}, keys.district_key(), extra={DIGEST: proof})
     db.session.commit()  # the feed entries ``collect`` may have added
     return Exported(data, manifest, len(records))
 
@@ -127,6 +138,8 @@ def export_up() -> Exported:
             if content is not None:
                 attachments[value["sha256"]] = content
     records.sort(key=lambda r: r["seq"])
+    # The proof of agreement: the copy's digest, and the history of what differed.
+    proof, histories = digest.for_school_bundle(local, school)
     if records:
         seq_from, seq_to = records[0]["seq"], records[-1]["seq"]
     else:
@@ -147,7 +160,20 @@ def export_up() -> Exported:
         public = keys.public_text(node_key)
         manifest["public_key"] = public
         manifest["enrol_proof"] = nodes.enrol_proof(local.enrol_token, public)
-    data = write_bundle(manifest, records, attachments, node_key)
+    for history in histories:
+        for wire in history["changes"]:
+            value = wire.get("value")
+            if (
+                wire.get("field") == EVIDENCE_ADD
+                and isinstance(value, dict)
+                and value.get("sha256")
+            ):
+                content = blob(value["sha256"])
+                if content is not None:
+                    attachments[value["sha256"]] = content
+    data = write_bundle(
+        manifest, [*records, *histories], attachments, node_key, extra={DIGEST: proof}
+    )
     mark_sync_state(unsent, "sent")
     local.last_export_at = utcnow()
     db.session.commit()

@@ -23,8 +23,8 @@ from intranet.extensions import db
 from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
 from intranet.schools.models import District, School
-from sync import keys, kinds, nodes
-from sync.bundle import MAX_UNPACKED, Bundle, BundleRefused, read_bundle, signed_by
+from sync import digest, keys, kinds, nodes
+from sync.bundle import DIGEST, MAX_UNPACKED, Bundle, BundleRefused, read_bundle, signed_by
 from sync.changes import apply_change
 from sync.mode import is_school_copy
 from sync.models import SyncBundle, SyncLocal, SyncNode, SyncQuarantine
@@ -293,6 +293,12 @@ def _import_up(data: bytes) -> Result:
             )
         counts = _apply_up(bundle, node, row, now)
         _drain_waiting(node, now)
+        digest.check_on_district(
+            node,
+            node.school,
+            digest.load(bundle.extra.get(DIGEST)),
+            _int(manifest.get("feed_position")),
+        )
         db.session.commit()
     return Result("applied", bundle.id, counts, row.receipt)
 
@@ -457,7 +463,7 @@ def _import_down(data: bytes) -> Result:
         )
     now = utcnow()
     counts: Counter[str] = Counter()
-    downstream = [r for r in bundle.records if r["kind"] != "receipt"]
+    downstream = [r for r in bundle.records if r["kind"] not in ("receipt", "history")]
     for receipt in bundle.records_of("receipt"):
         if receipt.get("node") != local.node_id:
             continue
@@ -475,6 +481,16 @@ def _import_down(data: bytes) -> Result:
         local.enrol_token = ""
     if downstream:
         counts.update(_apply_downstream(downstream, school))
+    histories = bundle.records_of("history")
+    if histories:
+        from intranet.schoolcopy import district_data
+
+        ctx = kinds.Context(school, None, now, bundle.manifest, bundle.attachments, bundle.id)
+        with district_data():
+            for record in histories:
+                counts[digest.apply_history(record, ctx)] += 1
+        db.session.expire_all()
+    digest.check_on_copy(local, digest.load(bundle.extra.get(DIGEST)))
     local.feed_position = max(local.feed_position, seq_to)
     local.last_import_at = now
     db.session.add(

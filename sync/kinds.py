@@ -29,7 +29,7 @@ class Context:
 Handler = Callable[[dict[str, Any], Context], str]
 _HANDLERS: dict[str, Handler] = {}
 # Modules of other parts that register kinds when imported.
-_PROVIDERS = ("sync.downstream", "sync.enrol")
+_PROVIDERS = ("sync.downstream", "sync.enrol", "sync.digest")
 _loaded = False
 
 

@@ -36,7 +36,16 @@ class SyncNode(Audited, db.Model):
 
     __tablename__ = "sync_nodes"
     __audit_entity__ = "sync_node"
-    __audit_ignore__ = frozenset({"last_bundle_at", "last_bundle_id"})
+    __audit_ignore__ = frozenset(
+        {
+            "last_bundle_at",
+            "last_bundle_id",
+            "digest_state",
+            "digest_checked_at",
+            "digest_diff",
+            "digest_sent",
+        }
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
@@ -55,6 +64,14 @@ class SyncNode(Audited, db.Model):
     confirmed_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_bundle_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_bundle_id: Mapped[str | None] = mapped_column(String(64))
+    # Proof of agreement (``sync.digest``): how the node's digest compared with the
+    # district's at its last bundle ("" never, agree, pending, differ), the records that
+    # differ, and the district's digest as last sent down (a node that still holds it
+    # sends only its root).
+    digest_state: Mapped[str] = mapped_column(String(20), default="")
+    digest_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    digest_diff: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    digest_sent: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
     school: Mapped[School] = relationship()
 
@@ -197,6 +214,12 @@ class SyncLocal(db.Model):
     feed_position: Mapped[int] = mapped_column(Integer, default=0)
     last_export_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_import_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Proof of agreement, as the copy found it at the district's last bundle: the state
+    # (agree, pending, differ), the records that differ, and the district's root then.
+    digest_state: Mapped[str] = mapped_column(String(20), default="")
+    digest_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    digest_diff: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    digest_seen_root: Mapped[str] = mapped_column(String(64), default="")
 
     def __repr__(self) -> str:
         return f"<SyncLocal node={self.node_id}>"

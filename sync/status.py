@@ -43,6 +43,11 @@ def district_status(district_id: int | None = None) -> dict[str, Any]:
                 "feed_position": node.acked_position,
                 "last_bundle_at": _iso(node.last_bundle_at),
                 "waiting_bundles": waiting.get(node.id, 0),
+                "digest": {
+                    "state": node.digest_state or None,
+                    "checked_at": _iso(node.digest_checked_at),
+                    "differences": [d.get("label") for d in node.digest_diff or []],
+                },
             }
             for node, code in db.session.execute(stmt.order_by(School.code, SyncNode.enrolled_at))
         ],
@@ -75,4 +80,9 @@ def copy_status() -> dict[str, Any]:
         "changes": {k: int(v) for k, v in states.items()},
         "last_export_at": _iso(local.last_export_at),
         "last_import_at": _iso(local.last_import_at),
+        "digest": {
+            "state": local.digest_state or None,
+            "checked_at": _iso(local.digest_checked_at),
+            "differences": [d.get("label") for d in local.digest_diff or []],
+        },
     }

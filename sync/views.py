@@ -1,8 +1,9 @@
-"""District screens: each school's nodes (with revoke) and the quarantine (with release)."""
+"""District screens: the sync dashboard of each school's nodes (with revoke) and the
+quarantine (with release)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from intranet.extensions import db
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.schools.models import School
+from sync import dashboard
 from sync import nodes as node_services
 from sync import quarantine as quarantine_services
 from sync.models import SyncNode, SyncQuarantine
@@ -22,17 +24,25 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 @bp.route("/nodes")
 @district_admin
 def nodes():
-    rows = db.session.execute(
-        SyncNode.visible_to(current_user)
-        .add_columns(School)
-        .join(School, School.id == SyncNode.school_id)
-        .order_by(School.code, SyncNode.enrolled_at)
-    ).all()
-    by_school: dict[int, tuple[School, list[SyncNode]]] = {}
-    for node, school in rows:
-        by_school.setdefault(school.id, (school, []))[1].append(node)
+    """The sync dashboard: each school's computers, what waits, what went wrong, who has
+    gone quiet for N days, and whether the data agree — schools needing attention first."""
+    raw = request.args.get("days")
+    days = dashboard.stale_days_from(raw)
+    if raw not in (None, "") and str(days) != raw.strip():
+        flash(
+            _(
+                "Enter a whole number of days from 1 to %(max)s; showing %(days)s.",
+                max=dashboard.MAX_STALE_DAYS,
+                days=days,
+            ),
+            "error",
+        )
     return render_template(
-        "sync/nodes.html", schools=list(by_school.values()), confirm=ConfirmForm()
+        "sync/nodes.html",
+        schools=dashboard.overview(current_user, days),
+        days=days,
+        confirm=ConfirmForm(),
+        ranks={"attention": dashboard.ATTENTION, "stale": dashboard.STALE},
     )
 
 

@@ -948,6 +948,63 @@ def _sync_wire(
     }
 
 
+def _time_proof(district_id: int, senders, make_round, rounds: int) -> list[tuple[str, float]]:
+    """The proof of agreement inside the import: the same 100 bundles of 10 changes, each
+    carrying the school's digest in full (compared on import); the district's digest of
+    one school; and the data of the sync dashboard for these 100 schools' computers."""
+    from sqlalchemy import select
+
+    from intranet.auth.models import User
+    from intranet.extensions import db
+    from sync import dashboard, digest
+    from sync.bundle import DIGEST, read_bundle, write_bundle
+    from sync.importer import import_bundle
+
+    with_proof = []
+    for r in range(rounds):
+        bundles, _rows = make_round(100 + r)
+        digests = {s[0].id: digest.dump(digest.compute(s[0].id)) for s in senders}
+        signed = []
+        for (school, _node_id, key, *_rest), data in zip(senders, bundles, strict=True):
+            bundle = read_bundle(data, lambda _m, key=key: key.public_key())
+            signed.append(
+                write_bundle(
+                    bundle.manifest,
+                    bundle.records,
+                    {},
+                    key,
+                    extra={DIGEST: digests[school.id]},
+                )
+            )
+        db.session.commit()
+        start = time.perf_counter()
+        for data in signed:
+            assert import_bundle(data).counts.get("applied") == 10
+        with_proof.append(time.perf_counter() - start)
+    school = senders[0][0]
+    compute = []
+    for _ in range(5):
+        start = time.perf_counter()
+        digest.compute(school.id)
+        compute.append(time.perf_counter() - start)
+    admin = db.session.scalar(
+        select(User).where(User.district_id == district_id, User.role == "district_admin")
+    )
+    board = []
+    for _ in range(5):
+        start = time.perf_counter()
+        dashboard.overview(admin)
+        board.append(time.perf_counter() - start)
+    return [
+        (
+            "sync import: 100 bundles, 1,000 changes, each with its digest",
+            statistics.median(with_proof),
+        ),
+        ("digest of one school (compute)", statistics.median(compute)),
+        ("sync dashboard data: 100 schools' computers", statistics.median(board)),
+    ]
+
+
 def time_sync(district_id: int, rounds: int = 3) -> tuple[list, list]:
     """Import of school bundles: 100 schools x 10 changes (1,000 changes) through the whole
     import (checks, one transaction per bundle, the change log's merge, receipts); the
@@ -963,8 +1020,8 @@ def time_sync(district_id: int, rounds: int = 3) -> tuple[list, list]:
     from intranet.inspections.models import Submission
     from intranet.mixins import new_uuid
     from intranet.schools.models import District, School
-    from sync import keys, nodes
-    from sync.bundle import write_bundle
+    from sync import digest, keys, nodes
+    from sync.bundle import DIGEST, write_bundle
     from sync.exporter import export_for_school
     from sync.importer import import_bundle
     from sync.models import SyncNode
@@ -1086,6 +1143,7 @@ def time_sync(district_id: int, rounds: int = 3) -> tuple[list, list]:
         ("raw Core insert of the same 1,000 rows", t_raw),
         (f"sync import / raw insert (ratio, not s): {t_first / t_raw:.1f}x", t_first / t_raw),
     ]
+    operations += _time_proof(district_id, senders, make_round, rounds)
 
     # Sizes: a typical school's week (40 roadmap items reported on, five filled forms of
     # 30 answers) as the copy sends it, and exports with nothing new.
@@ -1136,20 +1194,34 @@ def time_sync(district_id: int, rounds: int = 3) -> tuple[list, list]:
         "confirmed_seq": 0,
         "created_at": now,
     }
-    typical = write_bundle(manifest, records, {}, key)
-    empty_up = write_bundle({**manifest, "seq_from": seq + 1, "confirmed_seq": seq}, [], {}, key)
+    # Each carries the copy's digest, as a copy sends it: in full with new work, only its
+    # root when nothing changed since the district's last digest agreed.
+    full = digest.compute(school.id)
+    typical = write_bundle(
+        manifest, records, {}, key, extra={DIGEST: digest.dump({**full, "position": 0})}
+    )
     # The district's bundle once the school has applied the last one (its receipts and
-    # every downstream record).
+    # every downstream record), then the copy's empty answer with its root: they agree.
     last = export_for_school(school).manifest["seq_to"]
     node = db.session.get(SyncNode, node_id)
     node.confirmed_seq = node.applied_seq
     node.acked_position = last
+    root_only = {"root": node.digest_sent["root"], "records": None, "position": last}
+    empty_up = write_bundle(
+        {**manifest, "seq_from": seq + 1, "confirmed_seq": seq, "feed_position": last},
+        [],
+        {},
+        key,
+        extra={DIGEST: digest.dump(root_only)},
+    )
+    digest.check_on_district(node, school, root_only, last)
     db.session.commit()
     empty_down = export_for_school(school).data
     sizes = [
         (f"school bundle: 40 items reported on + 5 forms ({len(records)} changes)", len(typical)),
         ("school export with nothing new", len(empty_up)),
         ("district export with nothing new", len(empty_down)),
+        ("a school's digest in full (digest.json)", len(digest.dump(full))),
     ]
     return operations, sizes
 

@@ -135,9 +135,12 @@ def blob_size(sha256: str) -> int | None:
 # -- sync -----------------------------------------------------------------------------------
 
 
-def to_wire(change: Change, school_code: str | None = None) -> dict[str, Any]:
+def to_wire(
+    change: Change, school_code: str | None = None, versions: dict[int, Any] | None = None
+) -> dict[str, Any]:
     """One change as it travels in a bundle (JSON-serialisable). A form's change names
-    the version of the template it was made on ("version")."""
+    the version of the template it was made on ("version"); ``versions`` keeps them by
+    submission id for a caller that sends many."""
     if school_code is None:
         from intranet.schools.models import School
 
@@ -156,7 +159,12 @@ def to_wire(change: Change, school_code: str | None = None) -> dict[str, Any]:
         "node_id": change.node_id,
     }
     if change.subject_type == Subject.SUBMISSION:
-        wire["version"] = _version_of(change.subject_id)
+        if versions is None:
+            wire["version"] = _version_of(change.subject_id)
+        else:
+            if change.subject_id not in versions:
+                versions[change.subject_id] = _version_of(change.subject_id)
+            wire["version"] = versions[change.subject_id]
     return wire
 
 

@@ -161,8 +161,15 @@ def test_a_form_goes_back_and_forth_between_two_processes(sides, tmp_path):
     state = district.act("district_state")
     for uuid in made + remade:
         assert state["changes"].count(uuid) == 1, uuid
+    # Both sides compared their digests of the school's content: the same data.
+    status = json.loads(school.intranet("sync", "status", "--json").stdout)
+    assert status["digest"]["state"] == "agree", status["digest"]
+    assert "данные совпадают с управлением" in school.intranet("sync", "status").stdout
 
     # Nothing new on either side: the next bundles carry nothing but their envelope.
     empty = tmp_path / "empty.zip"
     school.intranet("sync", "export", "--out", str(empty))
     assert empty.stat().st_size < 2048
+    district.intranet("sync", "import", str(empty))
+    nodes = json.loads(district.intranet("sync", "status", "--json").stdout)["nodes"]
+    assert [n["digest"]["state"] for n in nodes] == ["agree"], nodes
