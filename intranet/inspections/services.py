@@ -130,12 +130,31 @@ def add_section(actor, version: FormVersion, title: str) -> FormVersion:
     return save_schema(actor, version, schema)
 
 
+def _with_keys(version: FormVersion, spec: dict, old: dict | None = None) -> dict:
+    """The question with its keys: a new question's made from its text (unique among
+    the keys of every version of the template, so an old answer never meets a new
+    question), a new column's from its name; an edited question and its columns keep
+    theirs."""
+    spec = copy.deepcopy(spec)
+    if not spec.get("key"):
+        taken = form_schema.all_keys([v.schema for v in version.template.versions])
+        spec["key"] = form_schema.make_key(spec.get("label", ""), taken)
+    if spec.get("type") == "table":
+        kept = {c["key"] for c in (old or {}).get("columns") or []}
+        used: set[str] = set()
+        for column in spec.get("columns") or []:
+            if column.get("key") not in kept or column["key"] in used:
+                column["key"] = form_schema.make_key(column.get("label", ""), used | kept)
+            used.add(column["key"])
+    return spec
+
+
 def add_field(actor, version: FormVersion, section_index: int, spec: dict) -> FormVersion:
     schema = copy.deepcopy(version.schema)
     sections = schema.get("sections", [])
     if not 0 <= section_index < len(sections):
         raise Refused(_("Add a section first."), "section")
-    sections[section_index]["fields"].append(spec)
+    sections[section_index]["fields"].append(_with_keys(version, spec))
     return save_schema(actor, version, schema)
 
 
@@ -156,12 +175,13 @@ def update_field(
     schema = copy.deepcopy(version.schema)
     sections = schema.get("sections", [])
     s, i = field_position(schema, key)
-    if spec.get("key") != key:
+    if spec.get("key") not in (None, "", key):
         raise Refused(
             _("The key cannot change; remove the question and add a new one instead."), "key"
         )
     if not 0 <= section_index < len(sections):
         raise Refused(_("Add a section first."), "section")
+    spec = _with_keys(version, {**spec, "key": key}, sections[s]["fields"][i])
     if section_index == s:
         sections[s]["fields"][i] = spec
     else:
@@ -201,7 +221,7 @@ def remove_field(actor, version: FormVersion, key: str) -> FormVersion:
         section["fields"] = [f for f in section["fields"] if f["key"] != key]
     for f in form_schema.fields(schema):
         if (f.get("show_if") or {}).get("field") == key:
-            raise Refused(_("Field «%(key)s» depends on it; remove that first.", key=f["key"]))
+            raise Refused(_("The question «%(q)s» depends on it; remove that first.", q=f["label"]))
     return save_schema(actor, version, schema)
 
 
@@ -763,6 +783,23 @@ def compare(submission: Submission, a: int, b: int) -> list[review.Change]:
     return review.diff(
         snapshot(schema, answers_at(submission, a)), snapshot(schema, answers_at(submission, b))
     )
+
+
+def question_name(specs: dict[str, dict], key: str | None) -> str:
+    """What a person calls the answer ``key`` names: the question's text, or for a
+    table's cell or rows "table — column" (the history and the remarks never show a
+    key)."""
+    if not key:
+        return ""
+    parts = key.split(".")
+    spec = specs.get(parts[0])
+    if spec is None:
+        return _("a question no longer in the form")
+    if len(parts) == 3:
+        column = next((c for c in spec.get("columns") or [] if c.get("key") == parts[2]), None)
+        if column is not None:
+            return f"{spec['label']} — {column.get('label', '')}"
+    return spec["label"]
 
 
 def snapshot(schema: dict, answers: dict) -> dict[str, dict[str, Any]]:
