@@ -514,6 +514,7 @@ def campaign_detail(campaign_id: int):
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
         section=request.args.get("section") or None,
+        drafts=_drafts_asked(),
     )
     at_risk = objectivity.latest_risk_ids(campaign.district_id)
     return render_template(
@@ -525,7 +526,14 @@ def campaign_detail(campaign_id: int):
         if current_user.is_district_admin
         else None,
         labels=state_labels(),
+        numbers=services.numbers_of(campaign.schema),
+        display=services.display,
     )
+
+
+def _drafts_asked() -> bool:
+    """The reviewer asked to see the answers of forms not sent yet (drafts)."""
+    return request.args.get("drafts") == "1"
 
 
 def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) -> Markup:
@@ -535,14 +543,24 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
     base = url_for("schools.index")
     risk = escape(_("risk zone"))
     badge = f' <span class="badge risk-badge">{risk}</span>'
+    draft = escape(_("draft"))
+    draft = f' <span class="badge draft-badge">{draft}</span>'
+    not_sent = escape(_("not sent yet"))
+    unsent = f'<td colspan="{len(data.columns)}" class="muted">{not_sent}</td>'
     out = []
-    for sid, school_id, code, name, state, shown in data.rows:
+    unsent_row = '<tr class="unsent">'
+    for sid, school_id, code, name, state, shown, sent in data.rows:
         out.append(
-            f'<tr><th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
+            f"{'<tr>' if sent else unsent_row}"
+            f'<th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
             f"{badge if school_id in at_risk else ''}</th>"
-            f'<td class="cell-{state}">{labels[state]}</td>'
+            f'<td class="cell-{state}">{labels[state]}'
+            f"{draft if not sent and data.drafts and state != 'draft' else ''}</td>"
         )
-        out.extend(f"<td>{html.escape(v) if v is not None else ''}</td>" for v in shown)
+        if sent or data.drafts:
+            out.extend(f"<td>{html.escape(v) if v is not None else ''}</td>" for v in shown)
+        elif data.columns:
+            out.append(unsent)
         out.append("</tr>\n")
     return Markup("".join(out))
 
@@ -551,7 +569,9 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
 @district_staff
 def export(campaign_id: int):
     campaign = _campaign(campaign_id)
-    data = exports.consolidated_xlsx(services.consolidated(campaign, local_today()), state_labels())
+    data = exports.consolidated_xlsx(
+        services.consolidated(campaign, local_today(), drafts=_drafts_asked()), state_labels()
+    )
     return send_file(
         data, mimetype=XLSX, as_attachment=True, download_name=f"campaign-{campaign.id}.xlsx"
     )

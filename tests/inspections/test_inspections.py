@@ -565,14 +565,17 @@ def test_consolidated_table_and_xlsx(client, insp, switch):
     services.save_answer(insp.staff, insp.sub, "count", "10", 2)
     row = services.add_row(insp.staff, insp.sub, "classes")
     services.save_answer(insp.staff, insp.sub, f"classes.{row}.grade", "5а", 4)
+    services.submit(insp.head, insp.sub)
     switch(insp.reviewer)
     page = text(client.get(f"/campaigns/{insp.campaign.id}"))
-    assert "да: 1 из 2 (50%)" in page and "сумма 10" in page and "5а" in page
+    assert "да: 1 из 1 ответивших (100\u00a0%)" in page and "5а" in page
+    assert "среднее 10, медиана 10 (ответили: 1)" in page
     r = client.get(f"/campaigns/{insp.campaign.id}/export.xlsx")
     wb = load_workbook(io.BytesIO(r.get_data()))
-    assert wb.sheetnames[0] == "Ответы" and len(wb.sheetnames) == 2
+    assert wb.sheetnames[0] == "Ответы" and wb.sheetnames[-1] == "Вопросы"
+    assert len(wb.sheetnames) == 3
     rows = list(wb["Ответы"].values)
-    assert 10 in rows[2] and rows[-1][0] == "Итого"
+    assert 10 in rows[2] and rows[-1][0].startswith("Итого по отправившим форму: 1 из 2")
     assert "5а" in list(wb[wb.sheetnames[1]].values)[2]
 
 
