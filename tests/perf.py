@@ -509,8 +509,12 @@ def seed_inspections(district_id: int, n_campaigns: int = 12, n_fields: int = 60
         answers["classes"] = [
             {"id": f"r{sid}-{k}", "grade": f"{k + 4}а", "pupils": str(20 + k)} for k in range(3)
         ]
+        # Nine schools in ten have sent the form: the district's table shows their answers.
+        sent = {"status": "submitted", "first_submitted_at": services.utcnow()} if sid % 10 else {}
         db.session.execute(
-            update(Submission).where(Submission.id == sid).values(answers=answers, revision=60)
+            update(Submission)
+            .where(Submission.id == sid)
+            .values(answers=answers, revision=60, **sent)
         )
     # Some states across the other campaigns, so the matrix shows every kind of cell.
     for n, c in enumerate(campaigns[:-1]):

@@ -91,8 +91,9 @@ class FieldForm(Form):
         validators=[Optional(), Length(max=5000)],
         description=_l("For «one of a list» and «several of a list»."),
     )
-    min = DecimalField(_l("Minimum"), validators=[Optional()])
-    max = DecimalField(_l("Maximum"), validators=[Optional()])
+    # Shown as stored: 0, not 0.00.
+    min = DecimalField(_l("Minimum"), places=None, validators=[Optional()])
+    max = DecimalField(_l("Maximum"), places=None, validators=[Optional()])
     show_if_field = SelectField(
         _l("Show the question"), validators=[Optional()], validate_choice=False
     )
