@@ -450,9 +450,12 @@ def time_objectivity(district_id: int, repeat: int = 3) -> list[tuple[str, float
     ]
 
 
-def seed_inspections(district_id: int, n_campaigns: int = 12, n_fields: int = 60) -> dict:
+def seed_inspections(
+    district_id: int, n_campaigns: int = 12, n_fields: int = 60, typing_school: int | None = None
+) -> dict:
     """Self-inspection forms: ``n_campaigns`` campaigns sent to every school, one of them of
-    ``n_fields`` questions answered by every school (a table of 3 rows each)."""
+    ``n_fields`` questions answered by every school (a table of 3 rows each) and sent by
+    nine in ten (never by ``typing_school``, whose autosave is timed)."""
     import random
     from datetime import date, timedelta
 
@@ -504,13 +507,18 @@ def seed_inspections(district_id: int, n_campaigns: int = 12, n_fields: int = 60
     subs = db.session.execute(
         select(Submission.id, Submission.school_id).where(Submission.campaign_id == big.id)
     ).all()
-    for sid, _school in subs:
+    for sid, school_id in subs:
         answers = {f["key"]: values[f["type"]]() for f in fields if f["type"] != "table"}
         answers["classes"] = [
             {"id": f"r{sid}-{k}", "grade": f"{k + 4}а", "pupils": str(20 + k)} for k in range(3)
         ]
+        # Nine schools in ten have sent the form: the district's table shows their answers.
+        sending = sid % 10 and school_id != typing_school
+        sent = {"status": "submitted", "first_submitted_at": services.utcnow()} if sending else {}
         db.session.execute(
-            update(Submission).where(Submission.id == sid).values(answers=answers, revision=60)
+            update(Submission)
+            .where(Submission.id == sid)
+            .values(answers=answers, revision=60, **sent)
         )
     # Some states across the other campaigns, so the matrix shows every kind of cell.
     for n, c in enumerate(campaigns[:-1]):
@@ -1408,7 +1416,7 @@ def run(
             "plan_id": plan.id,
             "roadmap_id": _roadmap_id(plan.id, school_id),
         }
-        ids |= seed_inspections(district_id)
+        ids |= seed_inspections(district_id, typing_school=school_id)
         ids["submission_id"] = _submission_id(ids["campaign_id"], school_id)
         ids["vpr_rows"] = seed_vpr_years(district_id, pupils=vpr_pupils)
 

@@ -20,12 +20,16 @@ from sqlalchemy import Float, Numeric, and_, case, cast, func, not_, or_, select
 from intranet import paging
 from intranet.extensions import db
 from intranet.i18n import gettext as _
+from intranet.inspections import formatting
 from intranet.inspections.models import Campaign, Submission
 from intranet.inspections.services import (
+    SENT_STATES,
     Column,
-    _total_text,
     answer_rows,
     cell_state,
+    columns_of,
+    empty_total,
+    is_sent,
 )
 
 _LOCK = threading.Lock()
@@ -41,14 +45,18 @@ class Section:
 class ConsolidatedPage(paging.Paged):
     campaign: Campaign
     columns: list[Column]
-    # (submission id, school id, code, name, state, shown answers) of the page's schools
-    rows: list[tuple[int, int, str, str, str, list[str | None]]]
-    tables: list[tuple[dict, list[tuple[str, str, dict]]]]
+    # (submission id, school id, code, name, state, shown answers, sent) of the page's
+    # schools; the answers of a school that has not sent its form are None unless drafts
+    # were asked for
+    rows: list[tuple[int, int, str, str, str, list[str | None], bool]]
+    tables: list[tuple[dict, list[tuple[str, str, dict, bool]]]]
     sections: list[Section] = field(default_factory=list)
     section: str | None = None
     total: int = 0
     page: int = 1
     per_page: int = 50
+    drafts: bool = False
+    counted: int = 0  # the schools whose answers the totals count
 
 
 def page(
@@ -57,8 +65,10 @@ def page(
     page: int = 1,
     per_page: int = 50,
     section: str | None = None,
+    drafts: bool = False,
 ) -> ConsolidatedPage:
-    """One page of schools, with totals over every school: three queries."""
+    """One page of schools, with totals over every school that has sent its form (with
+    ``drafts``, over every school, the drafts shown and marked): a few queries."""
     sections = [
         Section(s.get("key", ""), s.get("title", ""))
         for s in campaign.schema.get("sections", [])
@@ -74,33 +84,23 @@ def page(
     ]
     plain = [f for f in specs if f["type"] != "table"]
     tables = [f for f in specs if f["type"] == "table"]
-    schools, totals = remembered_totals(campaign.id, plain)
+    schools, counted, totals = remembered_totals(campaign.id, plain, drafts)
     page = paging.clamp(page, schools, per_page)
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
-    keys = [(f["key"], f["type"] == "yesno") for f in plain]
-    # ``services.display`` for 3,000 cells, with yes and no translated once.
-    said = {"yes": _("yes"), "no": _("no")}
-
-    def show(key: str, yesno: bool, value: Any) -> str | None:
-        if value is None or value == "" or value == []:
-            return None
-        if yesno:
-            return said.get(value) or str(value)
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return str(value)
-
+    shows = [(f["key"], _shower(f)) for f in plain]
     for sid, school_id, code, name, cell, answers in db.session.execute(
         answer_rows(campaign.id).limit(per_page).offset((page - 1) * per_page)
     ):
-        answers = answers or {}
-        shown = [show(key, yesno, answers.get(key)) for key, yesno in keys]
-        rows.append((sid, school_id, code, name, cell_state(cell, campaign.due_date, today), shown))
+        sent = is_sent(cell)
+        answers = (answers or {}) if sent or drafts else {}
+        shown = [show(answers.get(key)) for key, show in shows]
+        state = cell_state(cell, campaign.due_date, today)
+        rows.append((sid, school_id, code, name, state, shown, sent))
         for t in tables:
             for row in answers.get(t["key"]) or []:
-                table_rows[t["key"]].append((code, name, row))
-    columns = [Column(f, _total_text(f, totals[f["key"]], schools)) for f in plain]
+                table_rows[t["key"]].append((code, name, row, sent))
+    columns = columns_of(campaign.schema, plain, totals, counted)
     return ConsolidatedPage(
         campaign,
         columns,
@@ -111,7 +111,35 @@ def page(
         schools,
         page,
         per_page,
+        drafts,
+        counted,
     )
+
+
+def _shower(spec: dict):
+    """``formatting.answer`` for one column, quick for 3,000 cells: «да»/«нет» looked up,
+    text as it is; only numbers and dates are read and written the Russian way."""
+    kind = spec["type"]
+    if kind == "yesno":
+        said = {"yes": _("yes"), "no": _("no")}
+
+        def yesno(value):
+            if value is None or value == "":
+                return None
+            return said.get(value) or str(value)
+
+        return yesno
+    if kind in ("integer", "decimal", "date"):
+        return lambda value: formatting.answer(spec, value)
+
+    def plain(value):
+        if value is None or value == "" or value == []:
+            return None
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    return plain
 
 
 # Totals of a campaign, by what its answers were when they were summed: an answer saved
@@ -121,26 +149,33 @@ _REMEMBERED: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
 _REMEMBER = 64
 
 
-def remembered_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict]:
+def remembered_totals(
+    campaign_id: int, specs: list[dict], drafts: bool = False
+) -> tuple[int, int, dict]:
+    """(schools, schools counted, totals), summed again only when an answer or a review
+    state of the campaign has changed since."""
     state = db.session.execute(
         select(
             func.count(Submission.id),
             func.coalesce(func.sum(Submission.revision), 0),
             func.max(Submission.id),
             func.max(Submission.updated_at),
+            func.max(Submission.review_state_at),
+            func.count(Submission.id).filter(Submission.status.in_(SENT_STATES)),
         ).where(Submission.campaign_id == campaign_id)
     ).one()
-    key = (campaign_id, tuple(s["key"] for s in specs), tuple(str(v) for v in state))
+    key = (campaign_id, drafts, tuple(s["key"] for s in specs), tuple(str(v) for v in state))
     with _LOCK:
         if key in _REMEMBERED:
             _REMEMBERED.move_to_end(key)
             return _REMEMBERED[key]  # read, never changed, by its callers
-    schools, totals = sql_totals(campaign_id, specs)
+    schools, sent = int(state[0] or 0), int(state[5] or 0)
+    found = (schools, schools if drafts else sent, sql_totals(campaign_id, specs, drafts))
     with _LOCK:
-        _REMEMBERED[key] = (schools, totals)
+        _REMEMBERED[key] = found
         while len(_REMEMBERED) > _REMEMBER:
             _REMEMBERED.popitem(last=False)
-    return schools, totals
+    return found
 
 
 def _normalised(value):
@@ -158,28 +193,21 @@ def _valid_number(n, integer: bool, dialect: str):
     return and_(n.op("GLOB")("*[0-9]*"), not_(n.op("GLOB")(bad)))
 
 
-def sql_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict[str, dict[str, Any]]]:
-    """How many schools the campaign has, and per question the counts its total reads
-    (``services._total_text``). The database reads each school's answers once, as
-    (question, answer) pairs, and returns per question its answered count, the sum of a
-    number, or per distinct choice its count: a few rows per question."""
+def sql_totals(
+    campaign_id: int, specs: list[dict], drafts: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Per question the counts its total reads (``services._total_text``), over the
+    schools that have sent their form (every school with ``drafts``). The database reads
+    each school's answers once, as (question, answer) pairs, and returns per question its
+    answered count, the sum of a number, or per distinct answer its count: a few rows per
+    question; the medians of numbers come from a second statement."""
     dialect = db.session.get_bind().dialect.name
-    schools = db.session.scalar(
-        select(func.count(Submission.id)).where(Submission.campaign_id == campaign_id)
-    )
-    totals: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        kind = spec["type"]
-        if kind == "yesno":
-            totals[spec["key"]] = {"yes": 0}
-        elif kind in ("choice", "multichoice"):
-            totals[spec["key"]] = {"options": {o: 0 for o in spec.get("options", [])}}
-        elif kind in ("integer", "decimal"):
-            totals[spec["key"]] = {"sum": None, "count": 0}
-        else:
-            totals[spec["key"]] = {"answered": 0}
+    totals: dict[str, dict[str, Any]] = {spec["key"]: empty_total(spec) for spec in specs}
     if not specs:
-        return schools or 0, totals
+        return totals
+    counted = Submission.campaign_id == campaign_id
+    if not drafts:
+        counted = and_(counted, Submission.status.in_(SENT_STATES))
     # Each school's answers as (key, value) rows; a list comes as its JSON text.
     pairs = (
         func.json_each_text(Submission.answers)
@@ -198,13 +226,14 @@ def sql_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict[str, dict
         and_(key.in_(by_kind.get("decimal", [])), _valid_number(n, False, dialect)),
     )
     valid = and_(answered, valid)
+    number = cast(n, Numeric if dialect == "postgresql" else Float)
     group_value = case((key.in_(grouped), value), else_=None)
     columns = [
         key,
         group_value,
         func.sum(case((answered, 1), else_=0)),
         func.sum(case((valid, 1), else_=0)),
-        func.sum(case((valid, cast(n, Numeric if dialect == "postgresql" else Float)))),
+        func.sum(case((valid, number))),
     ]
     if dialect != "postgresql":
         # SQLite sums binary floats: the places typed give back the exact sum.
@@ -220,14 +249,16 @@ def sql_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict[str, dict
         select(*columns)
         .select_from(Submission)
         .join(pairs, true())
-        .where(Submission.campaign_id == campaign_id, key.in_([s["key"] for s in specs]))
+        .where(counted, key.in_([s["key"] for s in specs]))
         .group_by(key, group_value)
     ).all()
     kinds = {s["key"]: s["type"] for s in specs}
     for k, v, n_answered, n_valid, amount, *places in rows:
         kind, total = kinds[k], totals[k]
         if kind == "yesno":
-            total["yes"] += int(n_answered) if v == "yes" else 0
+            if v in ("yes", "no"):
+                total["answered"] += int(n_answered)
+                total["yes"] += int(n_answered) if v == "yes" else 0
         elif kind == "choice":
             if v in total["options"]:
                 total["options"][v] += int(n_answered)
@@ -241,10 +272,36 @@ def sql_totals(campaign_id: int, specs: list[dict]) -> tuple[int, dict[str, dict
             total["sum"] = _exact(amount, places[0] if places else None)
         else:
             total["answered"] += int(n_answered)
-    for total in totals.values():
-        if "sum" in total and total["sum"] is None:
-            total["sum"] = Decimal(0)
-    return schools or 0, totals
+    numeric = by_kind.get("integer", []) + by_kind.get("decimal", [])
+    if numeric:
+        for k, median in _medians(pairs, counted, valid, number, numeric):
+            totals[k]["median"] = _exact(median, 6) if median is not None else None
+    return totals
+
+
+def _medians(pairs, counted, valid, number, keys: list[str]):
+    """(question, median) of the numbers answered: the middle one of each question's
+    sorted numbers, or the mean of the middle two, picked by window functions (SQLite has
+    no percentile function, PostgreSQL's would be a third way of reading the same rows)."""
+    key = pairs.c.key
+    numbers = (
+        select(key.label("k"), number.label("x"))
+        .select_from(Submission)
+        .join(pairs, true())
+        .where(counted, key.in_(keys), valid)
+        .subquery()
+    )
+    ranked = select(
+        numbers.c.k,
+        numbers.c.x,
+        func.row_number().over(partition_by=numbers.c.k, order_by=numbers.c.x).label("rn"),
+        func.count().over(partition_by=numbers.c.k).label("c"),
+    ).subquery()
+    return db.session.execute(
+        select(ranked.c.k, func.avg(ranked.c.x))
+        .where(ranked.c.rn.in_([(ranked.c.c + 1) // 2, (ranked.c.c + 2) // 2]))
+        .group_by(ranked.c.k)
+    ).all()
 
 
 def _chosen(value: Any) -> list:

@@ -4,19 +4,23 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    FieldList,
+    FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms import Form as BaseForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.forms import Form, trim
 from intranet.i18n import lazy_gettext as _l
-from intranet.inspections.schema import COLUMN_TYPES, FIELD_TYPES, KEY_RE
+from intranet.inspections.schema import COLUMN_TYPES, FIELD_TYPES, KEY_RE, answers_of
 
 
 def _lines(text: str) -> list[str]:
@@ -38,46 +42,89 @@ class SectionForm(Form):
     )
 
 
+class ColumnForm(BaseForm):
+    """One column of a table question: its name, its type from a list, its options."""
+
+    class Meta:
+        locales = ["ru_RU", "ru"]
+        cache_translations = True
+
+    key = HiddenField(filters=[trim])
+    label = StringField(_l("Column"), validators=[Optional(), Length(max=500)], filters=[trim])
+    type = SelectField(
+        _l("Column type"),
+        choices=[SelectChoice(k, FIELD_TYPES[k]) for k in COLUMN_TYPES],
+        default="text",
+    )
+    options = StringField(
+        _l("Options, separated by ;"), validators=[Optional(), Length(max=2000)], filters=[trim]
+    )
+
+
 class FieldForm(Form):
+    """A question of the builder. Its key is made from its text unless one is typed;
+    the condition is a question chosen from the earlier ones and one of its answers
+    (their lists are filled by the view: ``set_condition_choices``)."""
+
     section = SelectField(_l("Section"), coerce=int, validators=[Optional()])
     key = StringField(
         _l("Key"),
         validators=[
-            DataRequired(),
+            Optional(),
             Regexp(KEY_RE, message=_l("Latin lower-case letters, digits and _.")),
         ],
         filters=[trim],
-        description=_l("Stable between versions, e.g. vsoko_posted"),
+        description=_l(
+            "Made from the question's text when left empty; it names the column in exports."
+        ),
     )
-    type = SelectField(_l("Type"), choices=[SelectChoice(k, v) for k, v in FIELD_TYPES.items()])
+    type = SelectField(
+        _l("Type of answer"), choices=[SelectChoice(k, v) for k, v in FIELD_TYPES.items()]
+    )
     label = StringField(
         _l("Question"), validators=[DataRequired(), Length(max=1000)], filters=[trim]
     )
     help = StringField(_l("Help text"), validators=[Optional(), Length(max=1000)], filters=[trim])
     required = BooleanField(_l("Required"))
-    options = TextAreaField(_l("Options (one per line)"), validators=[Optional(), Length(max=5000)])
-    min = DecimalField(_l("Minimum"), validators=[Optional()])
-    max = DecimalField(_l("Maximum"), validators=[Optional()])
-    show_if_field = StringField(
-        _l("Show only when the field with key"), validators=[Optional()], filters=[trim]
-    )
-    show_if_equals = StringField(_l("has the answer"), validators=[Optional()], filters=[trim])
-    columns = TextAreaField(
-        _l("Table columns: key | label | type | options separated by ;"),
+    options = TextAreaField(
+        _l("Options (one per line)"),
         validators=[Optional(), Length(max=5000)],
-        description=_l("Types: %(types)s", types=", ".join(COLUMN_TYPES)),
+        description=_l("For «one of a list» and «several of a list»."),
     )
+    # Shown as stored: 0, not 0.00.
+    min = DecimalField(_l("Minimum"), places=None, validators=[Optional()])
+    max = DecimalField(_l("Maximum"), places=None, validators=[Optional()])
+    show_if_field = SelectField(
+        _l("Show the question"), validators=[Optional()], validate_choice=False
+    )
+    show_if_equals = SelectField(
+        _l("when the answer is"), validators=[Optional()], validate_choice=False
+    )
+    columns = FieldList(FormField(ColumnForm), min_entries=0, max_entries=40)
+
+    def set_condition_choices(self, earlier: list[tuple[str, str]], specs: dict[str, dict]):
+        """``earlier``: (key, how it is named) of the questions this one may depend on;
+        the answers offered are those of the question chosen now."""
+        self.show_if_field.choices = [SelectChoice("", _l("always"))] + [
+            SelectChoice(k, name) for k, name in earlier
+        ]
+        chosen = specs.get(self.show_if_field.data or "")
+        answers = answers_of(chosen) if chosen else []
+        self.show_if_equals.choices = [SelectChoice(v, shown) for v, shown in answers] or [
+            SelectChoice("", "—")
+        ]
+
+    def blank_columns(self, n: int) -> None:
+        """Empty column rows to fill (a table is given its columns in place)."""
+        for _n in range(n):
+            if len(self.columns.entries) >= self.columns.max_entries:
+                break
+            self.columns.append_entry()
 
     @staticmethod
     def data_of(spec: dict, section: int) -> dict:
         """A stored question as this form's data: ``spec()`` read backwards."""
         cond = spec.get("show_if") or {}
-        columns = []
-        for c in spec.get("columns") or []:
-            line = f"{c['key']} | {c.get('label', '')} | {c.get('type', 'text')}"
-            if c.get("options"):
-                line += " | " + "; ".join(c["options"])
-            columns.append(line)
         return {
             "section": section,
             "key": spec["key"],
@@ -90,12 +137,21 @@ class FieldForm(Form):
             "max": spec.get("max"),
             "show_if_field": cond.get("field", ""),
             "show_if_equals": cond.get("equals", ""),
-            "columns": "\n".join(columns),
+            "columns": [
+                {
+                    "key": c.get("key", ""),
+                    "label": c.get("label", ""),
+                    "type": c.get("type", "text"),
+                    "options": "; ".join(c.get("options") or []),
+                }
+                for c in spec.get("columns") or []
+            ],
         }
 
     def spec(self) -> dict:
-        """The field as the schema stores it."""
-        spec: dict = {"key": self.key.data, "type": self.type.data, "label": self.label.data}
+        """The question as the schema stores it; a key left empty (the question's, a new
+        column's) is made by the service from the text."""
+        spec: dict = {"key": self.key.data or "", "type": self.type.data, "label": self.label.data}
         if self.help.data:
             spec["help"] = self.help.data
         if self.required.data:
@@ -110,20 +166,18 @@ class FieldForm(Form):
         if self.show_if_field.data:
             spec["show_if"] = {
                 "field": self.show_if_field.data,
-                "equals": self.show_if_equals.data or "yes",
+                "equals": self.show_if_equals.data or "",
             }
         if self.type.data == "table":
             columns = []
-            for line in _lines(self.columns.data):
-                parts = [p.strip() for p in line.split("|")]
-                parts += [""] * (4 - len(parts))
-                column = {
-                    "key": parts[0],
-                    "label": parts[1] or parts[0],
-                    "type": parts[2] or "text",
-                }
-                if parts[3]:
-                    column["options"] = [o.strip() for o in parts[3].split(";") if o.strip()]
+            for entry in self.columns.entries:
+                row = entry.form
+                if not row.label.data:
+                    continue  # an empty row of the form, not a column
+                column = {"key": row.key.data or "", "label": row.label.data, "type": row.type.data}
+                options = [o.strip() for o in (row.options.data or "").split(";") if o.strip()]
+                if options and row.type.data == "choice":
+                    column["options"] = options
                 columns.append(column)
             spec["columns"] = columns
         return spec

@@ -42,6 +42,8 @@ FIELD_TYPES = {
     "table": _l("table"),
 }
 COLUMN_TYPES = ("text", "integer", "decimal", "date", "yesno", "choice")
+# Questions whose answer can show or hide another question: «да»/«нет», or an option.
+CONTROLLING_TYPES = ("yesno", "choice", "multichoice")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_TEXT = 5000
 MAX_ROWS = 200
@@ -66,6 +68,119 @@ def field_map(schema: dict) -> dict[str, dict]:
     return {f["key"]: f for f in fields(schema)}
 
 
+# Russian letters as Latin (the passport transliteration, ГОСТ Р 52535.1-2006, as people
+# know it from their passports): a key made from «Положение размещено» reads
+# polozhenie_razmeshcheno in an export's column, not q17.
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "ie", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+    "я": "ia",
+}  # fmt: skip
+KEY_LENGTH = 40
+
+
+def make_key(text: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A key for a question (or a table column) from its text: transliterated, lower
+    case, words joined by _, cut at a word to leave room for a number, and unique among
+    ``taken`` (``_2``, ``_3``... when two questions begin alike)."""
+    latin = "".join(_TRANSLIT.get(ch, ch) for ch in str(text or "").lower())
+    words = re.findall(r"[a-z0-9]+", latin)
+    slug = ""
+    for word in words:
+        candidate = f"{slug}_{word}" if slug else word
+        if len(candidate) > KEY_LENGTH - 4:
+            break
+        slug = candidate
+    if not slug and words:
+        slug = words[0][: KEY_LENGTH - 4]
+    if not slug or not slug[0].isalpha():
+        slug = f"q_{slug}".rstrip("_")[: KEY_LENGTH - 4]
+    key, n = slug, 1
+    while key in taken or key == "id":
+        n += 1
+        key = f"{slug}_{n}"
+    return key
+
+
+def all_keys(schemas: list[dict]) -> set[str]:
+    """Every question key of these schemas (a template's versions): a new question never
+    takes a key an earlier version gave to another question."""
+    return {f["key"] for schema in schemas for f in fields(schema) if f.get("key")}
+
+
+def answers_of(spec: dict) -> list[tuple[str, str]]:
+    """(stored value, as a person reads it) of the answers a condition on ``spec`` can
+    wait for: «да» and «нет», or its options; none for other types."""
+    if spec.get("type") == "yesno":
+        return [("yes", str(_l("yes"))), ("no", str(_l("no")))]
+    if spec.get("type") in ("choice", "multichoice"):
+        return [(o, o) for o in spec.get("options") or []]
+    return []
+
+
+def short(text: str, limit: int = 60) -> str:
+    """``text`` on one line, cut at a word with «…» when longer than ``limit``."""
+    text = " ".join(str(text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
+def _name(f: dict) -> str:
+    """A question as a message names it: its text, shortened."""
+    return short(f.get("label") or f.get("key") or "")
+
+
+def condition_error(f: dict, order: list[dict]) -> str | None:
+    """Why the condition of ``f`` could never be true in a form whose questions come in
+    ``order`` (None when it can): the question it waits for must exist, come before it,
+    be a yes/no or choice question, and the answer must be one of its answers."""
+    cond = f.get("show_if")
+    if not cond:
+        return None
+    keys = [g["key"] for g in order]
+    other_key = cond.get("field")
+    if other_key == f["key"]:
+        return str(_l("«%(q)s» cannot be shown on its own answer.", q=_name(f)))
+    if other_key not in keys:
+        return str(_l("«%(q)s» depends on a question that is not in the form.", q=_name(f)))
+    other = order[keys.index(other_key)]
+    if keys.index(other_key) > keys.index(f["key"]):
+        return str(
+            _l(
+                "«%(q)s» depends on «%(o)s», which comes after it: a question can only "
+                "depend on an earlier one.",
+                q=_name(f),
+                o=_name(other),
+            )
+        )
+    if other.get("type") not in CONTROLLING_TYPES:
+        return str(
+            _l(
+                "«%(q)s» depends on «%(o)s», which is not a yes/no or choice question: "
+                "the condition would never be met.",
+                q=_name(f),
+                o=_name(other),
+            )
+        )
+    if cond.get("equals") not in {value for value, _shown in answers_of(other)}:
+        return str(
+            _l(
+                "«%(q)s» waits for the answer «%(v)s», which «%(o)s» does not have: "
+                "the question would never be shown.",
+                q=_name(f),
+                v=cond.get("equals") or "",
+                o=_name(other),
+            )
+        )
+    return None
+
+
 def validate_schema(schema: dict, previous: list[dict] | None = None) -> None:
     """Refuse a schema that could not be filled or consolidated; ``previous`` are the
     schemas of the template's earlier versions (a key keeps its type for ever)."""
@@ -84,18 +199,19 @@ def validate_schema(schema: dict, previous: list[dict] | None = None) -> None:
                         )
                     )
                 )
+            if not str(f.get("label", "")).strip():
+                raise SchemaError(str(_l("Every question needs its text.")))
+            name = _name(f)
             if key in seen:
                 raise SchemaError(str(_l("Key «%(key)s» is used twice.", key=key)))
             if kind not in FIELD_TYPES:
-                raise SchemaError(str(_l("Field «%(key)s» has an unknown type.", key=key)))
-            if not str(f.get("label", "")).strip():
-                raise SchemaError(str(_l("Field «%(key)s» needs a label.", key=key)))
+                raise SchemaError(str(_l("«%(q)s» has an unknown type.", q=name)))
             if kind in ("choice", "multichoice") and not f.get("options"):
-                raise SchemaError(str(_l("Field «%(key)s» needs its options.", key=key)))
+                raise SchemaError(str(_l("«%(q)s» needs its options.", q=name)))
             if kind == "table":
                 columns = f.get("columns") or []
                 if not columns:
-                    raise SchemaError(str(_l("Table «%(key)s» needs columns.", key=key)))
+                    raise SchemaError(str(_l("Table «%(q)s» needs columns.", q=name)))
                 column_keys = set()
                 for c in columns:
                     if (
@@ -104,37 +220,45 @@ def validate_schema(schema: dict, previous: list[dict] | None = None) -> None:
                         or c["key"] == "id"
                     ):
                         raise SchemaError(
-                            str(_l("Table «%(key)s» has a bad or repeated column key.", key=key))
+                            str(_l("Table «%(q)s» has a bad or repeated column key.", q=name))
+                        )
+                    if not str(c.get("label", "")).strip():
+                        raise SchemaError(
+                            str(_l("Table «%(q)s»: every column needs a name.", q=name))
                         )
                     if c.get("type") not in COLUMN_TYPES:
                         raise SchemaError(
-                            str(_l("Table «%(key)s» has a column of an unknown type.", key=key))
+                            str(_l("Table «%(q)s» has a column of an unknown type.", q=name))
                         )
                     if c["type"] == "choice" and not c.get("options"):
                         raise SchemaError(
-                            str(_l("Table «%(key)s»: a choice column needs options.", key=key))
+                            str(
+                                _l(
+                                    "Table «%(q)s»: the column «%(c)s» needs its options.",
+                                    q=name,
+                                    c=c["label"],
+                                )
+                            )
                         )
                     column_keys.add(c["key"])
             low, high = f.get("min"), f.get("max")
             if low is not None and high is not None and Decimal(str(low)) > Decimal(str(high)):
-                raise SchemaError(
-                    str(_l("Field «%(key)s»: the minimum is above the maximum.", key=key))
-                )
+                raise SchemaError(str(_l("«%(q)s»: the minimum is above the maximum.", q=name)))
             seen[key] = kind
-    for f in fields(schema):
-        cond = f.get("show_if")
-        if cond and cond.get("field") not in seen:
-            raise SchemaError(
-                str(_l("Field «%(key)s» depends on a field that does not exist.", key=f["key"]))
-            )
+    order = fields(schema)
+    for f in order:
+        error = condition_error(f, order)
+        if error:
+            raise SchemaError(error)
     for old in previous or []:
         for key, old_field in field_map(old).items():
             if key in seen and seen[key] != old_field["type"]:
                 raise SchemaError(
                     str(
                         _l(
-                            "Key «%(key)s» was a different type in an earlier version; use a new key.",
-                            key=key,
+                            "«%(q)s» was a question of another type in an earlier version: "
+                            "add it as a new question instead of changing its type.",
+                            q=_name(field_map(schema)[key]),
                         )
                     )
                 )

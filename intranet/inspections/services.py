@@ -9,6 +9,7 @@ so any two saves can be rebuilt by replaying the changes and compared field by f
 from __future__ import annotations
 
 import copy
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from intranet.changelog.models import Change, Subject
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.i18n import gettext as _
+from intranet.inspections import formatting
 from intranet.inspections import schema as form_schema
 from intranet.inspections.models import (
     Campaign,
@@ -130,12 +132,31 @@ def add_section(actor, version: FormVersion, title: str) -> FormVersion:
     return save_schema(actor, version, schema)
 
 
+def _with_keys(version: FormVersion, spec: dict, old: dict | None = None) -> dict:
+    """The question with its keys: a new question's made from its text (unique among
+    the keys of every version of the template, so an old answer never meets a new
+    question), a new column's from its name; an edited question and its columns keep
+    theirs."""
+    spec = copy.deepcopy(spec)
+    if not spec.get("key"):
+        taken = form_schema.all_keys([v.schema for v in version.template.versions])
+        spec["key"] = form_schema.make_key(spec.get("label", ""), taken)
+    if spec.get("type") == "table":
+        kept = {c["key"] for c in (old or {}).get("columns") or []}
+        used: set[str] = set()
+        for column in spec.get("columns") or []:
+            if column.get("key") not in kept or column["key"] in used:
+                column["key"] = form_schema.make_key(column.get("label", ""), used | kept)
+            used.add(column["key"])
+    return spec
+
+
 def add_field(actor, version: FormVersion, section_index: int, spec: dict) -> FormVersion:
     schema = copy.deepcopy(version.schema)
     sections = schema.get("sections", [])
     if not 0 <= section_index < len(sections):
         raise Refused(_("Add a section first."), "section")
-    sections[section_index]["fields"].append(spec)
+    sections[section_index]["fields"].append(_with_keys(version, spec))
     return save_schema(actor, version, schema)
 
 
@@ -156,12 +177,13 @@ def update_field(
     schema = copy.deepcopy(version.schema)
     sections = schema.get("sections", [])
     s, i = field_position(schema, key)
-    if spec.get("key") != key:
+    if spec.get("key") not in (None, "", key):
         raise Refused(
             _("The key cannot change; remove the question and add a new one instead."), "key"
         )
     if not 0 <= section_index < len(sections):
         raise Refused(_("Add a section first."), "section")
+    spec = _with_keys(version, {**spec, "key": key}, sections[s]["fields"][i])
     if section_index == s:
         sections[s]["fields"][i] = spec
     else:
@@ -201,7 +223,7 @@ def remove_field(actor, version: FormVersion, key: str) -> FormVersion:
         section["fields"] = [f for f in section["fields"] if f["key"] != key]
     for f in form_schema.fields(schema):
         if (f.get("show_if") or {}).get("field") == key:
-            raise Refused(_("Field «%(key)s» depends on it; remove that first.", key=f["key"]))
+            raise Refused(_("The question «%(q)s» depends on it; remove that first.", q=f["label"]))
     return save_schema(actor, version, schema)
 
 
@@ -765,6 +787,23 @@ def compare(submission: Submission, a: int, b: int) -> list[review.Change]:
     )
 
 
+def question_name(specs: dict[str, dict], key: str | None) -> str:
+    """What a person calls the answer ``key`` names: the question's text, or for a
+    table's cell or rows "table — column" (the history and the remarks never show a
+    key)."""
+    if not key:
+        return ""
+    parts = key.split(".")
+    spec = specs.get(parts[0])
+    if spec is None:
+        return _("a question no longer in the form")
+    if len(parts) == 3:
+        column = next((c for c in spec.get("columns") or [] if c.get("key") == parts[2]), None)
+        if column is not None:
+            return f"{spec['label']} — {column.get('label', '')}"
+    return spec["label"]
+
+
 def snapshot(schema: dict, answers: dict) -> dict[str, dict[str, Any]]:
     """{key: {"label", "value"}} of the visible answers; a table gives one entry per cell
     ("table.row.column"), so versions compare cell by cell."""
@@ -787,14 +826,8 @@ def snapshot(schema: dict, answers: dict) -> dict[str, dict[str, Any]]:
 
 
 def display(spec: dict, value: Any) -> str | None:
-    """An answer as a person reads it."""
-    if value in (None, "", []):
-        return None
-    if spec["type"] == "yesno":
-        return _("yes") if value == "yes" else _("no") if value == "no" else str(value)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    """An answer as a person reads it: «да», 01.10.2025, 1 000,5."""
+    return formatting.answer(spec, value)
 
 
 # -- school tasks and notifications ----------------------------------------------------------
@@ -986,6 +1019,16 @@ CELL_CODE = case(
 ) + case((Submission.changed_since_accepted, CHANGED), else_=0)
 
 
+# The codes of answers the school has sent: submitted, or accepted (a returned form, or
+# one reopened after acceptance, is being changed again: a draft until sent).
+SENT_CODES = (3, 5)
+SENT_STATES = (ReviewState.SUBMITTED.value, ReviewState.ACCEPTED.value)
+
+
+def is_sent(code: int) -> bool:
+    return code & (CHANGED - 1) in SENT_CODES
+
+
 def cell_state(code: int, due: date, today: date) -> str:
     code &= CHANGED - 1
     if code < _NEVER_SUBMITTED and today > due:
@@ -1114,71 +1157,173 @@ def matrix(
 class Column:
     spec: dict
     summary: str
+    number: str = ""  # the question's number in the form, "2.3"
+    short: str = ""  # its text as the header shows it (the whole text on hover)
+
+
+def numbers_of(schema: dict) -> dict[str, str]:
+    """Each question's number in the form ("2.3"): how pages and exports number them."""
+    return {
+        f["key"]: f"{s}.{n}"
+        for s, section in enumerate(schema.get("sections", []), start=1)
+        for n, f in enumerate(section.get("fields", []), start=1)
+    }
+
+
+def headers(labels: list[str], limit: int = 60) -> list[str]:
+    """Column headers no longer than ``limit`` that tell apart questions which begin
+    alike: «Положение о формах … размещено на сайте ОО» rather than two identical
+    «Положение о формах, периодичности и порядке текущего…»."""
+    split = [" ".join(str(label).split()).split(" ") for label in labels]
+    out = []
+    for i, words in enumerate(split):
+        text = " ".join(words)
+        if len(text) <= limit:
+            out.append(text)
+            continue
+        common = 0
+        for j, other in enumerate(split):
+            if j != i:
+                k = 0
+                while k < min(len(words), len(other)) and words[k] == other[k]:
+                    k += 1
+                common = max(common, k)
+        if len(" ".join(words[:common])) < limit - 15:
+            out.append(form_schema.short(text, limit))  # the cut shows the difference
+            continue
+        head: list[str] = []
+        for word in words[:common]:
+            if head and len(" ".join([*head, word])) > limit // 3:
+                break
+            head.append(word)
+        lead = " ".join(head).rstrip(",;:") + " … "
+        out.append(lead + form_schema.short(" ".join(words[common:]), limit - len(lead)))
+    return out
+
+
+def columns_of(schema: dict, specs: list[dict], totals: dict, counted: int) -> list[Column]:
+    numbers = numbers_of(schema)
+    shorts = headers([f["label"] for f in specs])
+    return [
+        Column(f, _total_text(f, totals[f["key"]], counted), numbers.get(f["key"], ""), short)
+        for f, short in zip(specs, shorts, strict=True)
+    ]
 
 
 @dataclass
 class Consolidated:
     campaign: Campaign
     columns: list[Column]
-    # (submission id, school id, code, name, state, shown answers)
-    rows: list[tuple[int, int, str, str, str, list[str | None]]]
-    tables: list[tuple[dict, list[tuple[str, str, dict]]]]
+    # (submission id, school id, code, name, state, shown answers, sent): the answers of
+    # a school that has not sent its form are None unless drafts were asked for
+    rows: list[tuple[int, int, str, str, str, list[str | None], bool]]
+    # per table question: (code, name, row, sent)
+    tables: list[tuple[dict, list[tuple[str, str, dict, bool]]]]
+    drafts: bool = False
+    counted: int = 0  # the schools whose answers the totals count
+    raw: list[list[Any]] = field(default_factory=list)  # the answers as stored, per row
 
 
-def _summary(spec: dict, values: list[Any], schools: int) -> str:
-    """The total of one question over ``values``, every school's answer (the export)."""
-    answered = [v for v in values if v not in (None, "", [])]
+def empty_total(spec: dict) -> dict[str, Any]:
     kind = spec["type"]
     if kind == "yesno":
-        return _total_text(spec, {"yes": sum(1 for v in answered if v == "yes")}, schools)
-    if kind in ("integer", "decimal"):
-        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
-        return _total_text(spec, {"sum": sum(numbers, Decimal(0)), "count": len(numbers)}, schools)
+        return {"yes": 0, "answered": 0}
     if kind in ("choice", "multichoice"):
-        options = {
-            option: sum(1 for v in answered if v == option or (isinstance(v, list) and option in v))
-            for option in spec.get("options", [])
-        }
-        return _total_text(spec, {"options": options}, schools)
-    return _total_text(spec, {"answered": len(answered)}, schools)
+        return {"options": {o: 0 for o in spec.get("options", [])}}
+    if kind in ("integer", "decimal"):
+        return {"sum": Decimal(0), "count": 0, "median": None}
+    return {"answered": 0}
+
+
+def _summary(spec: dict, values: list[Any]) -> dict[str, Any]:
+    """The counts of one question's total over ``values``, the counted schools' answers
+    (the export reads them all; the pages have the database count them)."""
+    answered = [v for v in values if v not in (None, "", [])]
+    kind = spec["type"]
+    total = empty_total(spec)
+    if kind == "yesno":
+        total["yes"] = sum(1 for v in answered if v == "yes")
+        total["answered"] = sum(1 for v in answered if v in ("yes", "no"))
+    elif kind in ("integer", "decimal"):
+        numbers = [c.value for c in (form_schema.check_value(spec, v) for v in answered) if c.ok]
+        total["sum"] = sum((Decimal(n) for n in numbers), Decimal(0))
+        total["count"] = len(numbers)
+        total["median"] = (
+            statistics.median(sorted(Decimal(n) for n in numbers)) if numbers else None
+        )
+    elif kind in ("choice", "multichoice"):
+        for option in total["options"]:
+            total["options"][option] = sum(
+                1 for v in answered if v == option or (isinstance(v, list) and option in v)
+            )
+    else:
+        total["answered"] = len(answered)
+    return total
 
 
 def _total_text(spec: dict, total: dict[str, Any], schools: int) -> str:
-    """How a question's total reads, from its counts (computed in Python or in SQL)."""
+    """How a question's total reads, from its counts (computed in Python or in SQL):
+    «да» of those who answered; the mean and the median of a number (a sum of shares or
+    percentages means nothing); a count per option."""
     kind = spec["type"]
     if kind == "yesno":
-        yes = total["yes"]
-        share = round(100 * yes / schools) if schools else 0
-        return _("yes: %(n)d of %(m)d (%(p)d%%)", n=yes, m=schools, p=share)
+        yes, answered = total["yes"], total["answered"]
+        if not answered:
+            return _("no answers")
+        return _(
+            "yes: %(n)d of %(m)d answered (%(p)s)",
+            n=yes,
+            m=answered,
+            p=formatting.percent(yes, answered),
+        )
     if kind in ("integer", "decimal"):
-        amount, n = total["sum"], total["count"]
-        avg = (amount / n).quantize(Decimal("0.01")) if n else 0
-        return _("sum %(s)s, average %(a)s", s=amount, a=avg)
+        n = total["count"]
+        if not n:
+            return _("no answers")
+        return _(
+            "mean %(a)s, median %(m)s (%(n)d answered)",
+            a=formatting.number(Decimal(total["sum"]) / n),
+            m=formatting.number(total["median"]),
+            n=n,
+        )
     if kind in ("choice", "multichoice"):
         return "; ".join(f"{option}: {n}" for option, n in total["options"].items())
     return _("answered: %(n)d of %(m)d", n=total["answered"], m=schools)
 
 
-def consolidated(campaign: Campaign, today: date) -> Consolidated:
-    """Every school's answers side by side with totals: two queries."""
-    specs = form_schema.fields(campaign.schema)
+def consolidated(campaign: Campaign, today: date, drafts: bool = False) -> Consolidated:
+    """Every school's answers side by side with totals: two queries. Only the answers a
+    school has sent are shown and counted, unless ``drafts`` (then marked)."""
+    schema = campaign.schema
+    specs = form_schema.fields(schema)
     plain = [f for f in specs if f["type"] != "table"]
     tables = [f for f in specs if f["type"] == "table"]
     rows = []
+    raw = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
     values: dict[str, list] = {f["key"]: [] for f in plain}
     for sid, school_id, code, name, cell, answers in db.session.execute(answer_rows(campaign.id)):
         state = cell_state(cell, campaign.due_date, today)
-        answers = answers or {}
+        sent = is_sent(cell)
+        answers = (answers or {}) if sent or drafts else {}
         shown = []
         for f in plain:
             v = answers.get(f["key"])
             values[f["key"]].append(v)
             shown.append(display(f, v))
-        rows.append((sid, school_id, code, name, state, shown))
+        rows.append((sid, school_id, code, name, state, shown, sent))
+        raw.append([answers.get(f["key"]) for f in plain])
         for t in tables:
             for row in answers.get(t["key"]) or []:
-                table_rows[t["key"]].append((code, name, row))
-    n = len(rows)
-    columns = [Column(f, _summary(f, values[f["key"]], n)) for f in plain]
-    return Consolidated(campaign, columns, rows, [(t, table_rows[t["key"]]) for t in tables])
+                table_rows[t["key"]].append((code, name, row, sent))
+    counted = sum(1 for row in rows if row[6] or drafts)
+    totals = {f["key"]: _summary(f, values[f["key"]]) for f in plain}
+    return Consolidated(
+        campaign,
+        columns_of(schema, plain, totals, counted),
+        rows,
+        [(t, table_rows[t["key"]]) for t in tables],
+        drafts,
+        counted,
+        raw,
+    )

@@ -106,10 +106,42 @@ def create():
     return redirect(url_for("forms.index"))
 
 
-def _field_form(version: FormVersion | None, **kwargs) -> FieldForm:
+def _numbered(schema: dict) -> dict[str, str]:
+    """Each question's number in the form ("2.3"): how the builder names it in lists."""
+    return {
+        f["key"]: f"{s}.{n}"
+        for s, section in enumerate(schema.get("sections", []), start=1)
+        for n, f in enumerate(section.get("fields", []), start=1)
+    }
+
+
+def _field_form(
+    version: FormVersion | None, editing: str | None = None, blank_columns: int = 0, **kwargs
+) -> FieldForm:
+    """The builder's question form with its lists: the sections, and for the condition
+    the yes/no and choice questions before this one (before the end of the form, for a
+    new question) with the answers of the one chosen."""
     form = FieldForm(**kwargs)
-    sections = (version.schema.get("sections", []) if version else []) or []
+    schema = (version.schema if version else None) or {"sections": []}
+    sections = schema.get("sections", []) or []
     form.section.choices = [SelectChoice(n, s["title"][:80]) for n, s in enumerate(sections)]
+    order = form_schema.fields(schema)
+    keys = [f["key"] for f in order]
+    before = order[: keys.index(editing)] if editing in keys else order
+    numbers = _numbered(schema)
+    earlier = [
+        (f["key"], f"{numbers[f['key']]}. {form_schema.short(f['label'], 90)}")
+        for f in before
+        if f.get("type") in form_schema.CONTROLLING_TYPES
+    ]
+    chosen = form.show_if_field.data
+    if chosen and chosen not in {k for k, _n in earlier}:
+        # A condition saved before the builder offered lists (or on a question that
+        # has moved): shown as it is, so saving names what is wrong with it.
+        other = next((f for f in order if f["key"] == chosen), None)
+        earlier.append((chosen, form_schema.short(other["label"], 90) if other else chosen))
+    form.set_condition_choices(earlier, {f["key"]: f for f in order})
+    form.blank_columns(blank_columns)
     return form
 
 
@@ -121,20 +153,52 @@ def _builder(
     edit_form: FieldForm | None = None,
 ):
     version = template.latest
+    schema = version.schema
+    show_keys = request.args.get("keys") == "1"
     return (
         render_template(
             "inspections/builder.html",
             template=template,
             version=version,
             section_form=SectionForm(formdata=None),
-            field_form=field_form or _field_form(version, formdata=None),
+            field_form=field_form or _field_form(version, blank_columns=3, formdata=None),
             editing=editing,
             edit_form=edit_form,
             confirm=ConfirmForm(),
             field_types=form_schema.FIELD_TYPES,
+            specs=form_schema.field_map(schema),
+            numbers=_numbered(schema),
+            answer_of=_answer_name,
+            show_keys=show_keys,
         ),
         status,
     )
+
+
+def _answer_name(spec: dict | None, value: str) -> str:
+    """An answer a condition waits for, as a person reads it («да», an option)."""
+    return dict(form_schema.answers_of(spec or {})).get(value, value)
+
+
+def _not_saved(form: FieldForm) -> bool:
+    """The no-JavaScript buttons inside the question form that only redraw it: one more
+    table column, or the answers of the question just chosen for the condition. Nothing
+    is saved; the form comes back as typed."""
+    if "more_columns" in request.form:
+        form.blank_columns(1)
+        return True
+    return "refresh_condition" in request.form
+
+
+def _condition_unanswered(form: FieldForm, version: FormVersion) -> bool:
+    """A question was chosen for the condition but not one of its answers (without
+    scripts its answers are offered once it is chosen): ask for one, save nothing."""
+    chosen = form_schema.field_map(version.schema).get(form.show_if_field.data or "")
+    offered = {value for value, _shown in form_schema.answers_of(chosen or {})}
+    if not offered or form.show_if_equals.data in offered:
+        return False  # no condition, or a valid one, or one the schema check refuses
+    form.show_if_equals.errors = [_("Choose the answer on which the question is shown.")]
+    return True
 
 
 @forms_bp.route("/<int:template_id>")
@@ -209,7 +273,9 @@ def add_section(template_id: int):
 def add_field(template_id: int):
     template = _template(template_id)
     form = _field_form(template.latest)
-    if form.validate_on_submit():
+    if _not_saved(form):
+        return _builder(template, form)
+    if form.validate_on_submit() and not _condition_unanswered(form, template.latest):
         try:
             services.add_field(current_user, _draft(template), form.section.data or 0, form.spec())
         except Refused as exc:
@@ -234,7 +300,14 @@ def edit_field(template_id: int, key: str):
     except Refused:
         abort(404)
     spec = version.schema["sections"][section]["fields"][index]
-    form = _field_form(version, formdata=None, prefix="edit", data=FieldForm.data_of(spec, section))
+    form = _field_form(
+        version,
+        editing=key,
+        blank_columns=1 if spec["type"] == "table" else 3,
+        formdata=None,
+        prefix="edit",
+        data=FieldForm.data_of(spec, section),
+    )
     return _builder(template, editing=key, edit_form=form)
 
 
@@ -246,8 +319,10 @@ def update_field(template_id: int, key: str):
         services.field_position(template.latest.schema, key)
     except Refused:
         abort(404)
-    form = _field_form(template.latest, prefix="edit")
-    if form.validate_on_submit():
+    form = _field_form(template.latest, editing=key, prefix="edit")
+    if _not_saved(form):
+        return _builder(template, editing=key, edit_form=form)
+    if form.validate_on_submit() and not _condition_unanswered(form, template.latest):
         try:
             services.update_field(
                 current_user, _draft(template), key, form.section.data or 0, form.spec()
@@ -258,6 +333,22 @@ def update_field(template_id: int, key: str):
             flash(_("Question «%(label)s» saved.", label=form.label.data), "success")
             return redirect(url_for("forms.detail", template_id=template.id, _anchor=f"bf-{key}"))
     return _builder(template, status=422, editing=key, edit_form=form)
+
+
+@forms_bp.route("/<int:template_id>/condition")
+@district_admin
+def condition_answers(template_id: int):
+    """The answer picker of a condition, for the question chosen (HTMX swaps it in as
+    the methodist picks the question; without scripts the form's own button redraws)."""
+    template = _template(template_id)
+    prefix = "edit" if request.args.get("prefix") == "edit" else ""
+    editing = request.args.get("editing") or None
+    form = _field_form(template.latest, editing=editing, formdata=request.args, prefix=prefix)
+    response = make_response(
+        render_template("inspections/_partials/condition_answers.html", form=form)
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 @forms_bp.route("/<int:template_id>/fields/move", methods=["POST"])
@@ -423,6 +514,7 @@ def campaign_detail(campaign_id: int):
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
         section=request.args.get("section") or None,
+        drafts=_drafts_asked(),
     )
     at_risk = objectivity.latest_risk_ids(campaign.district_id)
     return render_template(
@@ -434,7 +526,14 @@ def campaign_detail(campaign_id: int):
         if current_user.is_district_admin
         else None,
         labels=state_labels(),
+        numbers=services.numbers_of(campaign.schema),
+        display=services.display,
     )
+
+
+def _drafts_asked() -> bool:
+    """The reviewer asked to see the answers of forms not sent yet (drafts)."""
+    return request.args.get("drafts") == "1"
 
 
 def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) -> Markup:
@@ -444,14 +543,24 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
     base = url_for("schools.index")
     risk = escape(_("risk zone"))
     badge = f' <span class="badge risk-badge">{risk}</span>'
+    draft = escape(_("draft"))
+    draft = f' <span class="badge draft-badge">{draft}</span>'
+    not_sent = escape(_("not sent yet"))
+    unsent = f'<td colspan="{len(data.columns)}" class="muted">{not_sent}</td>'
     out = []
-    for sid, school_id, code, name, state, shown in data.rows:
+    unsent_row = '<tr class="unsent">'
+    for sid, school_id, code, name, state, shown, sent in data.rows:
         out.append(
-            f'<tr><th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
+            f"{'<tr>' if sent else unsent_row}"
+            f'<th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
             f"{badge if school_id in at_risk else ''}</th>"
-            f'<td class="cell-{state}">{labels[state]}</td>'
+            f'<td class="cell-{state}">{labels[state]}'
+            f"{draft if not sent and data.drafts and state != 'draft' else ''}</td>"
         )
-        out.extend(f"<td>{html.escape(v) if v is not None else ''}</td>" for v in shown)
+        if sent or data.drafts:
+            out.extend(f"<td>{html.escape(v) if v is not None else ''}</td>" for v in shown)
+        elif data.columns:
+            out.append(unsent)
         out.append("</tr>\n")
     return Markup("".join(out))
 
@@ -460,7 +569,9 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
 @district_staff
 def export(campaign_id: int):
     campaign = _campaign(campaign_id)
-    data = exports.consolidated_xlsx(services.consolidated(campaign, local_today()), state_labels())
+    data = exports.consolidated_xlsx(
+        services.consolidated(campaign, local_today(), drafts=_drafts_asked()), state_labels()
+    )
     return send_file(
         data, mimetype=XLSX, as_attachment=True, download_name=f"campaign-{campaign.id}.xlsx"
     )
@@ -836,6 +947,7 @@ def history(school_id: int, submission_id: int):
         saves=saves,
         versions=review.versions(submission),
         events=review.events(submission),
+        name=lambda key: services.question_name(submission.specs, key),
         a=a,
         b=b,
         changes=changes,

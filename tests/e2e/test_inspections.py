@@ -29,14 +29,30 @@ def people(make) -> None:
     make.user(Role.DISTRICT_REVIEWER, district=admin.district, login="metodist")
 
 
-def add_field(page: Page, section: str, key: str, kind: str, label: str, **extra) -> None:
+def add_field(page: Page, section: str, key: str | None, kind: str, label: str, **extra) -> None:
+    """Add a question through the builder's form: its type, the condition and the table's
+    columns are chosen from lists; the key is typed only when given (under «Ключ для
+    выгрузок»), else made from the text."""
     page.select_option("#section", label=section)
     page.select_option("#type", kind)
-    page.fill("#key", key)
     page.fill("#label", label)
+    if key:
+        page.locator("#new-field details.keys summary").click()
+        page.fill("#key", key)
     for name, value in extra.items():
         if name == "required":
             page.check("#required")
+        elif name == "show_if":
+            question, answer = value
+            page.select_option("#show_if_field", label=question)
+            # htmx brings the answers of the question chosen.
+            expect(page.locator("#show_if_equals")).to_contain_text(answer)
+            page.select_option("#show_if_equals", label=answer)
+        elif name == "columns":
+            page.locator("#new-field details.table-columns summary").click()
+            for n, (column, column_type) in enumerate(value):
+                page.fill(f"#columns-{n}-label", column)
+                page.select_option(f"#columns-{n}-type", label=column_type)
         else:
             page.fill(f"#{name}", value)
     page.get_by_role("button", name="Добавить вопрос").click()
@@ -76,8 +92,7 @@ def test_whole_cycle(page: Page, make):
         "url",
         "Ссылка на Положение",
         required="1",
-        show_if_field="posted",
-        show_if_equals="yes",
+        show_if=("1.1. Положение о ВСОКО размещено на сайте", "да"),
     )
     add_field(page, "Документы", "trained", "integer", "Учителей обучено", max="200")
     add_field(
@@ -86,7 +101,7 @@ def test_whole_cycle(page: Page, make):
         "classes",
         "table",
         "Классы",
-        columns="grade | Класс | text\npupils | Участников | integer",
+        columns=[("Класс", "короткий текст"), ("Участников", "целое число")],
     )
     # A question is corrected in its place and the table moved above it.
     page.locator("#bf-trained").get_by_role("link", name="Изменить").click()
@@ -95,8 +110,13 @@ def test_whole_cycle(page: Page, make):
     expect(flash(page)).to_contain_text("Вопрос «Учителей обучено оцениванию» сохранён.")
     page.locator("#bf-classes").get_by_role("button", name="Выше").click()
     expect(page.locator("#builder tbody tr")).to_have_count(4)
-    order = page.locator("#builder tbody tr code").all_inner_texts()
-    assert order == ["posted", "link", "classes", "trained"]
+    order = page.locator("#builder tbody tr[id]").evaluate_all("rows => rows.map(r => r.id)")
+    assert order == ["bf-posted", "bf-link", "bf-classes", "bf-trained"]
+    # The keys stay out of sight; the condition reads as the question and its answer.
+    expect(page.locator("#builder code")).to_have_count(0)
+    expect(page.locator("#bf-link")).to_contain_text(
+        "если на «1.1. Положение о ВСОКО размещено на сайте» ответили «да»"
+    )
     page.get_by_role("button", name="Опубликовать").click()
     expect(flash(page)).to_contain_text("Версия 1 опубликована.")
     assert any("Опубликовать эту версию" in d for d in seen["dialogs"])
@@ -173,7 +193,7 @@ def test_whole_cycle(page: Page, make):
     with page.expect_download() as download:
         page.get_by_role("link", name="Скачать .xlsx").click()
     wb = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
-    assert wb.sheetnames[0] == "Ответы" and len(wb.sheetnames) == 2
+    assert wb.sheetnames == ["Ответы", "1. Классы", "Вопросы"]
     assert seen["errors"] == []
 
 

@@ -78,23 +78,26 @@ def test_builder_pages_add_sections_fields_and_publish(client, insp, switch):
     client.post(f"/forms/{tid}/sections", data={"title": "Сайт"})
     r = client.post(
         f"/forms/{tid}/fields",
-        data={"section": "0", "key": "has_site", "type": "yesno", "label": "Сайт есть"},
+        data={"section": "0", "type": "yesno", "label": "Сайт есть"},
     )
     assert r.status_code == 302, text(r)
     r = client.post(
         f"/forms/{tid}/fields",
         data={
             "section": "0",
-            "key": "pages",
             "type": "table",
             "label": "Страницы",
-            "columns": "title | Раздел | text\nok | Есть | yesno",
-            "show_if_field": "has_site",
+            "columns-0-label": "Раздел",
+            "columns-0-type": "text",
+            "columns-1-label": "Есть",
+            "columns-1-type": "yesno",
+            "columns-2-label": "",
+            "show_if_field": "sait_est",
             "show_if_equals": "yes",
         },
     )
     assert r.status_code == 302, text(r)
-    # A forged type, a bad key and a condition on a missing field: refused beside the field.
+    # A forged type, a bad key typed and a condition on a missing question: refused.
     r = client.post(
         f"/forms/{tid}/fields",
         data={"section": "0", "key": "Bad key", "type": "yesno", "label": "x"},
@@ -106,16 +109,20 @@ def test_builder_pages_add_sections_fields_and_publish(client, insp, switch):
     assert r.status_code == 422
     r = client.post(
         f"/forms/{tid}/fields",
-        data={"section": "0", "key": "y", "type": "text", "label": "y", "show_if_field": "nope"},
+        data={"section": "0", "type": "text", "label": "y", "show_if_field": "nope"},
     )
-    assert r.status_code == 422 and "несуществующего поля" in text(r)
+    assert r.status_code == 422 and "которого нет в форме" in text(r)
     client.post(f"/forms/{tid}/publish")
     page = text(client.get(f"/forms/{tid}"))
     assert "опубликована" in page and "Страницы" in page
     from intranet.inspections.models import FormTemplate
 
     template = db.session.get(FormTemplate, tid)
-    assert [f["key"] for f in template.latest.fields] == ["has_site", "pages"]
+    assert [f["key"] for f in template.latest.fields] == ["sait_est", "stranitsy"]
+    assert template.latest.fields[1]["columns"] == [
+        {"key": "razdel", "label": "Раздел", "type": "text"},
+        {"key": "est", "label": "Есть", "type": "yesno"},
+    ]
     assert not template.latest.is_draft
 
 
@@ -187,12 +194,18 @@ def test_builder_moves_questions_up_and_down_across_sections(client, insp, switc
     def move(key, direction):
         return client.post(f"/forms/{tid}/fields/move", data={"key": key, "direction": direction})
 
+    move("count", "up")
+    assert _draft_keys(tid)[0][:3] == ["posted", "count", "link"]
+    move("posted", "up")  # already first of the form: nothing moves
+    assert _draft_keys(tid)[0][:3] == ["posted", "count", "link"]
     move("link", "up")
-    assert _draft_keys(tid)[0][:2] == ["link", "posted"]
-    move("link", "up")  # already first of the form: nothing moves
-    assert _draft_keys(tid)[0][:2] == ["link", "posted"]
+    assert _draft_keys(tid)[0][:3] == ["posted", "link", "count"]
+    # Above the question it depends on, a question would never be shown: refused.
+    r = move("link", "up")
+    assert "идёт после него" in text(client.get(r.headers["Location"]))
+    assert _draft_keys(tid)[0][:3] == ["posted", "link", "count"]
     move("note", "down")  # last of its section: first of the next
-    assert _draft_keys(tid) == [["link", "posted", "count", "share", "kinds"], ["note", "classes"]]
+    assert _draft_keys(tid) == [["posted", "link", "count", "share", "kinds"], ["note", "classes"]]
     move("note", "up")
     assert _draft_keys(tid)[0][-1] == "note"
     r = move("forged", "down")
@@ -552,14 +565,17 @@ def test_consolidated_table_and_xlsx(client, insp, switch):
     services.save_answer(insp.staff, insp.sub, "count", "10", 2)
     row = services.add_row(insp.staff, insp.sub, "classes")
     services.save_answer(insp.staff, insp.sub, f"classes.{row}.grade", "5а", 4)
+    services.submit(insp.head, insp.sub)
     switch(insp.reviewer)
     page = text(client.get(f"/campaigns/{insp.campaign.id}"))
-    assert "да: 1 из 2 (50%)" in page and "сумма 10" in page and "5а" in page
+    assert "да: 1 из 1 ответивших (100\u00a0%)" in page and "5а" in page
+    assert "среднее 10, медиана 10 (ответили: 1)" in page
     r = client.get(f"/campaigns/{insp.campaign.id}/export.xlsx")
     wb = load_workbook(io.BytesIO(r.get_data()))
-    assert wb.sheetnames[0] == "Ответы" and len(wb.sheetnames) == 2
+    assert wb.sheetnames[0] == "Ответы" and wb.sheetnames[-1] == "Вопросы"
+    assert len(wb.sheetnames) == 3
     rows = list(wb["Ответы"].values)
-    assert 10 in rows[2] and rows[-1][0] == "Итого"
+    assert 10 in rows[2] and rows[-1][0].startswith("Итого по отправившим форму: 1 из 2")
     assert "5а" in list(wb[wb.sheetnames[1]].values)[2]
 
 
