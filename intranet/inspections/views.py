@@ -66,6 +66,7 @@ bp = Blueprint("inspections", __name__, url_prefix="/schools/<int:school_id>/for
 
 school_roles = roles(*SCHOOL_ROLES)
 SAVED = "inspections/_partials/saved.html"  # the autosave's answer
+EMPTY = (None, "", [])  # an unanswered question
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -677,6 +678,9 @@ def save(school_id: int, submission_id: int):
     spec = specs.get(key.split(".")[0], {})
     column = spec.get("type") == "table"
     raw = _raw({} if column else spec, key)
+    # A required question answered or emptied changes the list of those without an answer.
+    required = bool(spec.get("required")) and not column
+    was_empty = required and services.current_answer(submission, key) in EMPTY
     try:
         saved = services.save_answer(current_user, submission, key, raw, revision)
     except services.StaleField as exc:
@@ -701,9 +705,12 @@ def save(school_id: int, submission_id: int):
         return render_template(SAVED, key=key, error=str(exc), revision=None, fid=_fid)
     if not htmx:
         return _page(submission)
-    # The list of required questions without an answer and this question's mark follow
-    # the answer (the school sees them change as it answers).
-    context: dict = {"fid": _fid, "schema": submission.schema, "missing": _missing(submission)}
+    context: dict = {"fid": _fid}
+    if required and was_empty != (saved.value in EMPTY):
+        # The list of required questions without an answer and this question's mark
+        # follow the answer (sent only when they change: the list costs a check of
+        # every answer, too much for each letter typed).
+        context.update(schema=submission.schema, missing=_missing(submission))
     if not (saved.visibility_changed or saved.reopened):
         # The common answer, on every change typed: rendered straight by Jinja (it needs
         # nothing from Flask's template context).
