@@ -596,7 +596,7 @@ def _context(
     today = local_today()
     locked = services.target_of(submission).is_locked(today)
     schema = submission.schema
-    return {
+    context = {
         "sub": submission,
         "campaign": submission.campaign,
         "schema": schema,
@@ -624,7 +624,14 @@ def _context(
             key.split(".")[0]
             for key in conflicts.open_fields("submission", [submission.id]).get(submission.id, ())
         },
+        "resubmitted": None,
     }
+    if context["can_review"]:
+        # Sent again after a return: the reviewer is offered what changed since.
+        latest = review.latest_version(submission)
+        if latest is not None and latest.number > 1:
+            context["resubmitted"] = latest.number
+    return context
 
 
 @bp.route("/<int:submission_id>")

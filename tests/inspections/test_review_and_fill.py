@@ -203,6 +203,9 @@ def test_history_compares_submitted_versions_by_question_text(client, insp, swit
     services.save_answer(insp.staff, fresh(insp.sub), "count", "5", 3)
     services.submit(insp.head, fresh(insp.sub))
 
+    # The review page of the form sent again leads to what changed since.
+    offered = [a.get("href") for a in lxml.html.fromstring(text(client.get(insp.url()))).iter("a")]
+    assert insp.url("/history?va=1&vb=2#versions") in offered
     # Opened bare: the last two versions.
     page = text(client.get(insp.url("/history")))
     versions = element(page, "versions")
