@@ -57,6 +57,12 @@
       evt.detail.shouldSwap = false;
     }
   });
+  // What is true only with scripts on (e.g. «Ответы сохраняются сами») is hidden in the
+  // page and shown here; without scripts a <noscript> says the other way.
+  document.addEventListener("DOMContentLoaded", function () {
+    var shown = document.querySelectorAll("[data-needs-js]");
+    for (var i = 0; i < shown.length; i++) { shown[i].hidden = false; }
+  });
   document.addEventListener("htmx:sendError", function () {
     showMessage(document.body.dataset.msgOffline);
   });

@@ -582,18 +582,50 @@ def _read(answers: dict, field_key: str, row_id: str | None, col_key: str | None
     return None
 
 
-def save_all(actor, submission: Submission, values: dict[str, Any], revision: int) -> list[str]:
-    """The no-JavaScript path: save every field posted; returns the keys refused (each
-    other field is still saved). Values equal to the stored ones are skipped."""
-    errors: dict[str, str] = {}
+@dataclass
+class Posted:
+    """What a plain post of the whole form did: the values as posted, and the refusal of
+    each one not saved (every other one is saved)."""
+
+    values: dict[str, Any]
+    errors: dict[str, Refused]
+
+    def messages(self) -> dict[str, str]:
+        """{key: what to say beside it}; a value someone else changed meanwhile is not
+        shown in the field (theirs is), so the message repeats what was typed."""
+        out = {}
+        for key, exc in self.errors.items():
+            message = str(exc)
+            if isinstance(exc, StaleField):
+                typed = self.values.get(key)
+                if isinstance(typed, list):
+                    typed = ", ".join(str(v) for v in typed)
+                if typed:
+                    message += " " + _("Yours was: «%(v)s».", v=typed)
+            out[key] = message
+        return out
+
+    def typed(self) -> dict[str, Any]:
+        """The refused values to show in their fields as typed (not the stale ones)."""
+        return {
+            key: self.values[key]
+            for key, exc in self.errors.items()
+            if key in self.values and not isinstance(exc, StaleField)
+        }
+
+
+def save_all(actor, submission: Submission, values: dict[str, Any], revision: int) -> Posted:
+    """The no-JavaScript path: save every field posted; each field refused is reported
+    (every other field is still saved). Values equal to the stored ones are skipped."""
+    errors: dict[str, Refused] = {}
     for key, raw in values.items():
         try:
             save_answer(actor, submission, key, raw, revision)
         except Refused as exc:
-            errors[key] = str(exc)
             if exc.field is None:
                 raise
-    return errors
+            errors[key] = exc
+    return Posted(values, errors)
 
 
 def add_row(actor, submission: Submission, table_key: str, today: date | None = None) -> str:
@@ -787,21 +819,11 @@ def compare(submission: Submission, a: int, b: int) -> list[review.Change]:
     )
 
 
-def question_name(specs: dict[str, dict], key: str | None) -> str:
-    """What a person calls the answer ``key`` names: the question's text, or for a
-    table's cell or rows "table — column" (the history and the remarks never show a
-    key)."""
-    if not key:
-        return ""
-    parts = key.split(".")
-    spec = specs.get(parts[0])
-    if spec is None:
-        return _("a question no longer in the form")
-    if len(parts) == 3:
-        column = next((c for c in spec.get("columns") or [] if c.get("key") == parts[2]), None)
-        if column is not None:
-            return f"{spec['label']} — {column.get('label', '')}"
-    return spec["label"]
+def compare_versions(submission: Submission, a, b=None) -> list[review.Change]:
+    """Two submitted versions (``review.Version``), or version ``a`` and the answers as
+    they are now (``b`` None): each version keeps the questions' text it was sent with."""
+    after = b.content if b is not None else snapshot(submission.schema, submission.answers or {})
+    return review.diff(a.content, after)
 
 
 def snapshot(schema: dict, answers: dict) -> dict[str, dict[str, Any]]:
@@ -822,6 +844,28 @@ def snapshot(schema: dict, answers: dict) -> dict[str, dict[str, Any]]:
                     }
             continue
         out[f["key"]] = {"label": f["label"], "value": display(f, value)}
+    return out
+
+
+def labels_of(schema: dict, keys: list[str], answers: dict | None = None) -> dict[str, str]:
+    """The question's text for each key a person would otherwise read: a question, a
+    table cell ("table.row.column": «Таблица — строка 2 — Столбец», the row's number
+    read from ``answers`` when given) or a whole table. A key the form no longer has keeps
+    its key (an old save of a question since removed)."""
+    specs = form_schema.field_map(schema)
+    out = {}
+    for key in keys:
+        parts = key.split(".")
+        spec = specs.get(parts[0])
+        if spec is None:
+            out[key] = key
+        elif len(parts) == 3 and spec["type"] == "table":
+            column = next((c for c in spec["columns"] if c["key"] == parts[2]), None)
+            rows = [r.get("id") for r in (answers or {}).get(parts[0]) or []]
+            row = _("row %(n)d", n=rows.index(parts[1]) + 1) if parts[1] in rows else _("row")
+            out[key] = f"{spec['label']} — {row} — {column['label'] if column else parts[2]}"
+        else:
+            out[key] = spec["label"]
     return out
 
 

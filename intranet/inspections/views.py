@@ -66,6 +66,7 @@ bp = Blueprint("inspections", __name__, url_prefix="/schools/<int:school_id>/for
 
 school_roles = roles(*SCHOOL_ROLES)
 SAVED = "inspections/_partials/saved.html"  # the autosave's answer
+EMPTY = (None, "", [])  # an unanswered question
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -231,6 +232,7 @@ def preview(template_id: int):
         specs=specs,
         answers={k: [{"id": "preview"}] for k, f in specs.items() if f["type"] == "table"},
         errors={},
+        typed={},
         missing=set(),
         comments={},
         can_edit=True,
@@ -689,11 +691,23 @@ def _fid(key: str) -> str:
     return key.replace(".", "--")
 
 
-def _context(submission: Submission, errors: dict | None = None) -> dict:
+def _missing(submission: Submission) -> set[str]:
+    return {f["key"] for f in form_schema.missing_required(submission.schema, submission.answers)}
+
+
+def _context(
+    submission: Submission,
+    errors: dict | None = None,
+    typed: dict | None = None,
+    remarks: dict | None = None,
+) -> dict:
+    """What the form's page needs. ``errors`` ({key: message}) and ``typed`` ({key: value
+    as posted}): answers a plain post could not save, shown again as typed; ``remarks``:
+    a reviewer's remarks, as typed, when her return was refused."""
     today = local_today()
     locked = services.target_of(submission).is_locked(today)
     schema = submission.schema
-    return {
+    context = {
         "sub": submission,
         "campaign": submission.campaign,
         "schema": schema,
@@ -701,7 +715,10 @@ def _context(submission: Submission, errors: dict | None = None) -> dict:
         "answers": submission.answers or {},
         "locked": locked,
         "errors": errors or {},
-        "missing": {f["key"] for f in form_schema.missing_required(schema, submission.answers)},
+        "typed": typed or {},
+        "remarks": remarks or {},
+        "error_labels": services.labels_of(schema, list(errors or ())),
+        "missing": _missing(submission),
         "comments": review.open_comments(submission),
         "can_edit": submission.can_edit(current_user) and not locked,
         "can_submit": review.can_submit(current_user, submission)
@@ -718,7 +735,14 @@ def _context(submission: Submission, errors: dict | None = None) -> dict:
             key.split(".")[0]
             for key in conflicts.open_fields("submission", [submission.id]).get(submission.id, ())
         },
+        "resubmitted": None,
     }
+    if context["can_review"]:
+        # Sent again after a return: the reviewer is offered what changed since.
+        latest = review.latest_version(submission)
+        if latest is not None and latest.number > 1:
+            context["resubmitted"] = latest.number
+    return context
 
 
 @bp.route("/<int:submission_id>")
@@ -772,6 +796,9 @@ def save(school_id: int, submission_id: int):
     spec = specs.get(key.split(".")[0], {})
     column = spec.get("type") == "table"
     raw = _raw({} if column else spec, key)
+    # A required question answered or emptied changes the list of those without an answer.
+    required = bool(spec.get("required")) and not column
+    was_empty = required and services.current_answer(submission, key) in EMPTY
     try:
         saved = services.save_answer(current_user, submission, key, raw, revision)
     except services.StaleField as exc:
@@ -797,6 +824,11 @@ def save(school_id: int, submission_id: int):
     if not htmx:
         return _page(submission)
     context: dict = {"fid": _fid}
+    if required and was_empty != (saved.value in EMPTY):
+        # The list of required questions without an answer and this question's mark
+        # follow the answer (sent only when they change: the list costs a check of
+        # every answer, too much for each letter typed).
+        context.update(schema=submission.schema, missing=_missing(submission))
     if not (saved.visibility_changed or saved.reopened):
         # The common answer, on every change typed: rendered straight by Jinja (it needs
         # nothing from Flask's template context).
@@ -805,7 +837,7 @@ def save(school_id: int, submission_id: int):
             error=None,
             revision=saved.revision,
             at=saved.saved_at or submission.last_saved_at,
-            fid=_fid,
+            **context,
         )
     if saved.visibility_changed:
         # Conditional questions appear or disappear: re-render them out of band.
@@ -826,23 +858,29 @@ def save(school_id: int, submission_id: int):
 @school_roles
 @retry_when_busy
 def save_all(school_id: int, submission_id: int):
-    """Without JavaScript: the «Сохранить» button posts every field at once."""
+    """Without JavaScript: the «Сохранить» button posts every field at once. Saved, it
+    redirects (a reload does not post again); a refused value is shown again as typed,
+    beside its question and in a summary on top, the other answers being saved."""
     submission = _submission(school_id, submission_id)
-    errors = _save_posted(submission)
-    if errors is None:
+    posted = _save_posted(submission)
+    if posted is None:
         return _page(submission)
-    if errors:
-        return render_template(
-            "inspections/fill.html",
-            confirm=ConfirmForm(),
-            return_form=ReturnForm(formdata=None),
-            **_context(submission, errors),
-        ), 422
+    if posted.errors:
+        return _refused_answers(submission, posted)
     flash(_("Saved."), "success")
     return _page(submission)
 
 
-def _save_posted(submission: Submission) -> dict | None:
+def _refused_answers(submission: Submission, posted: services.Posted):
+    return render_template(
+        "inspections/fill.html",
+        confirm=ConfirmForm(),
+        return_form=ReturnForm(formdata=None),
+        **_context(submission, posted.messages(), posted.typed()),
+    ), 422
+
+
+def _save_posted(submission: Submission) -> services.Posted | None:
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired. Try again."), "error")
         return None
@@ -876,8 +914,15 @@ def _save_posted(submission: Submission) -> dict | None:
 def rows(school_id: int, submission_id: int):
     """Add (``add_row`` = table key) or remove (``remove_row`` = "table.row") a table row."""
     submission = _submission(school_id, submission_id)
-    if not htmx and _save_posted(submission) is None:
-        return _page(submission)
+    if not htmx:
+        # Without scripts the row buttons post the whole form: what was typed is saved
+        # first, and a refused answer stops the row change (it is shown as typed).
+        posted = _save_posted(submission)
+        if posted is None:
+            return _page(submission)
+        if posted.errors:
+            flash(_("The row was not changed: correct the answers marked below first."), "error")
+            return _refused_answers(submission, posted)
     add = request.form.get("add_row")
     remove = request.form.get("remove_row", "")
     table = add or remove.split(".")[0]
@@ -913,8 +958,16 @@ def submit(school_id: int, submission_id: int):
 @district_staff
 def return_(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
-    actions.return_for_revision(submission)
-    return _page(submission)
+    form = actions.return_for_revision(submission)
+    if form is None:
+        return _page(submission)
+    # Refused (no reason given): the page again, with the reason and remarks as typed.
+    return render_template(
+        "inspections/fill.html",
+        confirm=ConfirmForm(),
+        return_form=form,
+        **_context(submission, remarks=actions.typed_remarks()),
+    ), 422
 
 
 @bp.route("/<int:submission_id>/accept", methods=["POST"])
@@ -928,12 +981,40 @@ def accept(school_id: int, submission_id: int):
 @bp.route("/<int:submission_id>/history")
 @logged_in
 def history(school_id: int, submission_id: int):
+    """Two comparisons: of submitted versions (any two, or one with the answers as they
+    are now: ``va``, ``vb``; ``vb=0`` is now) and of autosaves (``a``, ``b``; ``a=0`` is
+    the empty form). Opened bare, it compares the last two versions (the last one with
+    now when there is one), or else the last two saves."""
     submission = _submission(school_id, submission_id)
     saves = services.saves(submission)
+    versions = review.versions(submission)
+    args = request.args
+    bare = not any(k in args for k in ("a", "b", "va", "vb"))
+    version_changes = va = vb = None
+    if "va" in args or "vb" in args or (bare and versions):
+        by_number = {v.number: v for v in versions}
+        va = args.get("va", type=int)
+        vb = args.get("vb", type=int)
+        if va is None and vb is None:
+            va, vb = (
+                (versions[-2].number, versions[-1].number)
+                if len(versions) >= 2
+                else (
+                    versions[-1].number,
+                    0,
+                )
+            )
+        if va not in by_number or (vb != 0 and vb not in by_number):
+            abort(404)
+        if vb != 0 and va > vb:
+            va, vb = vb, va
+        version_changes = services.compare_versions(
+            submission, by_number[va], by_number.get(vb) if vb else None
+        )
     numbers = {c.number for c in saves}
-    a = request.args.get("a", type=int)
-    b = request.args.get("b", type=int)
-    if a is None and len(saves) >= 2:
+    a = args.get("a", type=int)
+    b = args.get("b", type=int)
+    if a is None and bare and not versions and len(saves) >= 2:
         a, b = saves[-2].number, saves[-1].number
     changes = None
     if a is not None and b is not None:
@@ -941,14 +1022,19 @@ def history(school_id: int, submission_id: int):
             abort(404)
         a, b = min(a, b), max(a, b)
         changes = services.compare(submission, a, b)
+    events = review.events(submission)
+    keys = [c.field for c in saves] + [e.target_key for e in events if e.target_key]
     return render_template(
         "inspections/history.html",
         sub=submission,
         saves=saves,
-        versions=review.versions(submission),
-        events=review.events(submission),
-        name=lambda key: services.question_name(submission.specs, key),
+        versions=versions,
+        events=events,
+        labels=services.labels_of(submission.schema, keys, submission.answers),
         a=a,
         b=b,
         changes=changes,
+        va=va,
+        vb=vb,
+        version_changes=version_changes,
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from intranet.forms import Form, trim
@@ -13,3 +13,9 @@ class ReturnForm(Form):
     reason = TextAreaField(
         _l("What must be fixed"), validators=[DataRequired(), Length(max=5000)], filters=[trim]
     )
+
+
+class AcceptForm(Form):
+    """An acceptance is confirmed by a tick (it works without JavaScript)."""
+
+    confirmed = BooleanField(_l("Checked, accept without remarks"), validators=[DataRequired()])

@@ -87,7 +87,7 @@ def detail(school_id: int, roadmap_id: int):
     return render_template(
         "roadmaps/roadmap.html",
         confirm=ConfirmForm(),
-        return_form=ReturnForm(),
+        return_form=ReturnForm(formdata=None),
         new_item_form=OwnItemForm(formdata=None, prefix="new"),
         evidence_form=EvidenceForm(formdata=None),
         **_context(roadmap),
@@ -245,8 +245,19 @@ def submit(school_id: int, roadmap_id: int):
 @district_staff
 def return_(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
-    actions.return_for_revision(roadmap)
-    return _back(roadmap)
+    form = actions.return_for_revision(roadmap)
+    if form is None:
+        return _back(roadmap)
+    # Refused (no reason given): the page again, with the reason and remarks as typed.
+    return render_template(
+        "roadmaps/roadmap.html",
+        confirm=ConfirmForm(),
+        return_form=form,
+        new_item_form=OwnItemForm(formdata=None, prefix="new"),
+        evidence_form=EvidenceForm(formdata=None),
+        remarks=actions.typed_remarks(),
+        **_context(roadmap),
+    ), 422
 
 
 @bp.route("/<int:roadmap_id>/accept", methods=["POST"])

@@ -163,6 +163,7 @@ def test_whole_cycle(page: Page, make):
     # -- the reviewer returns with a remark on one question
     log_in(page, "metodist")
     page.goto(form_url)
+    page.locator("#fw-link").get_by_text("Замечание к вопросу").click()
     page.locator("#fw-link textarea").fill("Ссылка не открывается")
     page.fill("#reason", "Исправьте ссылку")
     page.get_by_role("button", name="Вернуть на доработку").click()
@@ -182,6 +183,7 @@ def test_whole_cycle(page: Page, make):
     # -- the reviewer accepts, compares, exports
     log_in(page, "metodist")
     page.goto(form_url)
+    page.get_by_label("Проверено, принять без замечаний").check()
     page.get_by_role("button", name="Принять").click()
     expect(flash(page)).to_contain_text("Принято")
     page.get_by_role("link", name="Версии и проверка").click()

@@ -361,6 +361,7 @@ def test_submit_return_resubmit_accept_and_compare(page, make):
     expect(badge(page)).to_have_text("на проверке")
     remark = "Не указаны ответственные за проведение совещаний."
     reason = "Заполните ответственных по разделу 1."
+    page.locator(f"#item-{item_id}").get_by_text("Замечание по мероприятию").click()
     page.locator(f"#item-{item_id} textarea[name='comment-{item_uuid}']").fill(remark)
     page.get_by_label("Что нужно исправить").fill(reason)
     page.get_by_role("button", name="Вернуть на доработку").click()
@@ -400,6 +401,7 @@ def test_submit_return_resubmit_accept_and_compare(page, make):
     page.get_by_role("link", name="СОШ № 1").click()
     page.get_by_role("link", name="ПЛАН МЕРОПРИЯТИЙ", exact=False).click()
     expect(page.locator(f"#item-{item_id}")).to_contain_text(responsible)
+    page.get_by_label("Проверено, принять без замечаний").check()
     page.get_by_role("button", name="Принять").click()
     expect(flash(page)).to_contain_text("Принято.")
     expect(badge(page)).to_have_text("принято")

@@ -200,7 +200,7 @@ def test_review_pages_offer_the_next_one_waiting(client, make, plans, login_as):
     roadmap_url = f"/schools/{roadmap.school_id}/roadmaps/{roadmap.id}"
     # While it waits for review, the page offers nothing else.
     assert "Следующая на проверке" not in text_of(client.get(roadmap_url))
-    response = client.post(roadmap_url + "/accept", follow_redirects=True)
+    response = client.post(roadmap_url + "/accept", data={"confirmed": "y"}, follow_redirects=True)
     html = text_of(response)
     assert "Принято." in html
     nxt = element(html, "next-review")

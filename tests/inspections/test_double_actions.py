@@ -56,7 +56,7 @@ def test_parallel_returns_of_a_form_make_one_return(live_server, insp):
 def test_parallel_accepts_of_a_form_make_one_acceptance(live_server, insp):
     submitted(insp)
     district = [Session(live_server).login(u) for u in (insp.reviewer, insp.admin)]
-    _clicks(district, insp.url("/accept"))
+    _clicks(district, insp.url("/accept"), {"confirmed": "y"})
     assert actions_of(insp.sub) == ["submit", "accept"]
     assert fresh(insp.sub).status == "accepted"
 

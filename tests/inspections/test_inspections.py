@@ -462,7 +462,7 @@ def test_cycle_submit_return_fix_resubmit_accept_reopen(client, insp, switch):
     switch(insp.head)
     client.post(insp.url("/submit"))
     switch(insp.reviewer)
-    client.post(insp.url("/accept"))
+    client.post(insp.url("/accept"), data={"confirmed": "y"})
     assert fresh(insp.sub).status == "accepted"
     versions = db.session.scalars(select(Version).order_by(Version.number)).all()
     assert [v.number for v in versions] == [1, 2] and versions[1].parent_uuid == versions[0].uuid

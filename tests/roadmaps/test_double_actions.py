@@ -56,7 +56,7 @@ def test_parallel_accepts_make_one_acceptance(live_server, published):
         Session(live_server).login(published.reviewer),
         Session(live_server).login(published.admin),
     ]
-    answers = _clicks(district, published.url("/accept"))
+    answers = _clicks(district, published.url("/accept"), {"confirmed": "y"})
     _all_back_on(answers, published.url())
     assert actions_of(published.roadmap) == ["submit", "accept"]
     assert fresh(published.roadmap).status == "accepted"

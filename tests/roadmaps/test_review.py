@@ -13,7 +13,7 @@ from intranet.review.models import ReviewAction, ReviewEvent, Version
 from intranet.roadmaps import services
 from intranet.roadmaps.models import Evidence, RoadmapItem
 from tests.fixtures.app import csrf_token_from
-from tests.fixtures.roadmaps import count, form_values, fresh, hx, row_text, text_of
+from tests.fixtures.roadmaps import count, element, form_values, fresh, hx, row_text, text_of
 
 READ_ONLY = "Отправлено на проверку: изменения невозможны, пока УО не вернёт документ."
 ALREADY = "Уже отправлено"
@@ -189,7 +189,9 @@ def test_return_resubmit_compare_and_accept(client, published, login_as, client_
     assert "Изменения от версии 1 к версии 2" in same
     assert reviewer.get(published.url("/history?a=1&b=7")).status_code == 404
 
-    accepted = reviewer.post(published.url("/accept"), follow_redirects=True)
+    accepted = reviewer.post(
+        published.url("/accept"), data={"confirmed": "y"}, follow_redirects=True
+    )
     assert "Принято." in text_of(accepted)
     roadmap = fresh(published.roadmap)
     assert (roadmap.status, roadmap.changed_since_accepted) == ("accepted", False)
@@ -219,7 +221,7 @@ def test_an_edit_after_acceptance_reopens_the_roadmap(client, published, login_a
     assert actions_of(roadmap).count(ReviewAction.REOPEN) == 1
     review.submit(published.head, fresh(roadmap))
     assert versions_of(roadmap)[-1].number == 2
-    district.post(published.url("/accept"))
+    district.post(published.url("/accept"), data={"confirmed": "y"})
     assert fresh(roadmap).changed_since_accepted is False
 
 
@@ -231,9 +233,14 @@ def test_return_without_a_reason_is_refused(client, published, login_as):
         response = client.post(
             published.url("/return"),
             data={"reason": reason, f"comment-{item.uuid}": "Замечание без причины"},
-            follow_redirects=True,
         )
-        assert "Укажите причину возврата." in text_of(response)
+        # The page again, with the remark as typed in its open box: nothing is lost.
+        assert response.status_code == 422
+        page = text_of(response)
+        assert "Не возвращено: укажите, что нужно исправить" in page
+        box = element(page, f"item-{item.id}").find(".//details")
+        assert box.get("open") is not None
+        assert box.find(".//textarea").text == "Замечание без причины"
     assert fresh(published.roadmap).status == "submitted"
     assert actions_of(published.roadmap) == ["submit"]
 
@@ -242,7 +249,7 @@ def test_only_a_submitted_roadmap_can_be_reviewed(client, published, login_as):
     login_as(published.reviewer)
     page = text_of(client.get(published.url()))
     assert "Принять" not in page
-    accept = client.post(published.url("/accept"), follow_redirects=True)
+    accept = client.post(published.url("/accept"), data={"confirmed": "y"}, follow_redirects=True)
     assert "Документ не ожидает проверки" in text_of(accept)
     back = client.post(published.url("/return"), data={"reason": "Рано"}, follow_redirects=True)
     assert "Документ не ожидает проверки" in text_of(back)
@@ -253,7 +260,7 @@ def test_only_a_submitted_roadmap_can_be_reviewed(client, published, login_as):
 def test_a_school_cannot_review_its_own_roadmap(client, published, login_as):
     review.submit(published.head, published.roadmap)
     login_as(published.head)
-    assert client.post(published.url("/accept")).status_code == 403
+    assert client.post(published.url("/accept"), data={"confirmed": "y"}).status_code == 403
     assert client.post(published.url("/return"), data={"reason": "Сами"}).status_code == 403
     assert fresh(published.roadmap).status == "submitted"
 
@@ -263,7 +270,7 @@ def test_a_reviewer_of_another_district_gets_404(client, published, login_as, ma
     login_as(make.user(Role.DISTRICT_REVIEWER))
     assert client.get(published.url()).status_code == 404
     assert client.get(published.url("/history")).status_code == 404
-    assert client.post(published.url("/accept")).status_code == 404
+    assert client.post(published.url("/accept"), data={"confirmed": "y"}).status_code == 404
     assert client.post(published.url("/return"), data={"reason": "Чужое"}).status_code == 404
     assert fresh(published.roadmap).status == "submitted"
     assert actions_of(published.roadmap) == ["submit"]

@@ -34,7 +34,7 @@ def test_a_returned_then_accepted_roadmap_tells_its_school(client, published, lo
     assert notices(published.sibling.id) == []
 
     review.submit(published.head, roadmap)
-    client.post(published.url("/accept"))
+    client.post(published.url("/accept"), data={"confirmed": "y"})
     assert notices(published.school.id)[-1] == f"Дорожная карта «{TITLE}» принята."
 
     # The school reads them on its home page.
