@@ -59,7 +59,8 @@ def link_labels(urls: list[str], tail: int = 2) -> list[str]:
             tails[n] += 1
     # Still alike (they differ only in the query or the scheme): the whole address.
     return [
-        urls[n] if labels.count(labels[n]) > 1 and urls.count(urls[n]) < labels.count(labels[n])
+        urls[n]
+        if labels.count(labels[n]) > 1 and urls.count(urls[n]) < labels.count(labels[n])
         else labels[n]
         for n in range(len(urls))
     ]

@@ -156,9 +156,7 @@ class MarkDoneForm(Form):
         _l("What was done"), validators=[Optional(), Length(max=5000)], filters=[trim]
     )
     file = FileField(_l("Evidence: a file"))
-    url = StringField(
-        _l("or a link"), validators=[Optional(), Length(max=1000)], filters=[trim]
-    )
+    url = StringField(_l("or a link"), validators=[Optional(), Length(max=1000)], filters=[trim])
     revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 

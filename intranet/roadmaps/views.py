@@ -13,6 +13,7 @@ from intranet.changelog import conflicts
 from intranet.changelog import services as changelog
 from intranet.documents import pdf_response
 from intranet.errors import Refused
+from intranet.extensions import htmx
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.reports.documents import RoadmapDocument
@@ -20,7 +21,6 @@ from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
 from intranet.roadmaps import columns, inline, services
-from intranet.extensions import htmx
 from intranet.roadmaps.forms import EvidenceForm, MarkDoneForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
 from intranet.timezones import local_today
@@ -146,6 +146,14 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
     )
 
 
+def _reload(roadmap: SchoolRoadmap, item: RoadmapItem):
+    """Back to the roadmap page; from htmx, as a whole page (not into the row)."""
+    back = _back(roadmap, f"item-{item.id}")
+    if htmx:
+        back = _row(roadmap, item), {"HX-Redirect": back.location}
+    return back
+
+
 @bp.route("/<int:roadmap_id>/items/<int:item_id>/done", methods=["GET", "POST"])
 @school_roles
 def mark_done(school_id: int, roadmap_id: int, item_id: int):
@@ -173,6 +181,10 @@ def mark_done(school_id: int, roadmap_id: int, item_id: int):
             form.revision.data = item.revision
             form.revision.raw_data = [str(item.revision)]
         except Refused as exc:
+            if not roadmap.can_edit(current_user):
+                # Submitted meanwhile: the roadmap page says so, read-only.
+                flash(str(exc), "error")
+                return _reload(roadmap, item)
             exc.attach(form)
         else:
             if htmx:

@@ -168,7 +168,9 @@ def test_return_resubmit_compare_and_accept(client, published, login_as, client_
     assert "Замечание: Укажите дату проведения анализа" in row_text(page, f"item-{item.id}")
     assert "Замечание" not in row_text(page, f"item-{other.id}")
 
-    edit(client, published, item, school_text="Провести анализ ВПР до 1 ноября", responsible="Завуч")
+    edit(
+        client, published, item, school_text="Провести анализ ВПР до 1 ноября", responsible="Завуч"
+    )
     head.post(published.url("/submit"))
     first_again, second = versions_of(published.roadmap)
     assert first_again.uuid == first.uuid

@@ -94,7 +94,9 @@ def test_staff_edit_an_item_inline(client, published, login_as):
     ):
         assert text in shown
     # A district measure keeps the district's words; the school's stand beside them.
-    assert "Формулировка управления образования Обсудить результаты на педагогическом совете" in shown
+    assert (
+        "Формулировка управления образования Обсудить результаты на педагогическом совете" in shown
+    )
     assert "Формулировка школы Обсудить результаты ВПР на педсовете" in shown
     item = fresh(item)
     assert item.text == "Обсудить результаты на педагогическом совете"
