@@ -102,6 +102,16 @@ def test_the_more_menu_opens_without_javascript(page_nojs: Page, district):
     page.wait_for_url("**/audit/**")
 
 
+def test_the_more_menu_closes_on_a_click_elsewhere(page: Page, district):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, district, "admin")
+    more = page.locator(".menu details.more")
+    more.locator("summary").click()
+    expect(more.get_by_role("link", name="Пользователи")).to_be_visible()
+    page.locator("h1").click()
+    expect(more.get_by_role("link", name="Пользователи")).to_be_hidden()
+
+
 def _fits(page: Page) -> tuple[int, int]:
     return page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
