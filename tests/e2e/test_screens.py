@@ -292,3 +292,34 @@ def test_the_reviewer_sees_the_schools_wording_beside_the_districts(page: Page, 
         "sch0101.edu.ru/…/2025/analiz-vpr.pdf",
     ]
     shot(page, "roadmap-reviewer-wording-1280")
+
+
+_LINKS = """() => [...document.querySelectorAll('main a, nav a')]
+    .map(a => a.getAttribute('href'))
+    .filter(h => h && h.startsWith('/') && !/\\.(pdf|xlsx|zip)|evidence|download|enrol|export/.test(h))"""
+
+
+@pytest.mark.parametrize("login", ["admin", "director1"])
+def test_every_page_in_reach_fits_a_phone_and_prints_without_the_menu(page: Page, district, login):
+    """The pages of the menu and the pages they link to (up to 50): none scrolls sideways
+    at 390 px, and on paper (A4 landscape, 1047 px) none is wider than the page or shows
+    the menu."""
+    log_in(page, district, login)
+    todo, seen, wrong = ["/", district["roadmap"], district["form"]], set(), []
+    while todo and len(seen) < 50:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(path)
+        if _fits(page)[0] > 390:
+            wrong.append((path, "390", _fits(page)[0]))
+        todo += [h for h in page.evaluate(_LINKS) if h not in seen]
+        page.set_viewport_size({"width": 1047, "height": 740})
+        page.emulate_media(media="print")
+        if _fits(page)[0] > 1047 or page.locator("header.top").is_visible():
+            wrong.append((path, "print", _fits(page)[0]))
+    assert len(seen) >= 20
+    assert wrong == []
