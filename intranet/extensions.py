@@ -67,6 +67,11 @@ def _install_i18n(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.filters["localtime"] = i18n.local_time
+    from intranet import text
+
+    # «Школа1.рф/…/docs/plan.pdf» for a list of addresses; a cut at a word with «…».
+    app.jinja_env.filters["link_labels"] = text.link_labels
+    app.jinja_env.filters["shorten"] = text.shorten
 
 
 def init_app(app: Flask) -> None:

@@ -107,6 +107,7 @@ SCHOOL_WRITE_ENDPOINTS = frozenset(
         "roadmaps.delete_evidence",
         "roadmaps.delete_item",
         "roadmaps.edit_item",
+        "roadmaps.mark_done",
         "roadmaps.submit",
         "inspections.notifications_read",
         "inspections.rows",

@@ -63,6 +63,18 @@
     var shown = document.querySelectorAll("[data-needs-js]");
     for (var i = 0; i < shown.length; i++) { shown[i].hidden = false; }
   });
+  // «Ещё» opens by itself (a <details>); a click elsewhere or Escape closes it again.
+  function closeMenus(except) {
+    document.querySelectorAll("details.more[open]").forEach(function (d) {
+      if (d !== except) { d.removeAttribute("open"); }
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    closeMenus(evt.target.closest ? evt.target.closest("details.more") : null);
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Escape") { closeMenus(null); }
+  });
   document.addEventListener("htmx:sendError", function () {
     showMessage(document.body.dataset.msgOffline);
   });

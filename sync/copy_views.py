@@ -56,6 +56,7 @@ _ITEM_FIELDS = {
     "status": _l("Status"),
     "done_on": _l("Date done"),
     "progress_note": _l("What was done"),
+    "school_text": _l("School's wording"),
     "evidence.add": _l("Evidence"),
     "evidence.remove": _l("Evidence"),
 }

@@ -83,6 +83,7 @@ FIELD_LABELS = {
     "due_date": _l("Due date"),
     "done_on": _l("Date done"),
     "progress_note": _l("What was done"),
+    "school_text": _l("School's wording"),
     "responsible": _l("Responsible"),
     "result": _l("Expected result"),
     "order_number": _l("Order number"),

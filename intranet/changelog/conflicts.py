@@ -94,6 +94,7 @@ _ITEM_LABELS = {
     "status": _l("Status"),
     "done_on": _l("Date done"),
     "progress_note": _l("What was done"),
+    "school_text": _l("School's wording"),
 }
 
 

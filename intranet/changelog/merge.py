@@ -395,7 +395,7 @@ class _Incoming:
         self._owned(item.roadmap)
         if self.field in item_changes.FIELDS:
             try:
-                roadmaps.check_item_value(self.field, self.value)
+                roadmaps.check_item_value(self.field, self.value, item)
             except Refused as exc:
                 raise _Quarantine(str(exc)) from None
             clash, merged = self._clash(Subject.ROADMAP_ITEM, item.id, item.head_uuid)

@@ -836,7 +836,17 @@ class RoadmapDocument(Document):
     def _story(self, roadmap: SchoolRoadmap) -> list[Flowable]:
         w = self.frame_width
         fractions = [0.045, 0.24, 0.1, 0.12, 0.13, 0.095, 0.085, 0.185]
-        widths = [f * w for f in fractions]
+        # A column empty in every row (an order without «Ожидаемый результат») is not
+        # drawn; the measure's column takes its width.
+        optional = {2: "deadline_text", 3: "responsible", 4: "result"}
+        keep = [
+            n
+            for n in range(len(fractions))
+            if n not in optional or any(getattr(i, optional[n]) for i in roadmap.items)
+        ]
+        fractions[1] += sum(f for n, f in enumerate(fractions) if n not in keep)
+        widths = [fractions[n] * w for n in keep]
+        col = {n: keep.index(n) for n in keep}
         table = FastTable(self, widths, self.table_font_size, self.font + "-Bold")
         header = [
             _("No."),
@@ -848,8 +858,9 @@ class RoadmapDocument(Document):
             _("Date done"),
             _("Evidence, what was done"),
         ]
+        header = [header[n] for n in keep]
         rows: list[list[Any]] = []
-        extra: list[tuple] = [("ALIGN", (6, 1), (6, -1), "CENTER")]
+        extra: list[tuple] = [("ALIGN", (col[6], 1), (col[6], -1), "CENTER")]
         marked: dict[int, list[tuple]] = {}
         section = None
         bold = self.font + "-Bold"
@@ -866,24 +877,28 @@ class RoadmapDocument(Document):
                     head = Paragraph("<b>" + esc(section) + "</b>", table.style)
                 else:
                     head = Ready(title)
-                rows.append([head, "", "", "", "", "", "", ""])
+                rows.append([head] + [""] * (len(keep) - 1))
             evidence = [e.title for e in item.evidence]
             if item.progress_note:
                 evidence.insert(0, item.progress_note)
-            rows.append(
-                [
-                    item.number,
-                    item.text,
-                    item.deadline_text,
-                    item.responsible,
-                    item.result,
-                    item.status_label,
-                    ru_date(item.done_on),
-                    "\n".join(evidence),
-                ]
-            )
+            measure = item.text
+            if item.school_text:
+                # The district's words, and the school's beside them.
+                measure += "\n" + _("School's wording") + ": " + item.school_text
+            cells = [
+                item.number,
+                measure,
+                item.deadline_text,
+                item.responsible,
+                item.result,
+                item.status_label,
+                ru_date(item.done_on),
+                "\n".join(evidence),
+            ]
+            rows.append([cells[n] for n in keep])
             if item.status == ItemStatus.DONE:
-                marked[len(rows) - 1] = [("TEXTCOLOR", (5, 0), (5, 0), colors.HexColor("#1e7b34"))]
+                green = colors.HexColor("#1e7b34")
+                marked[len(rows) - 1] = [("TEXTCOLOR", (col[5], 0), (col[5], 0), green)]
         out: list[Flowable] = []
         plan = self.plan
         out.append(

@@ -33,6 +33,7 @@ FIELDS = (
     "status",
     "done_on",
     "progress_note",
+    "school_text",
 )
 
 

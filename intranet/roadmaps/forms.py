@@ -90,7 +90,7 @@ class _ItemFields(Form):
 
     def values(self, *extra: str) -> dict:
         """What the services take: the common fields, and ``extra`` of this kind."""
-        return {k: self[k].data for k in (*self.COMMON, *extra)}
+        return {k: self[k].data for k in (*self.COMMON, *extra) if k in self}
 
     def show_item(self, item) -> None:
         """On a GET, show a person's correction of the deadline, so saving keeps it."""
@@ -130,6 +130,34 @@ class RoadmapItemForm(_ItemFields):
     progress_note = TextAreaField(
         _l("What was done"), validators=[Optional(), Length(max=5000)], filters=[trim]
     )
+    school_text = TextAreaField(
+        _l("School's wording"),
+        description=_l("The district's wording stays as it is; the reviewer sees both."),
+        validators=[Optional(), Length(max=5000)],
+        filters=[trim],
+    )
+
+    def for_item(self, item) -> RoadmapItemForm:
+        """A district measure's number and words are the district's: not offered; its
+        own measure has no second wording."""
+        if item.is_own:
+            del self.school_text
+        else:
+            del self.number
+            del self.text
+        return self
+
+
+class MarkDoneForm(Form):
+    """«Отметить выполнение»: the short report on one item, without its definition."""
+
+    done_on = DateField(_l("Date done"), validators=[Optional()])
+    progress_note = TextAreaField(
+        _l("What was done"), validators=[Optional(), Length(max=5000)], filters=[trim]
+    )
+    file = FileField(_l("Evidence: a file"))
+    url = StringField(_l("or a link"), validators=[Optional(), Length(max=1000)], filters=[trim])
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class EvidenceForm(Form):

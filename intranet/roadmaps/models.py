@@ -28,6 +28,7 @@ from intranet.extensions import db
 from intranet.i18n import lazy_gettext as _l
 from intranet.mixins import TimestampMixin, UUIDMixin
 from intranet.review.models import Reviewable, ReviewState
+from intranet.text import shorten
 from intranet.uploads.names import clean_filename
 
 if TYPE_CHECKING:
@@ -324,6 +325,9 @@ class RoadmapItem(UUIDMixin, DeadlineMixin, TimestampMixin, Audited, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PLANNED.value)
     done_on: Mapped[date | None] = mapped_column(Date)
     progress_note: Mapped[str] = mapped_column(Text, default="")
+    # A district measure's wording stays the district's (``text``); the school may say it
+    # in its own words beside it, and the reviewer reads both.
+    school_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Optimistic lock: an edit names the revision it started from, and the write is
     # guarded by it (``services.update_roadmap_item``).
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -350,8 +354,13 @@ class RoadmapItem(UUIDMixin, DeadlineMixin, TimestampMixin, Audited, db.Model):
             and self.status != ItemStatus.DONE.value
         )
 
+    @property
+    def heading(self) -> str:
+        """«1.2 Обсудить результаты на …»: how a remark or a change names the item."""
+        return f"{self.number} {shorten(self.text, 60)}".strip()
+
     def snapshot(self) -> dict[str, dict[str, Any]]:
-        head = f"{self.number} {self.text[:60]}".strip()
+        head = self.heading
         values = {
             "text": (_l("Measure"), self.text),
             "deadline": (_l("Deadline"), self.deadline_text),
@@ -362,6 +371,9 @@ class RoadmapItem(UUIDMixin, DeadlineMixin, TimestampMixin, Audited, db.Model):
             "progress": (_l("What was done"), self.progress_note),
             "evidence": (_l("Evidence"), ", ".join(e.title for e in self.evidence)),
         }
+        if self.school_text:
+            # Only once the school words it: earlier versions then show it as new.
+            values["school_text"] = (_l("School's wording"), self.school_text)
         return {
             f"{self.uuid}.{key}": {"label": f"{head} — {label}", "value": value}
             for key, (label, value) in values.items()

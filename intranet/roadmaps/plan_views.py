@@ -29,7 +29,7 @@ from intranet.i18n import gettext as _
 from intranet.reports import data as reports
 from intranet.reports.documents import DistrictReportDocument, RoadmapDocument
 from intranet.review.models import ReviewState
-from intranet.roadmaps import exports, inline, services
+from intranet.roadmaps import columns, exports, inline, services
 from intranet.roadmaps.forms import PlanForm, PlanImportForm, PlanItemForm, SectionForm
 from intranet.roadmaps.models import Plan, PlanItem, SchoolRoadmap
 from intranet.roadmaps.plan_import import ParsedPlan, PlanImportError, parse_plan
@@ -168,7 +168,11 @@ def import_preview(staged_id: str):
             )
             return redirect(url_for("plans.detail", plan_id=plan.id))
     return render_template(
-        "roadmaps/plan_import_preview.html", form=form, parsed=parsed, staged=staged
+        "roadmaps/plan_import_preview.html",
+        form=form,
+        parsed=parsed,
+        staged=staged,
+        cols=columns.plan_columns(parsed.items, False),
     )
 
 
@@ -176,13 +180,15 @@ def import_preview(staged_id: str):
 @logged_in
 def detail(plan_id: int):
     plan = _plan(plan_id)
+    editable = plan.can_edit(current_user)
     return render_template(
         "roadmaps/plan.html",
         plan=plan,
         section_form=SectionForm(),
         new_item_form=_item_form(plan, prefix="new"),
         confirm=ConfirmForm(),
-        editable=plan.can_edit(current_user),
+        editable=editable,
+        cols=columns.plan_columns(plan.items, editable),
     )
 
 
@@ -209,6 +215,7 @@ def _row(plan: Plan, item: PlanItem):
         plan=plan,
         item=item,
         editable=plan.can_edit(current_user),
+        cols=columns.plan_columns(plan.items, plan.can_edit(current_user)),
     )
 
 

@@ -37,6 +37,7 @@ from intranet.roadmaps.models import (
 )
 from intranet.roadmaps.plan_import import ParsedPlan
 from intranet.schools.models import School
+from intranet.text import shorten
 from intranet.timezones import local_today
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -472,8 +473,11 @@ ROADMAP_ITEM_FIELDS = (
     "status",
     "done_on",
     "progress_note",
+    "school_text",
 )
 ITEM_RETRIES = 3
+# A district measure's own words: the school writes its wording beside them.
+DISTRICT_WORDING = ("number", "text")
 
 
 def _begin_school_edit(actor, roadmap: SchoolRoadmap) -> None:
@@ -519,15 +523,85 @@ def update_roadmap_item(
         with writing(actor):
             _begin_school_edit(actor, roadmap)
             before = item_state(item)
+            _keep_district_wording(item, data)
             _apply_item_fields(item, data, roadmap.plan.period)
             if not item.text:
                 raise Refused(_("Describe the measure."), "text")
             changes.set_value(item, "status", status)
             changes.set_value(item, "done_on", done_on.isoformat() if done_on else None)
-            note = data.get("progress_note")
-            if note is not None:
-                changes.set_value(item, "progress_note", note)
+            for name in ("progress_note", "school_text"):
+                if data.get(name) is not None:
+                    changes.set_value(item, name, data[name])
             write_item(item, before, base, Origin.of(actor))
+            db.session.commit()
+    except changes.Overtaken:
+        raise _stale(item) from None
+    return item
+
+
+def _keep_district_wording(item: RoadmapItem, data: dict[str, Any]) -> None:
+    if item.is_own:
+        return
+    for name in DISTRICT_WORDING:
+        if name in data and (data[name] or "") != getattr(item, name):
+            raise Refused(
+                _(
+                    "The wording of a district measure is the district's; write the "
+                    "school's wording beside it."
+                ),
+                "school_text",
+            )
+
+
+def mark_done(
+    actor,
+    item: RoadmapItem,
+    data: dict[str, Any],
+    revision: int | None,
+    file: tuple[str, bytes] | None = None,
+    url: str = "",
+) -> RoadmapItem:
+    """The school's short report on an item: done on a day, what was done, and (if any)
+    a file or a link as evidence, written as one edit. Everything is checked before
+    anything is written: a bad file or link leaves the item as it was."""
+    done_on = data.get("done_on") or local_today()
+    if done_on > local_today():
+        raise Refused(_("The date done cannot be in the future."), "done_on")
+    note = (data.get("progress_note") or "").strip()
+    if not note:
+        raise Refused(_("Say what was done."), "progress_note")
+    stored = None
+    if file is not None and file[1]:
+        filename, content = file
+        if len(content) > MAX_EVIDENCE_BYTES:
+            raise Refused(
+                _("The file is larger than %(mb)d MB.", mb=MAX_EVIDENCE_BYTES // 2**20), "file"
+            )
+        stored = {
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "filename": (filename or "file").replace("/", "_").replace("\\", "_")[-255:],
+            "content_type": sniff_evidence(content, filename),
+            "size": len(content),
+        }
+    url = (url or "").strip()
+    if url and (not url.startswith(("http://", "https://")) or len(url) > 1000 or " " in url):
+        raise Refused(_("Not a web address (https://...)."), "url")
+    _check_revision(item, revision, ROADMAP_ITEM_FIELDS)
+    base = item.revision if revision is None else revision
+    try:
+        with writing(actor):
+            _begin_school_edit(actor, item.roadmap)
+            before = item_state(item)
+            changes.set_value(item, "status", ItemStatus.DONE.value)
+            changes.set_value(item, "done_on", done_on.isoformat())
+            changes.set_value(item, "progress_note", note)
+            origin = Origin.of(actor)
+            write_item(item, before, base, origin)
+            if stored is not None and _evidence_with(item, stored["sha256"]) is None:
+                changelog.store_blob(file[1], stored["sha256"])
+                attach_file(item, stored, origin)
+            if url and url not in {e.url for e in item.evidence}:
+                attach_link(item, {"url": url}, origin)
             db.session.commit()
     except changes.Overtaken:
         raise _stale(item) from None
@@ -615,9 +689,12 @@ def apply_item_change(item: RoadmapItem, name: str, value: Any, origin: Origin) 
     refresh_progress(item.roadmap)
 
 
-def check_item_value(name: str, value: Any) -> None:
-    """Refuse (with the reason) a field value a page would not have saved."""
-    if name in ("number", "text", "responsible", "result", "progress_note"):
+def check_item_value(name: str, value: Any, item: RoadmapItem | None = None) -> None:
+    """Refuse (with the reason) a field value a page would not have saved (on ``item``,
+    when named: a district measure keeps the district's wording)."""
+    if item is not None and name in DISTRICT_WORDING:
+        _keep_district_wording(item, {name: value})
+    if name in ("number", "text", "responsible", "result", "progress_note", "school_text"):
         if not isinstance(value, str):
             raise Refused(_("Describe the measure."), name)
         if name == "text" and not value.strip():
@@ -822,6 +899,35 @@ def detach(item: RoadmapItem, evidence: Evidence, origin: Origin) -> None:
     changes.record_action(item, EVIDENCE_REMOVE, {"uuid": evidence.uuid}, origin)
     db.session.delete(evidence)
     db.session.flush()
+
+
+# -- versions and remarks, as a reviewer reads them ------------------------------------------
+
+
+def item_names(roadmap: SchoolRoadmap, contents: list[dict[str, Any]]) -> dict[str, str]:
+    """{item uuid: «1.2 Обсудить результаты на …»}: the items of the roadmap now, and
+    those only older versions had (named as those versions named them)."""
+    names: dict[str, str] = {}
+    for content in contents:
+        for key, entry in content.items():
+            uuid, _, field = key.partition(".")
+            if field == "text":
+                head = str(entry.get("label", "")).rsplit(" — ", 1)[0]
+                names[uuid] = shorten(head, 70)
+    names.update({item.uuid: item.heading for item in roadmap.items})
+    return names
+
+
+def named_changes(changes: list[review.Change], names: dict[str, str]) -> list[review.Change]:
+    """The differences of two versions, each named by its item as it is now (a version
+    stores the name it had then, cut wherever the text then ended)."""
+    out = []
+    for change in changes:
+        uuid, _, _field = change.key.partition(".")
+        what = change.label.rsplit(" — ", 1)[-1]
+        label = f"{names[uuid]} — {what}" if uuid in names else change.label
+        out.append(review.Change(change.key, label, change.before, change.after))
+    return out
 
 
 # -- district view of execution --------------------------------------------------------------

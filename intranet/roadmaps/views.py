@@ -13,14 +13,15 @@ from intranet.changelog import conflicts
 from intranet.changelog import services as changelog
 from intranet.documents import pdf_response
 from intranet.errors import Refused
+from intranet.extensions import htmx
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.reports.documents import RoadmapDocument
 from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
-from intranet.roadmaps import inline, services
-from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, RoadmapItemForm
+from intranet.roadmaps import columns, inline, services
+from intranet.roadmaps.forms import EvidenceForm, MarkDoneForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
 from intranet.timezones import local_today
 
@@ -66,11 +67,13 @@ def _back(roadmap: SchoolRoadmap, anchor: str | None = None):
 
 
 def _context(roadmap: SchoolRoadmap) -> dict:
+    can_edit = roadmap.can_edit(current_user)
     return {
         "roadmap": roadmap,
         "today": local_today(),
         "comments": review.open_comments(roadmap),
-        "can_edit": roadmap.can_edit(current_user),
+        "can_edit": can_edit,
+        "cols": columns.roadmap_columns(roadmap.items, can_edit),
         "can_submit": review.can_submit(current_user, roadmap) and roadmap.is_editable,
         "can_review": review.can_review(current_user, roadmap)
         and roadmap.state.value == "submitted",
@@ -118,7 +121,7 @@ def item_row(school_id: int, roadmap_id: int, item_id: int):
 
 
 # What a school reports on an item, besides the item's own fields.
-_PROGRESS = ("status", "done_on", "progress_note")
+_PROGRESS = ("status", "done_on", "progress_note", "school_text")
 
 
 @bp.route("/<int:roadmap_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -126,7 +129,7 @@ _PROGRESS = ("status", "done_on", "progress_note")
 def edit_item(school_id: int, roadmap_id: int, item_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
     item = _item(roadmap, item_id)
-    form = RoadmapItemForm(obj=item)
+    form = RoadmapItemForm(obj=item).for_item(item)
     if request.method == "GET":
         form.show_item(item)
     return inline.edit_item(
@@ -141,6 +144,63 @@ def edit_item(school_id: int, roadmap_id: int, item_id: int):
         templates=("roadmaps/_partials/roadmap_item_form.html", "roadmaps/roadmap_item_edit.html"),
         context={"roadmap": roadmap},
     )
+
+
+def _reload(roadmap: SchoolRoadmap, item: RoadmapItem):
+    """Back to the roadmap page; from htmx, as a whole page (not into the row)."""
+    back = _back(roadmap, f"item-{item.id}")
+    if htmx:
+        back = _row(roadmap, item), {"HX-Redirect": back.location}
+    return back
+
+
+@bp.route("/<int:roadmap_id>/items/<int:item_id>/done", methods=["GET", "POST"])
+@school_roles
+def mark_done(school_id: int, roadmap_id: int, item_id: int):
+    """«Отметить выполнение»: the date, what was done and the evidence in one short form
+    (opened in the item's row; this page when it must come back with a reason)."""
+    roadmap = _roadmap(school_id, roadmap_id)
+    item = _item(roadmap, item_id)
+    form = MarkDoneForm(obj=item)
+    if request.method == "GET":
+        form.done_on.data = item.done_on or local_today()
+    conflict = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            services.mark_done(
+                current_user,
+                item,
+                {"done_on": form.done_on.data, "progress_note": form.progress_note.data},
+                form.revision.data,
+                file=(upload.filename, upload.read()) if upload and upload.filename else None,
+                url=form.url.data or "",
+            )
+        except services.StaleEdit as exc:
+            conflict = exc
+            form.revision.data = item.revision
+            form.revision.raw_data = [str(item.revision)]
+        except Refused as exc:
+            if not roadmap.can_edit(current_user):
+                # Submitted meanwhile: the roadmap page says so, read-only.
+                flash(str(exc), "error")
+                return _reload(roadmap, item)
+            exc.attach(form)
+        else:
+            if htmx:
+                return _row(roadmap, item)
+            flash(_("Item %(n)s marked done.", n=item.number), "success")
+            return _back(roadmap, f"item-{item.id}")
+    context = {"item": item, "done_form": form, "conflict": conflict, "open_done": True}
+    if htmx and htmx.target == f"item-{item.id}":
+        return render_template(
+            "roadmaps/_partials/roadmap_item_row.html",
+            confirm=ConfirmForm(),
+            evidence_form=EvidenceForm(formdata=None),
+            **context,
+            **_context(roadmap),
+        )
+    return render_template("roadmaps/roadmap_item_done.html", **context, **_context(roadmap))
 
 
 @bp.route("/<int:roadmap_id>/items/new", methods=["POST"])
@@ -285,6 +345,8 @@ def history(school_id: int, roadmap_id: int):
         changes = review.diff(a.content, b.content)
     elif request.args.get("a") or request.args.get("b"):
         abort(404)
+    # Every remark and every change names its item.
+    names = services.item_names(roadmap, [v.content for v in versions])
     return render_template(
         "roadmaps/history.html",
         roadmap=roadmap,
@@ -292,5 +354,6 @@ def history(school_id: int, roadmap_id: int):
         events=review.events(roadmap),
         a=a,
         b=b,
-        changes=changes,
+        changes=None if changes is None else services.named_changes(changes, names),
+        names=names,
     )

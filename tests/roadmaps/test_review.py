@@ -168,7 +168,9 @@ def test_return_resubmit_compare_and_accept(client, published, login_as, client_
     assert "Замечание: Укажите дату проведения анализа" in row_text(page, f"item-{item.id}")
     assert "Замечание" not in row_text(page, f"item-{other.id}")
 
-    edit(client, published, item, text="Провести анализ ВПР до 1 ноября", responsible="Завуч")
+    edit(
+        client, published, item, school_text="Провести анализ ВПР до 1 ноября", responsible="Завуч"
+    )
     head.post(published.url("/submit"))
     first_again, second = versions_of(published.roadmap)
     assert first_again.uuid == first.uuid
@@ -180,7 +182,9 @@ def test_return_resubmit_compare_and_accept(client, published, login_as, client_
     history = text_of(reviewer.get(published.url("/history")))
     assert "Изменения от версии 1 к версии 2" in history
     assert "Было" in history and "Стало" in history
-    assert "<del>Провести анализ результатов ВПР</del>" in history
+    # The district's wording stays; the school's stands beside it, and is what changed.
+    assert fresh(item).text == "Провести анализ результатов ВПР"
+    assert "1.1 Провести анализ результатов ВПР — Формулировка школы" in history
     assert "<ins>Провести анализ ВПР до 1 ноября</ins>" in history
     assert "<ins>Завуч</ins>" in history
     assert "Обсудить результаты на педагогическом совете" not in history  # unchanged

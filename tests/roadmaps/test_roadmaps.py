@@ -75,7 +75,7 @@ def test_staff_edit_an_item_inline(client, published, login_as):
         client,
         published,
         item,
-        text="Обсудить результаты ВПР на педсовете",
+        school_text="Обсудить результаты ВПР на педсовете",
         deadline_text="до 20.11.2025",
         responsible="Заместитель директора по УВР",
         status="in_progress",
@@ -93,8 +93,14 @@ def test_staff_edit_an_item_inline(client, published, login_as):
         "Подготовлен доклад",
     ):
         assert text in shown
+    # A district measure keeps the district's words; the school's stand beside them.
+    assert (
+        "Формулировка управления образования Обсудить результаты на педагогическом совете" in shown
+    )
+    assert "Формулировка школы Обсудить результаты ВПР на педсовете" in shown
     item = fresh(item)
-    assert item.text == "Обсудить результаты ВПР на педсовете"
+    assert item.text == "Обсудить результаты на педагогическом совете"
+    assert item.school_text == "Обсудить результаты ВПР на педсовете"
     assert item.due_date == date(2025, 11, 20)
     assert item.responsible == "Заместитель директора по УВР"
     assert (item.status, item.progress_note, item.revision) == (
@@ -103,10 +109,10 @@ def test_staff_edit_an_item_inline(client, published, login_as):
         2,
     )
 
-    invalid = text_of(edit(client, published, item, text=""))
+    invalid = text_of(edit(client, published, item, done_on="2999-01-01"))
     assert invalid.lstrip().startswith(f'<tr id="item-{item.id}" class="editing">')
-    assert "Обязательное поле." in invalid
-    assert fresh(item).text == "Обсудить результаты ВПР на педсовете"
+    assert "Дата выполнения не может быть в будущем." in invalid
+    assert fresh(item).done_on is None
 
 
 def test_edit_without_htmx_is_a_page_and_saving_redirects(client, published, login_as):
