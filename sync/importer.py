@@ -230,8 +230,13 @@ def _import_up(data: bytes) -> Result:
     # One import per node at a time: the write takes the node's row lock (PostgreSQL) or
     # the database's write lock (SQLite), and what the node has applied is read again
     # under it, so two imports at once never both apply nor leave one waiting for good.
-    db.session.execute(update(SyncNode).where(SyncNode.id == node.id).values(last_bundle_at=now))
-    db.session.refresh(node)
+    db.session.scalars(
+        update(SyncNode)
+        .where(SyncNode.id == node.id)
+        .values(last_bundle_at=now)
+        .returning(SyncNode),
+        execution_options={"populate_existing": True},
+    ).one()
     # Under the lock, in one statement: whether this bundle got in meanwhile, and whether
     # the node has bundles waiting for a gap (only its own imports add them).
     found = set(

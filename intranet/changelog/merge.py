@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from intranet.audit.services import acting
 from intranet.changelog import services as changelog
@@ -116,6 +116,8 @@ class Batch:
         # Pending writes: per submission id, its staged saves; the outcomes in order.
         self._writes: dict[int, Any] = {}
         self._staged: list[tuple[int, Outcome]] = []
+        # The records read with the batch, by (table, uuid).
+        self.records: dict[tuple[str, str], Any] = {}
         self._preload([w for w in wires if isinstance(w, dict)])
 
     # -- reads, once per batch ------------------------------------------------------------
@@ -142,6 +144,7 @@ class Batch:
                         select(model).where(model.uuid.in_(part)).options(*options)
                     ).unique():
                         _memo("records")[(model.__tablename__, record.uuid)] = record.id
+                        self.records[(model.__tablename__, record.uuid)] = record
                         if getattr(record, "head_uuid", None):
                             heads.add(record.head_uuid)
             _preload_head_flags(heads)
@@ -258,7 +261,11 @@ class _Incoming:
         # session, and the identity map answers without a query.
         known = _memo("records")
         key = (model.__tablename__, self.wire["subject_uuid"])
-        record = db.session.get(model, known[key]) if key in known else None
+        record = self.batch.records.get(key)
+        if record is not None and (inspect(record).was_deleted or record in db.session.deleted):
+            record = None  # removed by an earlier change of the batch: asked as before
+        if record is None and key in known:
+            record = db.session.get(model, known[key])
         if record is None:
             with db.session.no_autoflush:
                 record = db.session.scalar(select(model).where(model.uuid == key[1]))
@@ -657,8 +664,17 @@ def _chunks(values, size: int = 500):
         yield values[start : start + size]
 
 
+_SUBJECT_MODELS: list = []
+
+
 def _subject_models():
     """(subject type, model, loader options): a record with what the rules read of it."""
+    if not _SUBJECT_MODELS:
+        _SUBJECT_MODELS.extend(_build_subject_models())
+    return _SUBJECT_MODELS
+
+
+def _build_subject_models():
     from sqlalchemy.orm import joinedload
 
     from intranet.inspections.models import Campaign, FormVersion, Submission
