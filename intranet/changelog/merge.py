@@ -664,13 +664,15 @@ def _chunks(values, size: int = 500):
         yield values[start : start + size]
 
 
-_SUBJECT_MODELS: list = []
+_SUBJECT_MODELS: tuple | None = None
 
 
-def _subject_models():
-    """(subject type, model, loader options): a record with what the rules read of it."""
-    if not _SUBJECT_MODELS:
-        _SUBJECT_MODELS.extend(_build_subject_models())
+def _subject_models() -> tuple:
+    """(subject type, model, loader options): a record with what the rules read of it
+    (built once)."""
+    global _SUBJECT_MODELS
+    if _SUBJECT_MODELS is None:
+        _SUBJECT_MODELS = _build_subject_models()
     return _SUBJECT_MODELS
 
 
