@@ -257,8 +257,8 @@ class _Incoming:
     # -- shared rules --------------------------------------------------------------------
 
     def _find(self, model):
-        # A bundle carries many changes of few records: their ids are kept for the
-        # session, and the identity map answers without a query.
+        # A bundle carries many changes of few records: the batch read them at once, and
+        # their ids are kept for the session (the identity map answers without a query).
         known = _memo("records")
         key = (model.__tablename__, self.wire["subject_uuid"])
         record = self.batch.records.get(key)
