@@ -30,3 +30,24 @@ def apply_change(
         received_at=received_at,
         attachments=attachments or {},
     )
+
+
+def batch_of(
+    records: list[dict[str, Any]],
+    *,
+    school,
+    node_id: str | None,
+    received_at: datetime,
+    attachments: Mapping[str, bytes] | None = None,
+):
+    """The same door for a bundle's changes at once (``changelog.merge.Batch``): ``apply``
+    each record in order, ``finish``, then read the outcomes."""
+    from intranet.changelog.services import incoming_batch
+
+    return incoming_batch(
+        [wire_of(r) for r in records],
+        school=school,
+        node_id=node_id,
+        received_at=received_at,
+        attachments=dict(attachments or {}),
+    )

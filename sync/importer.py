@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -25,13 +25,14 @@ from intranet.mixins import utcnow
 from intranet.schools.models import District, School
 from sync import digest, keys, kinds, nodes
 from sync.bundle import DIGEST, MAX_UNPACKED, Bundle, BundleRefused, read_bundle, signed_by
-from sync.changes import apply_change
+from sync.changes import batch_of, wire_of
 from sync.mode import is_school_copy
 from sync.models import SyncBundle, SyncLocal, SyncNode, SyncQuarantine
 
 log = logging.getLogger("intranet.sync")
 
-COUNTED = ("applied", "skipped", "merged", "conflict", "quarantined")
+QUARANTINED = "quarantined"
+COUNTED = ("applied", "skipped", "merged", "conflict", QUARANTINED)
 # A receipt's status → the state the school copy shows for that change.
 RECEIPT_STATE = {
     "applied": "confirmed",
@@ -229,12 +230,29 @@ def _import_up(data: bytes) -> Result:
     # One import per node at a time: the write takes the node's row lock (PostgreSQL) or
     # the database's write lock (SQLite), and what the node has applied is read again
     # under it, so two imports at once never both apply nor leave one waiting for good.
-    db.session.execute(update(SyncNode).where(SyncNode.id == node.id).values(last_bundle_at=now))
-    db.session.refresh(node)
-    seen = db.session.get(SyncBundle, bundle.id, populate_existing=True)
-    if seen is not None:
+    db.session.scalars(
+        update(SyncNode)
+        .where(SyncNode.id == node.id)
+        .values(last_bundle_at=now)
+        .returning(SyncNode),
+        execution_options={"populate_existing": True},
+    ).one()
+    # Under the lock, in one statement: whether this bundle got in meanwhile, and whether
+    # the node has bundles waiting for a gap (only its own imports add them).
+    found = set(
+        db.session.scalars(
+            select(SyncBundle.id).where(
+                or_(
+                    SyncBundle.id == bundle.id,
+                    and_(SyncBundle.node_id == node.id, SyncBundle.status == "waiting"),
+                )
+            )
+        )
+    )
+    if bundle.id in found:
         db.session.rollback()
         return _seen(db.session.get(SyncBundle, bundle.id))
+    waiting = bool(found)
     with acting(None):
         if not node.public_key:
             node.public_key = key_text
@@ -292,15 +310,17 @@ def _import_up(data: bytes) -> Result:
                 ),
             )
         counts = _apply_up(bundle, node, row, now)
-        _drain_waiting(node, now)
+        if waiting:
+            _drain_waiting(node, now)
         digest.check_on_district(
             node,
             node.school,
             digest.load(bundle.extra.get(DIGEST)),
             _int(manifest.get("feed_position")),
         )
+        receipt = row.receipt
         db.session.commit()
-    return Result("applied", bundle.id, counts, row.receipt)
+    return Result("applied", bundle.id, counts, receipt)
 
 
 def _seen(row: SyncBundle) -> Result:
@@ -335,37 +355,49 @@ def _apply_up(bundle: Bundle, node: SyncNode, row: SyncBundle, now) -> dict[str,
             )
         )
     counts: Counter[str] = Counter({k: 0 for k in COUNTED})
-    results = []
+    changes = [r for r in bundle.records if r["kind"] == "change"]
+    batch = batch_of(
+        changes, school=school, node_id=node.id, received_at=now, attachments=bundle.attachments
+    )
+    # Each change in order through the merge rules; the outcomes are final once the batch
+    # has written what it holds (a form saved here meanwhile quarantines its changes).
+    decided: list[tuple[dict, Any]] = []
+    seen: set[str] = set()
     for record in bundle.records:
         if record["kind"] != "change":
+            batch.flush()
             counts[kinds.handler_for(record["kind"])(record, ctx)] += 1
             continue
+        if record["uuid"] in seen:  # the same change twice: what became of the first decides
+            batch.flush()
+            held.update(r["uuid"] for r, o in decided if o is not None and o.status == QUARANTINED)
+        seen.add(record["uuid"])
         if record["uuid"] in held:
-            status, reason = "quarantined", ""
-        else:
-            outcome = apply_change(
-                record,
-                school=school,
-                node_id=node.id,
-                received_at=now,
-                attachments=bundle.attachments,
-            )
-            status, reason = outcome.status, str(outcome.reason or "")
-            if status == "quarantined":
-                db.session.add(
-                    SyncQuarantine(
-                        district_id=node.district_id,
-                        school_id=node.school_id,
-                        node_id=node.id,
-                        bundle_id=bundle.id,
-                        change_uuid=record["uuid"],
-                        kind="change",
-                        reason=reason,
-                        raw=json.dumps(record, ensure_ascii=False).encode("utf-8"),
-                        created_at=now,
-                    )
+            decided.append((record, None))
+            continue
+        outcome = batch.apply(wire_of(record))
+        if outcome.status == QUARANTINED:
+            held.add(record["uuid"])
+        decided.append((record, outcome))
+    batch.finish()
+    results = []
+    for record, outcome in decided:
+        status = QUARANTINED if outcome is None else outcome.status
+        reason = "" if outcome is None else str(outcome.reason or "")
+        if outcome is not None and status == QUARANTINED:
+            db.session.add(
+                SyncQuarantine(
+                    district_id=node.district_id,
+                    school_id=node.school_id,
+                    node_id=node.id,
+                    bundle_id=bundle.id,
+                    change_uuid=record["uuid"],
+                    kind="change",
+                    reason=reason,
+                    raw=json.dumps(record, ensure_ascii=False).encode("utf-8"),
+                    created_at=now,
                 )
-                held.add(record["uuid"])
+            )
         counts[status] += 1
         result = {"uuid": record["uuid"], "status": status}
         if reason:

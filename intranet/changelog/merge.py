@@ -10,6 +10,12 @@ clocks never do (the copy's saved-at time only decides whether a form was in tim
 Everything runs inside the caller's transaction and never commits: one bundle applies
 whole or not at all. Every check comes before the first write, so a change that is
 refused leaves nothing behind.
+
+A bundle's changes go through one ``Batch``: it reads what they touch in a few statements
+(the changes already here, their authors, their records and the records' heads), decides
+each change in order by the rules below in memory, and writes the answers of each form
+once, with the changes, when the batch ends (or before anything reads the change log).
+A single change (``apply_incoming``) is a batch of one: there is one way in.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from intranet.audit.services import acting
 from intranet.changelog import services as changelog
@@ -71,24 +77,149 @@ def apply_incoming(
     received_at: datetime,
     attachments: dict[str, bytes] | None = None,
 ) -> Outcome:
-    uuid = wire.get("uuid") if isinstance(wire, dict) else None
-    try:
-        if not isinstance(wire, dict) or any(not wire.get(k) for k in _WIRE_KEYS):
-            raise _Quarantine(_("The change record is malformed."))
-        with db.session.no_autoflush:  # a lookup: the caller's pending rows can wait
-            known = db.session.scalar(select(Change.id).where(Change.uuid == uuid))
-        if known is not None:
-            return Outcome(SKIPPED, change_uuid=uuid)
-        if wire["school"] != school.code:
-            raise _Quarantine(_("The change belongs to another school."))
-        change = _Incoming(wire, school, node_id, received_at, attachments or {})
-        return change.apply()
-    except _Quarantine as exc:
-        return Outcome(QUARANTINED, exc.reason, change_uuid=uuid or "")
+    """Apply one change: a batch of one."""
+    batch = Batch(
+        [wire], school=school, node_id=node_id, received_at=received_at, attachments=attachments
+    )
+    outcome = batch.apply(wire)
+    batch.finish()
+    return outcome
+
+
+class Batch:
+    """Changes of one school applied in the order given (a bundle's), by the merge rules.
+
+    ``apply`` decides each change at once and returns its ``Outcome``; answers of a form
+    are written when the batch is flushed (``flush``: before anything reads the change
+    log or writes another way, and at ``finish``), so a bundle's changes of one form cost
+    one UPDATE, and the changes of all its forms one INSERT. Read the outcomes after
+    ``finish``: a form that someone else saved meanwhile (its write finds another
+    revision) turns its pending changes into quarantined ones, as when each was written
+    alone.
+    """
+
+    def __init__(
+        self,
+        wires: list[dict[str, Any]],
+        *,
+        school,
+        node_id: str | None,
+        received_at: datetime,
+        attachments: dict[str, bytes] | None = None,
+    ) -> None:
+        self.school = school
+        self.node_id = node_id
+        self.received_at = received_at
+        self.attachments = attachments or {}
+        self._known: set[str] = set()
+        self._seen: set[str] = set()
+        # Pending writes: per submission id, its staged saves; the outcomes in order.
+        self._writes: dict[int, Any] = {}
+        self._staged: list[tuple[int, Outcome]] = []
+        # The records read with the batch, by (table, uuid).
+        self.records: dict[tuple[str, str], Any] = {}
+        self._preload([w for w in wires if isinstance(w, dict)])
+
+    # -- reads, once per batch ------------------------------------------------------------
+
+    def _preload(self, wires: list[dict[str, Any]]) -> None:
+        """What the changes touch, in a few statements: which are here already, their
+        authors, their records (with what the rules read of them) and the records'
+        heads."""
+        uuids = [w["uuid"] for w in wires if isinstance(w.get("uuid"), str)]
+        with db.session.no_autoflush:
+            for part in _chunks(uuids):
+                self._known.update(
+                    db.session.scalars(select(Change.uuid).where(Change.uuid.in_(part)))
+                )
+            _preload_authors({str(w.get("author_login") or "") for w in wires} - {""}, self.school)
+            heads = set()
+            by_type: dict[str, set[str]] = {}
+            for w in wires:
+                if isinstance(w.get("subject_uuid"), str):
+                    by_type.setdefault(w.get("subject_type"), set()).add(w["subject_uuid"])
+            for kind, model, options in _subject_models():
+                for part in _chunks(sorted(by_type.get(kind, ()))):
+                    for record in db.session.scalars(
+                        select(model).where(model.uuid.in_(part)).options(*options)
+                    ).unique():
+                        _memo("records")[(model.__tablename__, record.uuid)] = record.id
+                        self.records[(model.__tablename__, record.uuid)] = record
+                        if getattr(record, "head_uuid", None):
+                            heads.add(record.head_uuid)
+            _preload_head_flags(heads)
+
+    # -- applying -------------------------------------------------------------------------
+
+    def apply(self, wire: dict[str, Any]) -> Outcome:
+        uuid = wire.get("uuid") if isinstance(wire, dict) else None
+        try:
+            if not isinstance(wire, dict) or any(not wire.get(k) for k in _WIRE_KEYS):
+                raise _Quarantine(_("The change record is malformed."))
+            if self._is_known(uuid):
+                return Outcome(SKIPPED, change_uuid=uuid)
+            if wire["school"] != self.school.code:
+                raise _Quarantine(_("The change belongs to another school."))
+            change = _Incoming(
+                wire, self.school, self.node_id, self.received_at, self.attachments, self
+            )
+            return change.apply()
+        except _Quarantine as exc:
+            return Outcome(QUARANTINED, exc.reason, change_uuid=uuid or "")
+
+    def _is_known(self, uuid: str) -> bool:
+        if uuid in self._known:
+            return True
+        if uuid not in self._seen:  # read with the batch: not here when it began
+            self._seen.add(uuid)
+            return False
+        # The same change twice in one batch: what became of the first decides.
+        self.flush()
+        with db.session.no_autoflush:
+            return db.session.scalar(select(Change.id).where(Change.uuid == uuid)) is not None
+
+    def stage(self, submission, key: str, value: Any, answers: dict, origin, outcome) -> None:
+        """A form's change that applies: written with the form's others at the flush."""
+        from intranet.inspections import services as inspections
+
+        writes = self._writes.get(submission.id)
+        if writes is None:
+            writes = self._writes[submission.id] = inspections.AnswerWrites(submission)
+        writes.add(None, key, value, answers, key, origin)
+        self._staged.append((submission.id, outcome))
+
+    def flush(self) -> None:
+        """Write what is pending: each form's answers (one guarded UPDATE each), then
+        their changes in the order they were made (one INSERT)."""
+        if not self._staged:
+            return
+        writes, staged = self._writes, self._staged
+        self._writes, self._staged = {}, []
+        rows: dict[int, list[dict[str, Any]]] = {}
+        refused: dict[int, str] = {}
+        for submission_id, pending in writes.items():
+            try:
+                rows[submission_id] = pending.update_carried()
+            except Refused as exc:  # a parallel save of the same form
+                refused[submission_id] = str(exc)
+        ordered = []
+        for submission_id, outcome in staged:
+            if submission_id in refused:
+                _memo("head_based").pop(outcome.change_uuid, None)
+                self._seen.discard(outcome.change_uuid)
+                outcome.status, outcome.reason = QUARANTINED, refused[submission_id]
+            else:
+                ordered.append(rows[submission_id].pop(0))
+        if ordered:
+            changelog.append(db.session.connection(), *ordered)
+
+    def finish(self) -> None:
+        self.flush()
 
 
 class _Incoming:
-    def __init__(self, wire, school, node_id, received_at, attachments) -> None:
+    def __init__(self, wire, school, node_id, received_at, attachments, batch: Batch) -> None:
+        self.batch = batch
         self.wire = wire
         self.school = school
         self.field: str = wire["field"]
@@ -126,11 +257,15 @@ class _Incoming:
     # -- shared rules --------------------------------------------------------------------
 
     def _find(self, model):
-        # A bundle carries many changes of few records: their ids are kept for the
-        # session, and the identity map answers without a query.
+        # A bundle carries many changes of few records: the batch read them at once, and
+        # their ids are kept for the session (the identity map answers without a query).
         known = _memo("records")
         key = (model.__tablename__, self.wire["subject_uuid"])
-        record = db.session.get(model, known[key]) if key in known else None
+        record = self.batch.records.get(key)
+        if record is not None and (inspect(record).was_deleted or record in db.session.deleted):
+            record = None  # removed by an earlier change of the batch: asked as before
+        if record is None and key in known:
+            record = db.session.get(model, known[key])
         if record is None:
             with db.session.no_autoflush:
                 record = db.session.scalar(select(model).where(model.uuid == key[1]))
@@ -156,6 +291,7 @@ class _Incoming:
         both had (the nearest ancestor that was written on top of the head of its time)
         and the copy's own changes since then (the ancestors above it). Quarantined when
         an ancestor never arrived."""
+        self.batch.flush()
         ancestors: set[str] = set()
         parent = self.origin.parent_uuid
         while parent is not None:
@@ -221,6 +357,7 @@ class _Incoming:
             return False
         flags = _memo("head_based")
         if head not in flags:
+            self.batch.flush()
             row = db.session.execute(
                 select(Change.id, Change.subject_type, Change.subject_id, Change.parent_uuid).where(
                     Change.uuid == head
@@ -247,6 +384,7 @@ class _Incoming:
     def _keep_in_conflict(self, record, kind: str, current_id: int) -> Outcome:
         """Both values kept: the incoming change is stored unapplied, and one open
         conflict per field names the latest of each side."""
+        self.batch.flush()
         changelog.append(
             db.session.connection(),
             self.origin.row(
@@ -313,6 +451,7 @@ class _Incoming:
         if target is None or target.is_locked(self._saved_on()):
             raise _Quarantine(_("The campaign is closed and was not reopened for the school."))
         if self.field == SUBMIT:
+            self.batch.flush()
             return self._submit(submission, inspections.submit_carried)
         self._owned(submission)
         try:
@@ -323,11 +462,9 @@ class _Incoming:
         if clash is not None and inspections.current_answer(submission, self.field) != value:
             return self._keep_in_conflict(submission, Subject.SUBMISSION, clash)
         self.value = value
-        try:
-            inspections.write_carried(submission, self.field, value, answers, self.origin)
-        except Refused as exc:  # a parallel save of the same form: the import is retried
-            raise _Quarantine(str(exc)) from None
-        return self._done(merged)
+        outcome = self._done(merged)
+        self.batch.stage(submission, self.field, value, answers, self.origin, outcome)
+        return outcome
 
     def _saved_on(self) -> date:
         """The day the change was made, for the campaign's lock: the copy's clock, but
@@ -358,6 +495,7 @@ class _Incoming:
         from intranet.review import services as review
         from intranet.roadmaps.models import SchoolRoadmap
 
+        self.batch.flush()
         roadmap = self._find(SchoolRoadmap)
         if self.field != SUBMIT:
             raise _Quarantine(_("Unknown kind of change."))
@@ -370,6 +508,7 @@ class _Incoming:
         from intranet.roadmaps import services as roadmaps
         from intranet.roadmaps.models import RoadmapItem, SchoolRoadmap
 
+        self.batch.flush()
         if self.field == CREATE:
             value = self.value if isinstance(self.value, dict) else {}
             roadmap = db.session.scalar(
@@ -517,6 +656,101 @@ def _author(login: str, school) -> _Author | None:
             ).first()
         known[key] = _Author(*row) if row is not None else None
     return known[key]
+
+
+def _chunks(values, size: int = 500):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+_SUBJECT_MODELS: tuple | None = None
+
+
+def _subject_models() -> tuple:
+    """(subject type, model, loader options): a record with what the rules read of it
+    (built once)."""
+    global _SUBJECT_MODELS
+    if _SUBJECT_MODELS is None:
+        _SUBJECT_MODELS = _build_subject_models()
+    return _SUBJECT_MODELS
+
+
+def _build_subject_models():
+    from sqlalchemy.orm import joinedload
+
+    from intranet.inspections.models import Campaign, FormVersion, Submission
+    from intranet.roadmaps.models import RoadmapItem, SchoolRoadmap
+
+    return (
+        (
+            Subject.SUBMISSION.value,
+            Submission,
+            (
+                # The version's schema is read once per process (``FormVersion.frozen_schema``).
+                joinedload(Submission.campaign)
+                .joinedload(Campaign.version)
+                .defer(FormVersion.schema),
+                joinedload(Submission.target),
+            ),
+        ),
+        (Subject.ROADMAP_ITEM.value, RoadmapItem, (joinedload(RoadmapItem.roadmap),)),
+        (Subject.ROADMAP.value, SchoolRoadmap, ()),
+    )
+
+
+def _preload_authors(logins: set[str], school) -> None:
+    """The users the changes name, in one statement (``_author`` answers from the memo)."""
+    from intranet.auth.models import User
+
+    known = _memo("authors")
+    wanted = {login.lower() for login in logins} - {
+        k[0] for k in known if k[1] == school.district_id
+    }
+    if not wanted:
+        return
+    found = {}
+    for part in _chunks(sorted(wanted)):
+        for row in db.session.execute(
+            select(User.id, User.login, User.full_name).where(
+                User.login.in_(part), User.district_id == school.district_id
+            )
+        ):
+            found[row.login] = _Author(*row)
+    for login in wanted:
+        known[(login, school.district_id)] = found.get(login)
+
+
+def _preload_head_flags(heads: set[str]) -> None:
+    """Whether each record's head was written on top of the head of its time (what
+    ``_was_head_based`` answers for one), for all the heads in one statement."""
+    flags = _memo("head_based")
+    wanted = sorted(heads - flags.keys())
+    if not wanted:
+        return
+    table = Change.__table__
+    row, earlier = table.alias("row"), table.alias("earlier")
+    head_before = (
+        select(earlier.c.uuid)
+        .where(
+            earlier.c.subject_type == row.c.subject_type,
+            earlier.c.subject_id == row.c.subject_id,
+            earlier.c.applied.is_(True),
+            earlier.c.number.is_not(None),
+            earlier.c.id < row.c.id,
+        )
+        .order_by(earlier.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = {}
+    for part in _chunks(wanted):
+        for uuid, parent, before in db.session.execute(
+            select(row.c.uuid, row.c.parent_uuid, head_before).where(row.c.uuid.in_(part))
+        ):
+            found[uuid] = parent == before
+    for uuid in wanted:
+        flags[uuid] = found.get(uuid, False)
 
 
 def _memo(name: str) -> dict:

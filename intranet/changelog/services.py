@@ -189,6 +189,17 @@ def apply_incoming(wire: dict[str, Any], *, school, node_id, received_at, attach
     )
 
 
+def incoming_batch(wires: list[dict[str, Any]], *, school, node_id, received_at, attachments=None):
+    """A bundle's changes applied in order by the same rules (``merge.Batch``): what they
+    touch is read once, and each form's answers are written once. ``apply_incoming`` is
+    a batch of one."""
+    from intranet.changelog import merge
+
+    return merge.Batch(
+        wires, school=school, node_id=node_id, received_at=received_at, attachments=attachments
+    )
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
 

@@ -422,6 +422,126 @@ _WRITE_ANSWERS = update(_SUBMISSIONS).where(
 )
 
 
+def _raced_message() -> str:
+    return _("Several people are saving this form at this moment; try again.")
+
+
+# The columns a save writes besides the change itself.
+_WRITTEN = ("answers", "field_revisions", "revision", "head_uuid", "last_saved_at", "updated_at")
+
+
+class AnswerWrites:
+    """The saves of one submission, written together: each ``add`` moves the submission
+    object on in memory (the next save reads the answers, revision and head it leads to)
+    and keeps the change; ``store`` writes them with one UPDATE of the submission and one
+    INSERT of the changes.
+
+    An autosave adds one save and stores it at once (``_write_change``); a sync import
+    adds every change a bundle carries for the form and stores them once. The UPDATE is
+    guarded by the revision that was read (compare-and-set): when another save got in
+    between, nothing is written, the object is as it was read, and ``_Raced`` makes the
+    caller read again (the autosave) or keep the changes in quarantine (sync). It is
+    plain statements: this runs on every answer typed, and the ORM's unit of work would
+    cost more than the rest of the request (the audit log ignores answers; their history
+    is the change log).
+    """
+
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+        self.rows: list[dict[str, Any]] = []
+        self._read = {name: getattr(submission, name) for name in _WRITTEN}
+
+    def add(
+        self,
+        actor,
+        key: str,
+        value: Any,
+        answers: dict,
+        revision_key: str,
+        origin: changelog.Origin | None = None,
+    ) -> tuple[int, datetime]:
+        """Stage one save (``origin``: a change carried in by sync, with its uuid,
+        parent, node and times); returns (save number, time)."""
+        submission = self.submission
+        number = submission.revision + 1
+        now = utcnow()
+        change_uuid = origin.uuid if origin is not None and origin.carried else new_uuid()
+        revisions = {**(submission.field_revisions or {}), revision_key: number}
+        if origin is None:
+            origin = changelog.Origin.of(actor)
+        self.rows.append(
+            origin.row(
+                uuid=change_uuid,
+                parent_uuid=origin.parent(submission.head_uuid),
+                district_id=submission.district_id,
+                school_id=submission.school_id,
+                subject_type=Subject.SUBMISSION.value,
+                subject_id=submission.id,
+                subject_uuid=submission.uuid,
+                number=number,
+                field=key,
+                value=value,
+                saved_at=origin.saved_at or now,
+                received_at=origin.received_at or now,
+            )
+        )
+        # The object in the session is what the row will be, for the rest of the request.
+        self._set(
+            {
+                "answers": answers,
+                "field_revisions": revisions,
+                "revision": number,
+                "head_uuid": change_uuid,
+                "last_saved_at": now,
+                "updated_at": now,
+            }
+        )
+        return number, now
+
+    def update(self, *, flush: bool = True) -> list[dict[str, Any]]:
+        """The guarded UPDATE of the submission; returns the changes still to append
+        (``store`` appends them; a sync import appends those of several forms at once,
+        in the order they were made). ``_Raced`` when another save got in first.
+        ``flush``: the ORM's pending writes go first (a reopen, accepted → draft, made by
+        the page); a sync import never reopens a form and flushes its own rows later."""
+        rows, self.rows = self.rows, []
+        if not rows:
+            return rows
+        if flush:
+            db.session.flush()
+        submission = self.submission
+        written = db.session.connection().execute(
+            _WRITE_ANSWERS,
+            {
+                "b_id": submission.id,
+                "b_revision": self._read["revision"],
+                **{name: getattr(submission, name) for name in _WRITTEN},
+            },
+        )
+        if written.rowcount != 1:
+            self._set(self._read)
+            raise _Raced
+        self._read = {name: getattr(submission, name) for name in _WRITTEN}
+        return rows
+
+    def update_carried(self) -> list[dict[str, Any]]:
+        """``update`` for changes carried in by sync: ``Refused`` (with the reason) when
+        another save got in first."""
+        try:
+            return self.update(flush=False)
+        except _Raced:
+            raise Refused(_raced_message()) from None
+
+    def store(self) -> None:
+        rows = self.update()
+        if rows:
+            changelog.append(db.session.connection(), *rows)
+
+    def _set(self, values: dict[str, Any]) -> None:
+        for name, current in values.items():
+            set_committed_value(self.submission, name, current)
+
+
 def _write_change(
     actor,
     submission: Submission,
@@ -432,66 +552,11 @@ def _write_change(
     origin: changelog.Origin | None = None,
 ) -> tuple[int, datetime]:
     """Append one change and store the answers it leads to; returns (save number, time).
-
-    The UPDATE is guarded by the revision that was read (compare-and-set): when another
-    save got in between, nothing is written and ``_Raced`` makes the caller read again
-    and merge, so two people saving the same form never drop each other's answers. It is
-    two plain statements: this runs on every answer typed, and the ORM's unit of work
-    would cost more than the rest of the request (the audit log ignores answers; their
-    history is the change log). ``origin``: a change carried in by sync (its uuid,
-    parent, node and times).
-    """
-    db.session.flush()  # a reopen (accepted → draft) goes first, through the ORM
-    number = submission.revision + 1
-    now = utcnow()
-    change_uuid = origin.uuid if origin is not None and origin.carried else new_uuid()
-    revisions = {**(submission.field_revisions or {}), revision_key: number}
-    connection = db.session.connection()
-    written = connection.execute(
-        _WRITE_ANSWERS,
-        {
-            "b_id": submission.id,
-            "b_revision": submission.revision,
-            "answers": answers,
-            "field_revisions": revisions,
-            "revision": number,
-            "head_uuid": change_uuid,
-            "last_saved_at": now,
-            "updated_at": now,
-        },
-    )
-    if written.rowcount != 1:
-        raise _Raced
-    if origin is None:
-        origin = changelog.Origin.of(actor)
-    changelog.append(
-        connection,
-        origin.row(
-            uuid=change_uuid,
-            parent_uuid=origin.parent(submission.head_uuid),
-            district_id=submission.district_id,
-            school_id=submission.school_id,
-            subject_type=Subject.SUBMISSION.value,
-            subject_id=submission.id,
-            subject_uuid=submission.uuid,
-            number=number,
-            field=key,
-            value=value,
-            saved_at=origin.saved_at or now,
-            received_at=origin.received_at or now,
-        ),
-    )
-    # The object in the session now matches the row, for the rest of the request.
-    for name, current in (
-        ("answers", answers),
-        ("field_revisions", revisions),
-        ("revision", number),
-        ("head_uuid", change_uuid),
-        ("last_saved_at", now),
-        ("updated_at", now),
-    ):
-        set_committed_value(submission, name, current)
-    return number, now
+    ``_Raced`` (nothing written) when another save of the submission got in first."""
+    writes = AnswerWrites(submission)
+    saved = writes.add(actor, key, value, answers, revision_key, origin)
+    writes.store()
+    return saved
 
 
 def _retrying(write):
@@ -502,7 +567,7 @@ def _retrying(write):
             return write()
         except _Raced:
             db.session.rollback()
-    raise Refused(_("Several people are saving this form at this moment; try again."))
+    raise Refused(_raced_message())
 
 
 def _last_author(submission: Submission, number: int) -> str:
@@ -718,7 +783,7 @@ def write_carried(
     try:
         _write_change(None, submission, key, value, answers, key, origin)
     except _Raced:
-        raise Refused(_("Several people are saving this form at this moment; try again.")) from None
+        raise Refused(_raced_message()) from None
 
 
 def submit_carried(actor, submission: Submission, origin: changelog.Origin):
