@@ -376,7 +376,7 @@ def push_part(sha: str, number: int):
     body = read_body()
     verified = _signed(body, allow_revoked=True)
     node = verified.node
-    size = _int_arg("size", 0, 1, max_bundle() + 1)
+    size = _int_arg("size", 0, 1, 2**62)
     parts = _int_arg("parts", 1, 1, 100_000)
     if size > max_bundle():
         return _too_big()

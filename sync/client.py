@@ -108,6 +108,8 @@ class DistrictClient:
         # Bytes on the wire (bodies both ways and the request/status lines and headers).
         self.sent = 0
         self.received = 0
+        # (method, path, status) of every request made, for people reading a log.
+        self.log: list[tuple[str, str, int]] = []
         self._opener = urllib.request.build_opener(_NoRedirect())
 
     # -- one request, with its retries ----------------------------------------------------
@@ -175,6 +177,7 @@ class DistrictClient:
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
             got = {k.lower(): v for k, v in exc.headers.items()}
+        self.log.append((method, target, status))
         self.received += len(raw) + 20 + sum(len(k) + len(v) + 4 for k, v in got.items())
         length = got.get("content-length")
         if length is not None and length.isdigit() and int(length) != len(raw):
