@@ -401,7 +401,10 @@ def _run(client: DistrictClient | None) -> Report:
         client.hello()
         exported = export_up()
         if exported.records:
-            answer = client.push(exported.data)
+            from flask import current_app
+
+            part = int(current_app.config.get("SYNC_PART_BYTES") or PART_BYTES)
+            answer = client.push(exported.data, part_bytes=part)
             report.sent = exported.records
             if answer.get("error") == "revoked" or answer.get("status") == "refused":
                 report.errors.append(str(answer.get("message") or ""))
