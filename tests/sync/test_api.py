@@ -337,3 +337,10 @@ def test_the_api_needs_no_cookie_and_no_csrf_token(world, client, csrf_on):
 def _zip_names(data: bytes) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return zf.namelist()
+
+
+def test_an_address_that_is_not_this_product_is_named_so(live_server, app_ctx):
+    from sync.client import NotThisProduct
+
+    with pytest.raises(NotThisProduct, match="По этому адресу не сервер управления образования"):
+        DistrictClient(live_server + "/portal", sleep=lambda s: None).hello()

@@ -218,3 +218,44 @@ def test_a_link_dropping_mid_push_and_mid_pull_loses_and_doubles_nothing(sides):
         _each_once(district, made + remade)
     finally:
         proxy.close()
+
+
+def test_init_against_an_address_that_is_not_this_product_changes_nothing(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = b"<html><body>Some other site</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    school = Side(tmp_path / "school", "school")
+    folder = Path(school.env["INTRANET_INSTANCE_PATH"])
+    before = {p.name for p in folder.iterdir()}
+    try:
+        url = f"http://127.0.0.1:{other.server_port}"
+        done = school.intranet("sync", "init", "--district", url, "--code", "s1-AAAA", check=False)
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert done.returncode == 1
+    assert "По этому адресу не сервер управления образования" in done.stderr
+    assert "Ничего не изменено" in done.stderr
+    assert not (folder / "sync_node_key").exists()
+    assert not (folder / "config.py").exists()
+    left = {p.name for p in folder.iterdir()} - before - {"secret_key"}
+    for name in left:  # at most the empty database file the app opens
+        assert name.startswith("intranet.sqlite3")
+        import sqlite3
+
+        with sqlite3.connect(folder / name) as conn:
+            assert conn.execute("select count(*) from sqlite_master").fetchone()[0] == 0
