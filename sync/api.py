@@ -114,6 +114,7 @@ def _slot() -> threading.BoundedSemaphore:
 def _gate():
     from sync.mode import is_school_copy
 
+    g.sync_started = time.perf_counter()
     if is_school_copy() and request.endpoint != "sync_api.hello":
         return _error(404, "not_district", _("This is a school's copy, not the district server."))
     if in_maintenance():
@@ -155,6 +156,9 @@ def _plain(response):
     # No cookie ever leaves these endpoints: the signature is the credential.
     response.headers.pop("Set-Cookie", None)
     response.headers["Cache-Control"] = "no-store"
+    started = g.get("sync_started")
+    if started is not None:  # the server's own time, for the benchmark and the logs
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
 
 

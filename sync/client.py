@@ -108,8 +108,10 @@ class DistrictClient:
         # Bytes on the wire (bodies both ways and the request/status lines and headers).
         self.sent = 0
         self.received = 0
-        # (method, path, status) of every request made, for people reading a log.
-        self.log: list[tuple[str, str, int]] = []
+        # (method, path, status, seconds) of every request made, for people reading a log.
+        self.log: list[tuple[str, str, int, float]] = []
+        # Milliseconds the district spent on them (its Server-Timing header).
+        self.server_ms = 0.0
         self._opener = urllib.request.build_opener(_NoRedirect())
 
     # -- one request, with its retries ----------------------------------------------------
@@ -170,6 +172,7 @@ class DistrictClient:
         self.sent += len(body) + len(method) + len(target) + 60 + sum(
             len(k) + len(v) + 4 for k, v in headers.items()
         )
+        started = time.perf_counter()
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 status, raw = response.status, response.read()
@@ -177,7 +180,13 @@ class DistrictClient:
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
             got = {k.lower(): v for k, v in exc.headers.items()}
-        self.log.append((method, target, status))
+        self.log.append((method, target, status, time.perf_counter() - started))
+        timing = got.get("server-timing", "")
+        if "dur=" in timing:
+            try:
+                self.server_ms += float(timing.split("dur=", 1)[1].split(";")[0].split(",")[0])
+            except ValueError:
+                pass
         self.received += len(raw) + 20 + sum(len(k) + len(v) + 4 for k, v in got.items())
         length = got.get("content-length")
         if length is not None and length.isdigit() and int(length) != len(raw):

@@ -79,7 +79,7 @@ def test_a_push_in_parts_applies_once_and_a_retry_sends_only_what_is_missing(
     assert receipt["status"] == "applied"
     assert receipt["counts"]["applied"] == 3, receipt
     assert {r["uuid"] for r in receipt["receipt"]["results"]} == {r["uuid"] for r in records}
-    puts = [path.split("?")[0].rsplit("/", 1)[1] for method, path, _s in retry.log if method == "PUT"]
+    puts = [path.split("?")[0].rsplit("/", 1)[1] for method, path, _s, _t in retry.log if method == "PUT"]
     assert puts == [str(n) for n in range(2, parts)]
     # The same bundle again: the kept answer, nothing applied twice.
     again = district_client(live_server, world.node).push(data, part_bytes=part)
