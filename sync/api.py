@@ -85,9 +85,10 @@ def max_bundle() -> int:
 
 def in_maintenance(app: Flask | None = None) -> bool:
     app = app or current_app
-    return bool(app.config.get("SYNC_MAINTENANCE")) or (
-        Path(app.instance_path) / MAINTENANCE_FILE
-    ).exists()
+    return (
+        bool(app.config.get("SYNC_MAINTENANCE"))
+        or (Path(app.instance_path) / MAINTENANCE_FILE).exists()
+    )
 
 
 def _error(status: int, code: str, message: str, **extra: Any):
@@ -148,7 +149,9 @@ def _busy(exc: OperationalError):
     if not is_busy(exc):
         raise exc
     db.session.rollback()
-    return _unavailable(RETRY_AFTER, _("The district server is busy: sync will be retried in a moment."))
+    return _unavailable(
+        RETRY_AFTER, _("The district server is busy: sync will be retried in a moment.")
+    )
 
 
 @bp.after_request
@@ -196,7 +199,11 @@ def gunzip(data: bytes, cap: int) -> bytes:
     """A gzip body, inflated at most to ``cap`` bytes."""
     if request.headers.get("Content-Encoding", "").lower() != "gzip":
         raise _BadBody(
-            _error(415, "not_gzip", _("The body must be sent compressed with gzip (Content-Encoding: gzip)."))
+            _error(
+                415,
+                "not_gzip",
+                _("The body must be sent compressed with gzip (Content-Encoding: gzip)."),
+            )
         )
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
@@ -353,7 +360,12 @@ def _upload_state(upload: SyncUpload | None, node_id: str, sha: str) -> dict[str
     if upload is None:
         return {"have": [], "done": False}
     if upload.done_at is not None:
-        return {"have": [], "done": True, "parts": upload.parts, **json.loads(upload.answer or "{}")}
+        return {
+            "have": [],
+            "done": True,
+            "parts": upload.parts,
+            **json.loads(upload.answer or "{}"),
+        }
     have = list(
         db.session.scalars(
             select(SyncUploadPart.number)
@@ -434,7 +446,9 @@ def _assemble(node, sha: str, size: int, parts: int):
         _drop_parts(node.id, sha)
         db.session.commit()
         return _error(
-            403, "other_node", _("The bundle belongs to another computer: refused, nothing changed.")
+            403,
+            "other_node",
+            _("The bundle belongs to another computer: refused, nothing changed."),
         )
     try:
         result = import_bundle(data)
@@ -459,7 +473,9 @@ def _assemble(node, sha: str, size: int, parts: int):
 
 def _drop_parts(node_id: str, sha: str) -> None:
     db.session.execute(
-        delete(SyncUploadPart).where(SyncUploadPart.node_id == node_id, SyncUploadPart.sha256 == sha)
+        delete(SyncUploadPart).where(
+            SyncUploadPart.node_id == node_id, SyncUploadPart.sha256 == sha
+        )
     )
 
 

@@ -104,9 +104,12 @@ def _submit_rows(multiparams, params) -> bool:
 
 def _note_submit(conn, clauseelement, multiparams, params, execution_options, result):  # noqa: ARG001
     table = getattr(clauseelement, "table", None)
-    if getattr(clauseelement, "is_insert", False) and getattr(table, "name", "") == "changes":
-        if _submit_rows(multiparams, params):
-            conn.info[_SUBMITTED] = True
+    if (
+        getattr(clauseelement, "is_insert", False)
+        and getattr(table, "name", "") == "changes"
+        and _submit_rows(multiparams, params)
+    ):
+        conn.info[_SUBMITTED] = True
 
 
 def _after_commit(conn) -> None:

@@ -12,6 +12,7 @@ both are bounded, and what is still missing afterwards is simply «нет свя
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.client
@@ -151,7 +152,11 @@ class DistrictClient:
             if answer.status == 503:
                 delay = _retry_after(answer.headers)
                 if waited + delay > self.max_wait:
-                    raise NoLink(_("The district server is busy or under maintenance: sync will be retried later."))
+                    raise NoLink(
+                        _(
+                            "The district server is busy or under maintenance: sync will be retried later."
+                        )
+                    )
                 waited += delay
                 self.sleep(delay)
                 continue
@@ -169,11 +174,17 @@ class DistrictClient:
 
     def _open(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> Answer:
         request = urllib.request.Request(
-            self.base + target, data=body if method in ("POST", "PUT") else None,
-            headers=headers, method=method,
+            self.base + target,
+            data=body if method in ("POST", "PUT") else None,
+            headers=headers,
+            method=method,
         )
-        self.sent += len(body) + len(method) + len(target) + 60 + sum(
-            len(k) + len(v) + 4 for k, v in headers.items()
+        self.sent += (
+            len(body)
+            + len(method)
+            + len(target)
+            + 60
+            + sum(len(k) + len(v) + 4 for k, v in headers.items())
         )
         started = time.perf_counter()
         try:
@@ -186,10 +197,8 @@ class DistrictClient:
         self.log.append((method, target, status, time.perf_counter() - started))
         timing = got.get("server-timing", "")
         if "dur=" in timing:
-            try:
+            with contextlib.suppress(ValueError):
                 self.server_ms += float(timing.split("dur=", 1)[1].split(";")[0].split(",")[0])
-            except ValueError:
-                pass
         self.received += len(raw) + 20 + sum(len(k) + len(v) + 4 for k, v in got.items())
         length = got.get("content-length")
         if length is not None and length.isdigit() and int(length) != len(raw):
@@ -204,11 +213,17 @@ class DistrictClient:
         info = answer.json() if answer.status == 200 else {}
         if info.get("product") != PRODUCT:
             raise NotThisProduct(
-                _("There is no district server of the intranet at this address: %(url)s", url=self.base)
+                _(
+                    "There is no district server of the intranet at this address: %(url)s",
+                    url=self.base,
+                )
             )
         if info.get("mode") != "district":
             raise NotThisProduct(
-                _("This address is a school's copy, not the district server: %(url)s", url=self.base)
+                _(
+                    "This address is a school's copy, not the district server: %(url)s",
+                    url=self.base,
+                )
             )
         if isinstance(info.get("server_time"), int):
             self.offset = info["server_time"] - int(time.time())
@@ -416,9 +431,11 @@ def _run(client: DistrictClient | None) -> Report:
             part = int(current_app.config.get("SYNC_PART_BYTES") or PART_BYTES)
             answer = client.push(exported.data, part_bytes=part)
             report.sent = exported.records
-            if answer.get("error") == "revoked" or answer.get("status") == "refused":
-                report.errors.append(str(answer.get("message") or ""))
-            elif answer.get("status") == "waiting":
+            if (
+                answer.get("error") == "revoked"
+                or answer.get("status") == "refused"
+                or answer.get("status") == "waiting"
+            ):
                 report.errors.append(str(answer.get("message") or ""))
         for _round in range(20):
             local = nodes.local()

@@ -52,9 +52,7 @@ def create_code(actor, school: School) -> NewCode:
         raise Refused(_("Enrolment is done on the district server."))
     if not (actor is None or (actor.is_district_admin and actor.district_id == school.district_id)):
         raise Refused(_("Only the district administrator can enrol a school's copy."))
-    secret = "-".join(
-        "".join(secrets.choice(ALPHABET) for _n in range(4)) for _g in range(GROUPS)
-    )
+    secret = "-".join("".join(secrets.choice(ALPHABET) for _n in range(4)) for _g in range(GROUPS))
     days = int(current_app.config.get("SYNC_CODE_DAYS") or 7)
     now = utcnow()
     row = SyncEnrolCode(
@@ -113,9 +111,7 @@ def _failures(key: str, since: datetime) -> int:
 def _fail(keys_: list[str], now: datetime) -> CodeRefused:
     db.session.rollback()
     db.session.add_all(SyncCodeAttempt(key=k, at=now) for k in keys_)
-    db.session.execute(
-        delete(SyncCodeAttempt).where(SyncCodeAttempt.at < now - timedelta(days=1))
-    )
+    db.session.execute(delete(SyncCodeAttempt).where(SyncCodeAttempt.at < now - timedelta(days=1)))
     db.session.commit()
     return CodeRefused()
 
@@ -142,7 +138,9 @@ def redeem(code: str, public_key: str, address: str, label: str = ""):
     row = db.session.scalar(
         select(SyncEnrolCode)
         .join(School, School.id == SyncEnrolCode.school_id)
-        .where(SyncEnrolCode.code_hash == _hash(secret), func.lower(School.code) == school_code.lower())
+        .where(
+            SyncEnrolCode.code_hash == _hash(secret), func.lower(School.code) == school_code.lower()
+        )
     )
     if row is None or row.used_at is not None or _aware(row.expires_at) <= now:
         raise _fail([by_address, by_school], now)

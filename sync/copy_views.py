@@ -190,10 +190,9 @@ def copy():
         .order_by(SyncBundle.received_at.desc())
         .limit(1)
     )
-    from sync.enrol import fingerprint
-
     from sync.background import syncer
     from sync.client import district_url
+    from sync.enrol import fingerprint
 
     return render_template(
         "sync/copy.html",

@@ -308,7 +308,9 @@ def _register_commands() -> None:
     @click.option("--district", "district_url", help="The district server's address (with --code).")
     @click.option("--code", "code", help="The one-time enrolment code from the district.")
     @click.option("--name", "label", default="", help="Which PC it is (for the node list).")
-    def init_command(path: str | None, district_url: str | None, code: str | None, label: str) -> None:
+    def init_command(
+        path: str | None, district_url: str | None, code: str | None, label: str
+    ) -> None:
         """School PC: create this copy from the district's enrolment file, or over the
         network with a one-time code (--district URL --code CODE)."""
         if path and (district_url or code):

@@ -130,7 +130,9 @@ def _week_of_work(head_login: str) -> None:
     from intranet.roadmaps.models import RoadmapItem
 
     head = db.session.scalar(select(User).where(User.login == head_login))
-    for n, item_id in enumerate(db.session.scalars(select(RoadmapItem.id).order_by(RoadmapItem.id))):
+    for n, item_id in enumerate(
+        db.session.scalars(select(RoadmapItem.id).order_by(RoadmapItem.id))
+    ):
         item = db.session.get(RoadmapItem, item_id)
         roadmaps.update_roadmap_item(
             head,
@@ -177,12 +179,26 @@ def _at_once(server: str, district_uuid: str, senders) -> dict:
         records = []
         for seq, (uuid, head) in enumerate(items, start=1):
             records.append(
-                _sync_wire(code, node_id, seq, ("roadmap_item", uuid), "progress_note",
-                           f"Отчёт школы {code}", head, now)
+                _sync_wire(
+                    code,
+                    node_id,
+                    seq,
+                    ("roadmap_item", uuid),
+                    "progress_note",
+                    f"Отчёт школы {code}",
+                    head,
+                    now,
+                )
             )
         manifest = {
-            "direction": "up", "district": district_uuid, "school": code, "node": node_id,
-            "seq_from": 1, "seq_to": len(records), "feed_position": 0, "confirmed_seq": 0,
+            "direction": "up",
+            "district": district_uuid,
+            "school": code,
+            "node": node_id,
+            "seq_from": 1,
+            "seq_to": len(records),
+            "feed_position": 0,
+            "confirmed_seq": 0,
             "created_at": now,
         }
         jobs.append((node_id, key, write_bundle(manifest, records, {}, key), records, position))
@@ -303,7 +319,9 @@ def run(database_url: str | None, n_schools: int = 300) -> list[tuple[str, float
             lost, doubled = _counted(at_once["uuids"])
             db.engine.dispose()
         answers = at_once["answers"]
-        failed = sum(1 for status, pulled in answers if status not in ("applied", "known") or not pulled)
+        failed = sum(
+            1 for status, pulled in answers if status not in ("applied", "known") or not pulled
+        )
         latencies = sorted(at_once["latencies"])
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         rows += [
@@ -314,7 +332,10 @@ def run(database_url: str | None, n_schools: int = 300) -> list[tuple[str, float
             ("sync, week of work: bytes down (KB, not s)", week_down / 1024),
             ("sync, week of work at 256 kbit/s", week_s),
             (f"{len(senders)} schools at once: wall", at_once["wall"]),
-            (f"{len(senders)} schools at once: requests/s (not s)", len(latencies) / at_once["wall"]),
+            (
+                f"{len(senders)} schools at once: requests/s (not s)",
+                len(latencies) / at_once["wall"],
+            ),
             (f"{len(senders)} schools at once: p99 latency", p99),
             (f"{len(senders)} schools at once: 503 retried (n, not s)", at_once["retried"]),
             (f"{len(senders)} schools at once: failed syncs (n, not s)", failed),

@@ -10,6 +10,7 @@ client sent, e.g. ``b"PUT /api/sync/v1/push/..."``): ``None`` to pass it through
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -42,10 +43,8 @@ class Proxy:
 
     def close(self) -> None:
         self._closed = True
-        try:
+        with contextlib.suppress(OSError):
             self.sock.close()
-        except OSError:
-            pass
 
     def _accept(self) -> None:
         while not self._closed:
@@ -100,10 +99,8 @@ class Proxy:
                     pass
                 finally:
                     if not done.is_set():
-                        try:
+                        with contextlib.suppress(OSError):
                             upstream.shutdown(socket.SHUT_WR)
-                        except OSError:
-                            pass
 
             def pump_down() -> None:
                 got = 0
@@ -134,8 +131,6 @@ class Proxy:
             for sock in (client, upstream):
                 if sock is None:
                     continue
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()

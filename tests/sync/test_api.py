@@ -53,9 +53,7 @@ def test_hello_names_the_product_and_the_time(client):
     assert abs(answer["server_time"] - time.time()) < 5
 
 
-def test_a_push_in_parts_applies_once_and_a_retry_sends_only_what_is_missing(
-    world, live_server
-):
+def test_a_push_in_parts_applies_once_and_a_retry_sends_only_what_is_missing(world, live_server):
     records = [world.change("note", f"Приказ № {n}") for n in range(1, 4)]
     data = world.bundle(records)
     part = 256
@@ -79,7 +77,11 @@ def test_a_push_in_parts_applies_once_and_a_retry_sends_only_what_is_missing(
     assert receipt["status"] == "applied"
     assert receipt["counts"]["applied"] == 3, receipt
     assert {r["uuid"] for r in receipt["receipt"]["results"]} == {r["uuid"] for r in records}
-    puts = [path.split("?")[0].rsplit("/", 1)[1] for method, path, _s, _t in retry.log if method == "PUT"]
+    puts = [
+        path.split("?")[0].rsplit("/", 1)[1]
+        for method, path, _s, _t in retry.log
+        if method == "PUT"
+    ]
     assert puts == [str(n) for n in range(2, parts)]
     # The same bundle again: the kept answer, nothing applied twice.
     again = district_client(live_server, world.node).push(data, part_bytes=part)
@@ -95,9 +97,7 @@ def test_a_push_in_parts_applies_once_and_a_retry_sends_only_what_is_missing(
     assert db.session.scalar(select(func.count()).select_from(SyncBundle)) == 1
 
 
-def test_a_pull_answers_from_the_acknowledged_position_and_again_when_lost(
-    world, live_server, app
-):
+def test_a_pull_answers_from_the_acknowledged_position_and_again_when_lost(world, live_server, app):
     records = [world.change("note", "Приказ № 5")]
     remote = district_client(live_server, world.node)
     remote.push(world.bundle(records))
@@ -237,7 +237,10 @@ def test_a_body_claiming_gzip_that_is_not_gzip_is_refused(world, client):
     path = f"/push/{sha}/0?size={len(data)}&parts=1"
     answer = signed(client, world.node, "PUT", path, data, **{"Content-Encoding": "gzip"})
     assert answer.status_code == 400
-    assert answer.get_json()["message"] == "Тело запроса объявлено как gzip, но это не gzip: ничего не изменено."
+    assert (
+        answer.get_json()["message"]
+        == "Тело запроса объявлено как gzip, но это не gzip: ничего не изменено."
+    )
     plain = signed(client, world.node, "PUT", path, data)
     assert plain.status_code == 415
     assert snapshot() == before
@@ -255,7 +258,9 @@ def test_a_wrong_or_used_code_gets_one_answer_and_attempts_are_throttled(world, 
 
     answer = enrol(good)
     assert answer.status_code == 200
-    bundle = read_bundle(gzip.decompress(answer.data), lambda m: keys.load_public(m["district_public_key"]))
+    bundle = read_bundle(
+        gzip.decompress(answer.data), lambda m: keys.load_public(m["district_public_key"])
+    )
     assert bundle.manifest["school"] == world.school.code
     node = db.session.get(SyncNode, answer.headers["X-Sync-Node"])
     assert node.public_key == public and node.school_id == world.school.id

@@ -159,9 +159,7 @@ def test_enrol_by_code_work_offline_and_sync_both_ways(sides, tmp_path):
 
     # The district accepts; the copy, running with its background sync, sees it alone.
     assert district.act("district_accept") == {"status": "accepted"}
-    copy = _start(
-        servers, school, SYNC_FIRST_DELAY_SECONDS="0.1", SYNC_AFTER_SUBMIT_SECONDS="0.1"
-    )
+    copy = _start(servers, school, SYNC_FIRST_DELAY_SECONDS="0.1", SYNC_AFTER_SUBMIT_SECONDS="0.1")
     Session(copy.url).get("/login")  # the first request starts the background thread
     deadline = time.monotonic() + 60
     while school.act("school_view")["status"] != "accepted":

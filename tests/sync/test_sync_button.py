@@ -43,7 +43,7 @@ def test_no_link_is_said_calmly_and_nothing_changes(client, copy, district_url):
     answer = client.post("/sync/copy/now", follow_redirects=True)
     page = answer.get_data(as_text=True)
     assert "Нет связи, повторим позже." in page
-    assert 'flash-error' not in page
+    assert "flash-error" not in page
     db.session.expire_all()
     # The change waits for the next sync (it went into a bundle that never left).
     after = copy_status()["changes"]
