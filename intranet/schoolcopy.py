@@ -83,6 +83,11 @@ DISTRICT_WRITE_ENDPOINTS = frozenset(
         "objectivity.settings",
         # enrolling and revoking school computers, releasing quarantine
         "sync_copy.enrol",
+        "sync_copy.enrol_code",
+        # the sync API: writes on the district, reachable only by enrolled school computers
+        # (signed requests) or with a one-time code; a copy answers them 404
+        "sync_api.enrol",
+        "sync_api.push_part",
         "sync.revoke",
         "sync.release",
         # choosing between conflicting values is a review decision
@@ -117,6 +122,7 @@ SCHOOL_WRITE_ENDPOINTS = frozenset(
         # the copy's own exchange with the district
         "sync_copy.copy_export",
         "sync_copy.copy_import",
+        "sync_copy.copy_sync",
     }
 )
 

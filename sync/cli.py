@@ -186,7 +186,7 @@ def _load_other_commands() -> None:
     """Enrolment registers ``enrol`` and ``init`` on this group from its own module."""
     import importlib
 
-    for name in ("sync.enrol_cli", "sync.enrol"):
+    for name in ("sync.enrol_cli", "sync.enrol", "sync.netcli"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -15,6 +15,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
@@ -190,10 +191,14 @@ def copy():
         .order_by(SyncBundle.received_at.desc())
         .limit(1)
     )
+    from sync.background import syncer
+    from sync.client import district_url
     from sync.enrol import fingerprint
 
     return render_template(
         "sync/copy.html",
+        district_url=district_url(),
+        last_sync=syncer.last,
         local=local,
         status=status,
         states=STATE_LABELS,
@@ -288,8 +293,52 @@ def enrol(school_id: int):
     )
 
 
+@bp.route("/copy/now", methods=["POST"])
+@roles(*SCHOOL_ROLES)
+def copy_sync():
+    from sync.client import run_sync
+
+    _local_or_404()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    report = run_sync()
+    category = "success" if report.all_confirmed else ("info" if not report.link else "error")
+    if report.link and not report.errors and report.conflicts + report.waiting:
+        category = "info"
+    for line in report.lines():
+        flash(line, category)
+    return redirect(url_for("sync_copy.copy"))
+
+
+@bp.route("/schools/<int:school_id>/code", methods=["POST"])
+@district_admin
+def enrol_code(school_id: int):
+    from sync.codes import create_code
+
+    school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        made = create_code(current_user, school)
+    except Refused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("schools.detail", school_id=school.id))
+    # Shown once, in this answer only (never in a flash message kept in the cookie).
+    return render_template(
+        "sync/code.html",
+        school=school,
+        code=made.code,
+        expires_at=made.expires_at,
+        district_url=current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/"),
+    )
+
+
 def init_app(app: Flask) -> None:
+    from sync import api, background
+
     app.register_blueprint(bp)
+    api.init_app(app)
+    background.init_app(app)
 
     @app.context_processor
     def sync_helpers() -> dict[str, Any]:

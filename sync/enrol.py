@@ -304,11 +304,29 @@ def _register_commands() -> None:
         )
 
     @sync_cli.command("init")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def init_command(path: str) -> None:
-        """School PC: create this copy from the district's enrolment file."""
+    @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+    @click.option("--district", "district_url", help="The district server's address (with --code).")
+    @click.option("--code", "code", help="The one-time enrolment code from the district.")
+    @click.option("--name", "label", default="", help="Which PC it is (for the node list).")
+    def init_command(
+        path: str | None, district_url: str | None, code: str | None, label: str
+    ) -> None:
+        """School PC: create this copy from the district's enrolment file, or over the
+        network with a one-time code (--district URL --code CODE)."""
+        if path and (district_url or code):
+            _fail(_("Give either the enrolment file or --district and --code, not both."))
+        if not path and not (district_url and code):
+            _fail(_("Give the enrolment file, or --district URL and --code CODE."))
         try:
-            done = init_copy(Path(path).read_bytes())
+            if path:
+                done = init_copy(Path(path).read_bytes())
+            else:
+                from sync.client import SyncError, enrol_by_code
+
+                try:
+                    done = enrol_by_code(district_url, code, label)
+                except SyncError as exc:
+                    _fail(str(exc))
         except (Refused, BundleRefused) as exc:
             db.session.rollback()
             _fail(str(exc))

@@ -1538,6 +1538,15 @@ def _only_sync(database_url: str | None) -> int:
     return 0
 
 
+def _only_syncnet(n_schools: int, database_url: str | None) -> int:
+    """Sync over the network (tests/sync/netbench.py): a real copy and a served district."""
+    from tests.sync.netbench import run as run_syncnet
+
+    print(f"schools: {n_schools}, district database: {'given' if database_url else 'SQLite'}")
+    _print_operations(run_syncnet(database_url, n_schools))
+    return 0
+
+
 def _only_reports(n_schools: int, database_url: str | None) -> int:
     operations = _in_a_fresh_district(
         database_url, n_schools, lambda d: time_reports(seed_plan(d).id)
@@ -1560,7 +1569,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         help=(
             "run only these rows, comma-separated: pages, http, operations; "
-            "or one of objectivity, acts, reports, sync, spreadsheets"
+            "or one of objectivity, acts, reports, sync, syncnet, spreadsheets"
         ),
     )
     parser.add_argument(
@@ -1578,6 +1587,8 @@ def main(argv: list[str] | None = None) -> int:
         return _only_reports(args.schools, args.database_url)
     if args.only == "sync":
         return _only_sync(args.database_url)
+    if args.only == "syncnet":
+        return _only_syncnet(args.schools, args.database_url)
     if args.only == "spreadsheets":
         _print_operations(time_spreadsheets())
         return 0
