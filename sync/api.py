@@ -515,7 +515,7 @@ def pull():
     )
     db.session.flush()
     db.session.refresh(node)
-    exported = export_for_school(node.school)
+    exported = export_for_school(node.school, node.id)
     if exported.records == 0:
         return make_response("", 204)
     return _gzip_response(
