@@ -19,12 +19,14 @@ from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
 from intranet.roadmaps import inline, services
+from intranet.roadmaps.display import deadline_html
 from intranet.roadmaps.forms import EvidenceForm, OwnItemForm, RoadmapItemForm
-from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
+from intranet.roadmaps.models import Evidence, ItemStatus, RoadmapItem, SchoolRoadmap
 from intranet.timezones import local_today
 from intranet.uploads.download import stored_file
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
+bp.add_app_template_global(deadline_html)
 
 school_roles = roles(*SCHOOL_ROLES)
 
@@ -68,6 +70,9 @@ def _back(roadmap: SchoolRoadmap, anchor: str | None = None):
 def _context(roadmap: SchoolRoadmap) -> dict:
     return {
         "roadmap": roadmap,
+        # Built once a page, not once a row.
+        "item_base": url_for("roadmaps.detail", school_id=roadmap.school_id, roadmap_id=roadmap.id),
+        "status_labels": {status.value: status.label for status in ItemStatus},
         "today": local_today(),
         "comments": review.open_comments(roadmap),
         "can_edit": roadmap.can_edit(current_user),
