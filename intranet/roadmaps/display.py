@@ -32,19 +32,21 @@ def deadline_html(item: Any) -> Markup:
         reading = _("by %(d)s", d=_field(item, "due_date").strftime("%d.%m.%Y"))
     elif kind in _WINDOWED:
         reading = ", ".join(f"{_ru(w[0])}–{_ru(w[1])}" for w in parsed.get("windows", []))
+        # Messages stay outside f-strings: the extractor of translations does not look
+        # inside them.
         if kind == "recurring":
-            reading += f" ({_('recurring')})"
+            reading += " (" + _("recurring") + ")"
         elif kind == "continuous":
-            reading += f" ({_('throughout')})"
+            reading += " (" + _("throughout") + ")"
     elif kind == "event":
         reading = _("tied to an event")
     else:
         reading = _("not recognised")
     unsure = parsed.get("needs_review")
     if unsure:
-        reading += f" · {_('check')}"
+        reading += " · " + _("check")
     if _field(item, "deadline_corrected"):
-        reading += f" · {_('corrected')}"
+        reading += " · " + _("corrected")
     text = _field(item, "deadline_text") or "—"
     return Markup(
         f'<span class="deadline">{escape(text)}</span>\n'
