@@ -61,8 +61,18 @@ def _install_i18n(app: Flask) -> None:
     with its ``local_time``."""
     from intranet import i18n
 
+    # One locale, one catalogue per app: a string translated once is kept (a page of rows
+    # asks for the same few labels on every row).
+    translated: dict[str, str] = {}
+
+    def gettext(string: str) -> str:
+        text = translated.get(string)
+        if text is None:
+            text = translated[string] = i18n.catalogue().ugettext(string)
+        return text
+
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: i18n.catalogue().ugettext(s),
+        gettext=gettext,
         ngettext=lambda s, p, n: i18n.catalogue().ungettext(s, p, n),
         newstyle=True,
     )

@@ -233,7 +233,7 @@ def _bounds_xlsx(archive: zipfile.ZipFile, part: str, max_rows: int, max_cols: i
 #: calamine holds a whole sheet as one grid while it reads it (some 70 bytes a cell), so a
 #: year of ВПР (60,000 rows) would take about 90 MB at once. A longer sheet is read in
 #: slices of this many rows instead, and memory stays flat whatever the length.
-SLICE_ROWS = 5000
+SLICE_ROWS = 2000
 _SHEET_DATA = re.compile(rb"<((?:\w+:)?sheetData)\b[^>]*?(/?)>")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _ROOT = re.compile(rb"<((?:\w+:)?worksheet)\b")

@@ -1386,6 +1386,96 @@ def time_spreadsheets() -> list[tuple[str, float]]:
     return out
 
 
+def _rss_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def time_evidence_download(database_url: str | None, megabytes: int = 50) -> list:
+    """Download a ``megabytes`` MB evidence file through the page (in-process, read as a
+    browser reads it, piece by piece): seconds, and the peak memory above what the
+    process held before, as resident memory (Linux: VmHWM, reset first) and as Python
+    objects (tracemalloc). Streamed from the database, both stay at a few MB."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from intranet import create_app
+    from intranet.changelog import services as changelog
+    from intranet.changelog.services import Origin
+    from intranet.database import upgrade_database
+    from intranet.extensions import db
+    from intranet.roadmaps.models import RoadmapItem
+    from intranet.roadmaps.services import attach_file
+
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or "sqlite:///" + str(Path(tmp.name) / "bench.sqlite3")
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+    )
+    app.instance_path = tmp.name
+    with app.app_context():
+        upgrade_database()
+        district, school = seed(3)
+        seed_plan(district, n_items=4)
+        item = db.session.scalar(
+            select(RoadmapItem)
+            .where(RoadmapItem.school_id == school.id)
+            .order_by(RoadmapItem.id)
+            .limit(1)
+        )
+        data = os.urandom(megabytes * 2**20)
+        digest = hashlib.sha256(data).hexdigest()
+        changelog.store_blob(data, digest)
+        del data
+        evidence = attach_file(
+            item,
+            {
+                "sha256": digest,
+                "filename": "скан.pdf",
+                "content_type": "application/pdf",
+                "size": megabytes * 2**20,
+            },
+            Origin.of(None),
+        )
+        db.session.commit()
+        path = f"/schools/{school.id}/roadmaps/{item.roadmap_id}/evidence/{evidence.id}"
+        db.session.remove()
+    client = app.test_client()
+    r = client.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
+    assert r.status_code == 302, "benchmark login failed"
+
+    def download() -> None:
+        response = client.get(path, buffered=False)
+        assert response.status_code == 200, response.status_code
+        got, size = hashlib.sha256(), 0
+        for piece in response.response:
+            got.update(piece)
+            size += len(piece)
+        response.close()
+        assert size == megabytes * 2**20 and got.hexdigest() == digest, "download differs"
+
+    download()  # warm: the same pages of the database file are cached for both runs
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # the peak (VmHWM) starts again from what the process holds now
+    base = _rss_kb("VmRSS")
+    start = time.perf_counter()
+    download()
+    seconds = time.perf_counter() - start
+    rss = (_rss_kb("VmHWM") - base) / 1024
+    python = _peak_mb(download)
+    with app.app_context():
+        db.engine.dispose()
+    tmp.cleanup()
+    name = f"download {megabytes} MB evidence"
+    return [
+        (f"{name}, s", seconds),
+        (f"{name}, peak RSS MB above base", rss),
+        (f"{name}, peak Python MB (tracemalloc)", python),
+    ]
+
+
 SECTIONS = ("pages", "http", "operations")
 
 
@@ -1456,6 +1546,7 @@ def run(
     with app.app_context():
         operations += time_objectivity(district_id)
     operations += time_spreadsheets()
+    operations += time_evidence_download(database_url)
     with app.app_context():
         operations += time_act(district_id)
     with app.app_context():
@@ -1569,7 +1660,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         help=(
             "run only these rows, comma-separated: pages, http, operations; "
-            "or one of objectivity, acts, reports, sync, syncnet, spreadsheets"
+            "or one of objectivity, acts, reports, sync, syncnet, spreadsheets, evidence"
         ),
     )
     parser.add_argument(
@@ -1591,6 +1682,9 @@ def main(argv: list[str] | None = None) -> int:
         return _only_syncnet(args.schools, args.database_url)
     if args.only == "spreadsheets":
         _print_operations(time_spreadsheets())
+        return 0
+    if args.only == "evidence":
+        _print_operations(time_evidence_download(args.database_url))
         return 0
     sections = tuple(args.only.split(",")) if args.only else SECTIONS
     unknown = set(sections) - set(SECTIONS)

@@ -7,12 +7,12 @@ import (``apply_incoming``) goes through those same domain functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intranet.changelog.models import SUBMIT, Blob, Change, Subject, SyncState
@@ -130,6 +130,42 @@ def blob(sha256: str) -> bytes | None:
 def blob_size(sha256: str) -> int | None:
     """The size of stored content, or None when it is not stored (without reading it)."""
     return db.session.scalar(select(Blob.size).where(Blob.sha256 == sha256))
+
+
+# A download reads stored content this much at a time: a 50 MB scan costs a few MB of
+# memory, whatever the number of people downloading it at once.
+CHUNK_BYTES = 64 * 1024
+_ROWID = text("SELECT rowid FROM blobs WHERE sha256 = :sha256")
+_PIECE = select(
+    func.substr(Blob.data, bindparam("start"), bindparam("length"), type_=Blob.data.type)
+).where(Blob.sha256 == bindparam("sha256"))
+
+
+def blob_chunks(sha256: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Stored content, ``chunk_bytes`` at a time, never whole in memory (nothing when it
+    is not stored). SQLite reads it through its incremental blob I/O (``substr()`` there
+    would load the whole value for every piece); PostgreSQL takes one ``substr()`` per
+    piece, which reads only the TOAST chunks it covers (the column is stored
+    uncompressed for that)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        rowid = connection.scalar(_ROWID, {"sha256": sha256})
+        if rowid is None:
+            return
+        driver = connection.connection.driver_connection
+        with driver.blobopen("blobs", "data", rowid, readonly=True) as handle:
+            while piece := handle.read(chunk_bytes):
+                yield piece
+        return
+    start = 1
+    while True:
+        piece = connection.scalar(_PIECE, {"sha256": sha256, "start": start, "length": chunk_bytes})
+        if not piece:
+            return
+        yield bytes(piece)
+        if len(piece) < chunk_bytes:
+            return
+        start += chunk_bytes
 
 
 # -- sync -----------------------------------------------------------------------------------

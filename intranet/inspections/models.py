@@ -348,5 +348,10 @@ VISIBLE_SUBMISSION = (
         Submission.school_id == bindparam("school"),
         Submission.district_id == bindparam("district"),
     )
-    .options(joinedload(Submission.campaign), joinedload(Submission.target))
+    # The school too: its name heads every page of a submission.
+    .options(
+        joinedload(Submission.campaign),
+        joinedload(Submission.target),
+        joinedload(Submission.school),
+    )
 )

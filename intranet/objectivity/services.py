@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, or_, select, true, union
+from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, true, union
 
 from intranet.audit.services import writing
 from intranet.errors import Refused
@@ -776,14 +776,6 @@ def risk_history(district_id: int) -> History:
     return History(years, list(schools.values()))
 
 
-def _latest_year(district_id: int):
-    return (
-        select(func.max(SchoolMarker.year))
-        .where(SchoolMarker.district_id == district_id)
-        .scalar_subquery()
-    )
-
-
 def at_risk_expression(district_id: int, school_id_column):
     """True for a school flagged in the district's latest year: a column other lists
     (the district's school list) add to their own query instead of asking apart. The
@@ -802,20 +794,25 @@ def at_risk_expression(district_id: int, school_id_column):
     )
 
 
+# Built once: the school page asks it on every view.
+_LATEST_RISK_IDS = (
+    select(SchoolMarker.school_id)
+    .distinct()
+    .where(
+        SchoolMarker.district_id == bindparam("district_id"),
+        SchoolMarker.year
+        == select(func.max(SchoolMarker.year))
+        .where(SchoolMarker.district_id == bindparam("district_id"))
+        .scalar_subquery(),
+        SchoolMarker.flagged.is_(True),
+    )
+)
+
+
 def latest_risk_ids(district_id: int) -> set[int]:
     """Schools flagged in the district's latest year with markers, in one query: the
     badge on the school page and the consolidated table."""
-    return set(
-        db.session.scalars(
-            select(SchoolMarker.school_id)
-            .distinct()
-            .where(
-                SchoolMarker.district_id == district_id,
-                SchoolMarker.year == _latest_year(district_id),
-                SchoolMarker.flagged.is_(True),
-            )
-        )
-    )
+    return set(db.session.scalars(_LATEST_RISK_IDS, {"district_id": district_id}))
 
 
 # --------------------------------------------------------------------------------------

@@ -89,6 +89,29 @@ def _history_rows(history: services.History) -> Markup:
     return Markup("".join(out))
 
 
+def _marker_rows(markers: list) -> Markup:
+    """A group's markers on the school page as ready HTML (a year shows some sixty, each
+    a row of three cells with a few translated words: a template loop cost more than
+    the rest of the page)."""
+    federal, rule, version = _("federal method"), _("district rule"), _("version")
+    not_computable = Markup('<span class="badge">%s</span>') % _("not computable")
+    flagged = Markup('<span class="badge risk-badge">%s</span>') % _("flagged")
+    no_sign = escape(_("no sign"))
+    out = []
+    for m in markers:
+        origin = escape(federal if m.federal else f"{rule}, {version} {m.rule_version}")
+        result = not_computable if m.flagged is None else flagged if m.flagged else no_sign
+        reason = m.reason[:1].upper() + m.reason[1:]
+        row_class = ' class="flagged"' if m.flagged else ""
+        out.append(
+            f"<tr{row_class}>\n"
+            f"<td>{escape(services.marker_title(m))}<br>"
+            f'<small class="muted">{origin}</small></td>\n'
+            f"<td>{result}</td>\n<td>{escape(reason)}</td>\n</tr>\n"
+        )
+    return Markup("".join(out))
+
+
 def _year_arg(years: list[int]) -> int | None:
     year = request.args.get("year", type=int)
     if year in years:
@@ -148,7 +171,7 @@ def school(school_id: int):
         year=year,
         groups=groups,
         charts=charts,
-        title_of=services.marker_title,
+        marker_rows=_marker_rows,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -10,7 +10,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.changelog import conflicts
-from intranet.changelog import services as changelog
 from intranet.documents import pdf_response
 from intranet.errors import Refused
 from intranet.extensions import htmx
@@ -21,11 +20,14 @@ from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
 from intranet.roadmaps import columns, inline, services
+from intranet.roadmaps.display import deadline_html
 from intranet.roadmaps.forms import EvidenceForm, MarkDoneForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
 from intranet.timezones import local_today
+from intranet.uploads.download import stored_file
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
+bp.add_app_template_global(deadline_html)
 
 school_roles = roles(*SCHOOL_ROLES)
 
@@ -265,18 +267,15 @@ def add_evidence(school_id: int, roadmap_id: int, item_id: int):
 @bp.route("/<int:roadmap_id>/evidence/<int:evidence_id>")
 @logged_in
 def download_evidence(school_id: int, roadmap_id: int, evidence_id: int):
-    roadmap = _roadmap(school_id, roadmap_id)
+    roadmap = scoped_or_404(
+        SchoolRoadmap.visible_to(current_user).where(SchoolRoadmap.school_id == school_id),
+        roadmap_id,
+        SchoolRoadmap.id,
+    )
     evidence = _evidence(roadmap, evidence_id)
     if not evidence.is_file:
         return redirect(evidence.url)
-    import io
-
-    return send_file(
-        io.BytesIO(changelog.blob(evidence.sha256 or "") or b""),
-        mimetype=evidence.content_type,
-        as_attachment=True,
-        download_name=evidence.filename,
-    )
+    return stored_file(evidence.sha256 or "", evidence.filename, evidence.content_type)
 
 
 @bp.route("/<int:roadmap_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
