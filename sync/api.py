@@ -45,6 +45,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, make_response, requ
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from intranet.auth.access import machine, public
 from intranet.extensions import csrf, db
 from intranet.i18n import gettext as _
 from intranet.mixins import utcnow
@@ -309,6 +310,7 @@ def _guarded(view):
 
 
 @bp.get("/hello")
+@public
 def hello():
     from sync.mode import is_school_copy
 
@@ -325,6 +327,7 @@ def hello():
 
 
 @bp.post("/enrol")
+@machine
 @_guarded
 def enrol():
     from sync import codes
@@ -377,6 +380,7 @@ def _upload_state(upload: SyncUpload | None, node_id: str, sha: str) -> dict[str
 
 
 @bp.get("/push/<sha>")
+@machine
 @_guarded
 def push_state(sha: str):
     verified = _signed(allow_revoked=True)
@@ -387,6 +391,7 @@ def push_state(sha: str):
 
 
 @bp.put("/push/<sha>/<int:number>")
+@machine
 @_guarded
 def push_part(sha: str, number: int):
     body = read_body()
@@ -495,6 +500,7 @@ def _finished(upload, node, answer: dict[str, Any] | None = None):
 
 
 @bp.get("/pull")
+@machine
 @_guarded
 def pull():
     from sync.downstream import current_position
@@ -526,6 +532,7 @@ def pull():
 
 
 @bp.get("/status")
+@machine
 @_guarded
 def status():
     from sync.downstream import current_position
