@@ -827,54 +827,21 @@ def describe(differences: list[dict[str, Any]], school_id: int) -> list[dict[str
     for d in differences:
         kind, _sep, uuid = d["key"].partition(":")
         uuids[kind].add(uuid)
-    submissions = (
-        {
-            s.uuid: s
-            for s in db.session.scalars(
-                select(Submission).where(
-                    Submission.school_id == school_id, Submission.uuid.in_(uuids["submission"])
-                )
-            )
-        }
-        if uuids["submission"]
-        else {}
-    )
-    roadmaps = (
-        {
+    def by_uuid(model, kind: str) -> dict[str, Any]:
+        """The school's records of one kind that the differences name, by uuid."""
+        if not uuids[kind]:
+            return {}
+        return {
             r.uuid: r
             for r in db.session.scalars(
-                select(SchoolRoadmap).where(
-                    SchoolRoadmap.school_id == school_id, SchoolRoadmap.uuid.in_(uuids["roadmap"])
-                )
+                select(model).where(model.school_id == school_id, model.uuid.in_(uuids[kind]))
             )
         }
-        if uuids["roadmap"]
-        else {}
-    )
-    items = (
-        {
-            i.uuid: i
-            for i in db.session.scalars(
-                select(RoadmapItem).where(
-                    RoadmapItem.school_id == school_id, RoadmapItem.uuid.in_(uuids["item"])
-                )
-            )
-        }
-        if uuids["item"]
-        else {}
-    )
-    evidence = (
-        {
-            e.uuid: e
-            for e in db.session.scalars(
-                select(Evidence).where(
-                    Evidence.school_id == school_id, Evidence.uuid.in_(uuids["evidence"])
-                )
-            )
-        }
-        if uuids["evidence"]
-        else {}
-    )
+
+    submissions = by_uuid(Submission, "submission")
+    roadmaps = by_uuid(SchoolRoadmap, "roadmap")
+    items = by_uuid(RoadmapItem, "item")
+    evidence = by_uuid(Evidence, "evidence")
     out = []
     for d in differences:
         kind, _sep, uuid = d["key"].partition(":")

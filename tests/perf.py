@@ -596,7 +596,6 @@ def _free_port() -> int:
 
 def _start_server(code: str, env: dict[str, str], port: int):
     """A server process running ``code`` (which serves on ``port``), once it answers."""
-    import http.client
     import subprocess
 
     process = subprocess.Popen(
@@ -605,11 +604,18 @@ def _start_server(code: str, env: dict[str, str], port: int):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return wait_until_answering(process, port, "/")
+
+
+def wait_until_answering(process, port: int, path: str):
+    """``process`` once its server answers ``path`` on ``port`` (killed after a minute)."""
+    import http.client
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/")
+            conn.request("GET", path)
             conn.getresponse().read()
             conn.close()
             return process

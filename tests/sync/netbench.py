@@ -89,7 +89,6 @@ def _seed(n_schools: int):
 
 
 def _serve(instance: Path, url: str, port: int, workers: int | None):
-    import http.client
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTRANET_")}
     env.update(
@@ -104,18 +103,9 @@ def _serve(instance: Path, url: str, port: int, workers: int | None):
     process = subprocess.Popen(
         args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/sync/v1/hello")
-            conn.getresponse().read()
-            conn.close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the district server did not start")
+    from tests.perf import wait_until_answering
+
+    return wait_until_answering(process, port, "/api/sync/v1/hello")
 
 
 def _week_of_work(head_login: str) -> None:
