@@ -827,6 +827,7 @@ def describe(differences: list[dict[str, Any]], school_id: int) -> list[dict[str
     for d in differences:
         kind, _sep, uuid = d["key"].partition(":")
         uuids[kind].add(uuid)
+
     def by_uuid(model, kind: str) -> dict[str, Any]:
         """The school's records of one kind that the differences name, by uuid."""
         if not uuids[kind]:

@@ -351,7 +351,21 @@ def test_an_import_process_killed_mid_apply_leaves_nothing_and_the_retry_applies
         "INTRANET_INSTANCE_PATH": str(tmp_path),
     }
     log = tmp_path / "import.log"
-    command = [sys.executable, "-c", "from intranet.cli import main; main()"]
+    # The import stops once its batch has written every change, before it commits, and
+    # says so: the kill then lands inside the apply, whatever the machine's speed.
+    halt = (
+        "import sys, time\n"
+        "from intranet.changelog import merge\n"
+        "finish = merge.Batch.finish\n"
+        "def held(self, *a, **k):\n"
+        "    out = finish(self, *a, **k)\n"
+        "    print('WRITTEN', flush=True)\n"
+        "    time.sleep(60)\n"
+        "    return out\n"
+        "merge.Batch.finish = held\n"
+        "from intranet.cli import main; main()\n"
+    )
+    command = [sys.executable, "-c", halt]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, "sync", "import", str(path)],
@@ -361,13 +375,11 @@ def test_an_import_process_killed_mid_apply_leaves_nothing_and_the_retry_applies
         )
     try:
         deadline = time.monotonic() + 60
-        while not _writing(database_url):
+        while "WRITTEN" not in log.read_text():
             assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the import never started writing"
+            assert time.monotonic() < deadline, "the import never wrote its changes"
             time.sleep(0.02)
-        # Well inside the apply: it has written some changes, not all (the apply of
-        # 300 changes takes well under half a second now).
-        time.sleep(0.05)
+        assert _writing(database_url), "the import's writes are not in an open transaction"
         assert process.poll() is None, "the import finished before it could be killed"
         process.send_signal(signal.SIGKILL)
         process.wait(30)
