@@ -82,9 +82,10 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
-    from intranet import busy, web
+    from intranet import busy, chrome, web
 
     web.init_app(app)
+    chrome.init_app(app)
     busy.init_app(app)
 
 
