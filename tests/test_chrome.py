@@ -25,7 +25,9 @@ def people(make):
     one, two = make.school(district), make.school(district)
     return {
         "admin": make.user(Role.DISTRICT_ADMIN, district=district, full_name="Админ Анна"),
-        "methodist": make.user(Role.DISTRICT_REVIEWER, district=district, full_name="Методист Мария"),
+        "methodist": make.user(
+            Role.DISTRICT_REVIEWER, district=district, full_name="Методист Мария"
+        ),
         "staff one": make.user(Role.SCHOOL_STAFF, school=one, full_name="Секретарь Первой"),
         "staff two": make.user(Role.SCHOOL_STAFF, school=two, full_name="Секретарь Второй"),
         "schools": (one.id, two.id),
