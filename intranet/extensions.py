@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
@@ -12,7 +14,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -41,7 +45,7 @@ compress = Compress()
 def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
     # Only SQLite needs this: foreign keys are off by default and WAL lets readers
     # work while the school's secretary saves.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
@@ -49,6 +53,41 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         # synchronous stays FULL: with NORMAL a power cut on a school PC could undo
         # the last saves that were already shown as «сохранено».
         cur.close()
+
+
+# A server's connection that lay idle this long is tested before a request uses it: after
+# a restart of PostgreSQL the pool's connections are dead, and the first request on each
+# would fail. A busy server's connections are never idle that long, so they are not
+# tested at all (``pool_pre_ping`` tested every one, a round trip on every request).
+IDLE_BEFORE_PING = 10.0
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+@event.listens_for(Pool, "checkin")
+def _idle_from_now(dbapi_connection, connection_record) -> None:
+    if connection_record is not None:
+        connection_record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ARG001
+    """SQLAlchemy's pessimistic disconnect handling, for idle connections only: a dead
+    one raises ``DisconnectionError``, and the pool replaces it and tries again."""
+    since = connection_record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_BEFORE_PING or _is_sqlite(dbapi_connection):
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as exc:
+        raise DisconnectionError("the idle connection no longer answers") from exc
 
 
 def _locale() -> str:

@@ -67,13 +67,9 @@ def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
         url = "sqlite:///" + str(Path(app.instance_path) / "intranet.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
     _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
-    if not url.startswith("sqlite"):
-        # A connection to a server can die with the server's restart: test it when it is
-        # taken from the pool. A SQLite file cannot, and the test would cost every request.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True,
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        }
+    # A connection to a server can die with the server's restart: one that lay idle in the
+    # pool is tested before use (``intranet.database.ping_if_idle``). A SQLite file
+    # cannot go away.
 
     mode = str(app.config["MODE"]).strip().lower()
     if mode not in MODES:
