@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 DEFAULTS: dict[str, Any] = {
     # Empty means "SQLite file in the instance folder"; see init_config.
     "DATABASE_URL": "",
-    # Engine options; a server database also gets pool_pre_ping (see init_config).
+    # Engine options (idle server connections are tested: extensions.ping_if_idle).
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
