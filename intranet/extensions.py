@@ -90,6 +90,48 @@ def ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
         raise DisconnectionError("the idle connection no longer answers") from exc
 
 
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ARG001
+    """Mark the connection's transaction as one that wrote: anything but a plain read."""
+    if conn.info.get("wrote"):
+        return
+    head = statement.lstrip()[:6].upper()
+    reads = head == "SELECT" or (
+        head.startswith("WITH")
+        and context is not None
+        and context.compiled is not None
+        and not (context.isinsert or context.isupdate or context.isdelete)
+    )
+    if executemany or not reads:
+        conn.info["wrote"] = True
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(conn) -> None:
+    conn.info.pop("wrote", None)
+
+
+def end_read_only_transaction(exc: BaseException | None) -> None:
+    """End a request's transaction that only read with a commit, not a rollback.
+
+    The two are the same for a transaction that wrote nothing, but psycopg forgets every
+    statement it prepared at a rollback: with one at the end of every request, PostgreSQL
+    planned each page's queries anew every time. A transaction that wrote anything, or
+    holds changes not yet flushed, or a request that failed, is left to the rollback of
+    Flask-SQLAlchemy's teardown, as before.
+    """
+    if exc is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.info.get("wrote"):
+        return
+    session.commit()
+
+
 def _locale() -> str:
     return "ru"
 
@@ -127,6 +169,9 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's teardown, so it runs before it (teardowns run
+    # in reverse), while the session still holds the request's transaction.
+    app.teardown_appcontext(end_read_only_transaction)
     # Compressed whenever the browser accepts it, whatever proxy is (or is not) in front:
     # a 300-school table is 490 KB of HTML and 27 KB gzipped. Registered first, so its
     # after_request runs last, on the finished response.
