@@ -43,11 +43,14 @@ def _downstream_module():
     return downstream
 
 
-def export_for_school(school: School, node_id: str | None = None) -> Exported:
+def export_for_school(
+    school: School, node_id: str | None = None, *, keep_empty: bool = True
+) -> Exported:
     """The district's bundle for a school: the receipts its nodes have not confirmed,
     then every downstream record past the feed position all its nodes acknowledged. Made
     for one node (``node_id``), it holds that node's receipts and leaves out the changes
-    it made itself."""
+    it made itself. ``keep_empty=False`` (a pull): a bundle that would carry no record is
+    not made at all (``data`` empty, ``records`` 0)."""
     district = db.session.get(District, school.district_id)
     stmt = select(SyncNode).where(SyncNode.school_id == school.id, SyncNode.revoked_at.is_(None))
     if node_id is not None:
@@ -89,6 +92,9 @@ def export_for_school(school: School, node_id: str | None = None) -> Exported:
         "seq_to": last,
         "created_at": _iso_now(),
     }
+    if not keep_empty and not receipts and not down and not digest.repairs_wanted(active):
+        db.session.commit()  # what the feed's refresh noted
+        return Exported(b"", manifest, 0)
     proof, histories = digest.for_district_bundle(school, active)
     records = [*receipts, *down, *histories]
     data = write_bundle(manifest, records, {}, keys.district_key(), extra={DIGEST: proof})
