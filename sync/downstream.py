@@ -540,10 +540,13 @@ def refresh(school: School) -> int:
     _lock(school)
     # The counter first, then what it stands for: a write committed meanwhile is either
     # read below or bumps the counter past the one kept.
-    generation = _generation()
-    checked = db.session.execute(
-        select(_CHECKS.c.generation).where(_CHECKS.c.school_id == school.id)
-    ).scalar()
+    generation, checked = db.session.execute(
+        select(
+            select(_GENERATION.c.value).where(_GENERATION.c.id == 1).scalar_subquery(),
+            select(_CHECKS.c.generation).where(_CHECKS.c.school_id == school.id).scalar_subquery(),
+        )
+    ).one()
+    generation = generation or 0
     if checked == generation and not _changes_waiting(school):
         return current_position(school)
     last: dict[tuple[str, str], str] = {}
@@ -582,13 +585,23 @@ def collect(
 ) -> list[dict[str, Any]]:
     """The feed records for ``school`` past ``after_position``, in position order; for
     one node (``node_id``) without the changes that node made itself."""
-    refresh(school)
+    return collect_to_head(school, after_position=after_position, node_id=node_id)[0]
+
+
+def collect_to_head(
+    school: School, *, after_position: int, node_id: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """``collect``, and the feed's position after the refresh (the last a bundle covers,
+    even when it leaves the node's own changes out)."""
+    head = refresh(school)
+    if head <= after_position:
+        return [], head
     entries = db.session.scalars(
         select(FeedEntry)
         .where(FeedEntry.school_id == school.id, FeedEntry.position > after_position)
         .order_by(FeedEntry.position)
     )
-    return [
+    records = [
         {"kind": e.kind, "position": e.position, "school": school.code, "key": e.key, **e.payload}
         for e in entries
         if not (
@@ -597,6 +610,7 @@ def collect(
             and (e.payload.get("change") or {}).get("node_id") == node_id
         )
     ]
+    return records, head
 
 
 # -- copy side ---------------------------------------------------------------------------

@@ -123,4 +123,4 @@ def test_an_empty_pull_reads_a_handful_of_rows_whatever_the_school_holds(world):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert exported.records == 0 and exported.data == b""
-    assert len(statements) <= 12, "\n".join(statements)
+    assert len(statements) <= 8, "\n".join(statements)
