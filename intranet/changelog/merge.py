@@ -720,9 +720,8 @@ def _preload_authors(logins: set[str], school) -> None:
     from intranet.auth.models import User
 
     known = _memo("authors")
-    wanted = {login.lower() for login in logins} - {
-        k[0] for k in known if k[1] == school.district_id
-    }
+    wanted = {login.lower() for login in logins}
+    wanted = {login for login in wanted if (login, school.district_id) not in known}
     if not wanted:
         return
     found = {}
