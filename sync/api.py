@@ -513,15 +513,14 @@ def pull():
     after = _int_arg("after", 0)
     confirmed = _int_arg("confirmed", 0)
     # What the copy says it holds is what it holds: a lost answer is sent again from there.
-    db.session.query(SyncNode).filter(SyncNode.id == node.id).update(
-        {
-            SyncNode.acked_position: min(after, head),
-            SyncNode.confirmed_seq: min(confirmed, node.applied_seq),
-        }
-    )
-    db.session.flush()
-    db.session.refresh(node)
-    exported = export_for_school(node.school, node.id)
+    acked, confirmed = min(after, head), min(confirmed, node.applied_seq)
+    if (acked, confirmed) != (node.acked_position, node.confirmed_seq):
+        db.session.query(SyncNode).filter(SyncNode.id == node.id).update(
+            {SyncNode.acked_position: acked, SyncNode.confirmed_seq: confirmed}
+        )
+        db.session.flush()
+        db.session.refresh(node)
+    exported = export_for_school(node.school, node.id, keep_empty=False)
     if exported.records == 0:
         return make_response("", 204)
     return _gzip_response(

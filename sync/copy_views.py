@@ -334,11 +334,15 @@ def enrol_code(school_id: int):
 
 
 def init_app(app: Flask) -> None:
-    from sync import api, background
+    from sync import api, background, downstream
 
     app.register_blueprint(bp)
     api.init_app(app)
     background.init_app(app)
+    if app.config.get("MODE") != "school":
+        # The district's writes keep the schools' feeds honest about what may be new.
+        with app.app_context():
+            downstream.watch(db.engine)
 
     @app.context_processor
     def sync_helpers() -> dict[str, Any]:

@@ -448,16 +448,28 @@ def _differing(one: dict[str, Any], other: dict[str, Any]) -> set[str]:
     return {k for k in set(a) | set(b) if (a.get(k) or {}).get("v") != (b.get(k) or {}).get("v")}
 
 
+def _repairs(nodes: list) -> set[str]:
+    """The records the nodes reported as different in a way a history repairs."""
+    return {
+        difference["key"]
+        for node in nodes
+        for difference in node.digest_diff or []
+        if difference.get("reason") in REPAIRABLE
+    }
+
+
+def repairs_wanted(nodes: list) -> bool:
+    """Whether a district bundle for these nodes would carry histories (their digests
+    named records to repair)."""
+    return bool(_repairs(nodes))
+
+
 def for_district_bundle(school, nodes: list) -> tuple[bytes, list[dict[str, Any]]]:
     """What a district bundle carries for the proof: its digest (with the records the
     nodes reported as different) and the history of those records; remembered on the
     nodes as sent."""
     digest = compute(school.id)
-    repair: set[str] = set()
-    for node in nodes:
-        for difference in node.digest_diff or []:
-            if difference.get("reason") in REPAIRABLE:
-                repair.add(difference["key"])
+    repair = _repairs(nodes)
     if nodes and all(
         n.digest_state == AGREE and (n.digest_sent or {}).get("root") == digest["root"]
         for n in nodes

@@ -7,6 +7,13 @@ position, for every one that is new or changed, whatever page or command changed
 ``collect(school, after_position)`` returns the entries past a position: each bundle for
 the school carries them in position order. Positions are numbers, never clocks.
 
+Most pulls find nothing new, and the comparison reads everything the school is sent. So
+every write to a table the feed is made of bumps one counter (``FeedGeneration``) when
+the writer's transaction commits, whatever page, command or import made it: the watch is
+on the database engine, not in the services. A school's refresh remembers the counter it saw
+(``FeedCheck``); the same counter and no change of the school's content waiting for the
+feed, and nothing can be new: the comparison is skipped.
+
 Copy side: ``apply(records, school=...)`` writes them into the copy, each once (a position
 the copy already applied is skipped), inside the import's transaction.
 """
@@ -33,6 +40,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import event as sqla_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.extensions import db
@@ -81,6 +90,32 @@ class FeedEntry(db.Model):
         return f"<FeedEntry {self.school_id}#{self.position} {self.kind} {self.key}>"
 
 
+class FeedGeneration(db.Model):
+    """One counter (row 1), bumped by every write that may change a feed record of any
+    school (district side; a missing row counts as 0)."""
+
+    __tablename__ = "sync_feed_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<FeedGeneration {self.value}>"
+
+
+class FeedCheck(db.Model):
+    """The counter a school's feed saw when it last compared everything (district side)."""
+
+    __tablename__ = "sync_feed_checks"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<FeedCheck {self.school_id} at {self.generation}>"
+
+
 # -- district side: what the school should know -------------------------------------------
 
 # Columns that move with the school's own work or with other schools (counters, login
@@ -97,6 +132,147 @@ _IDENTITY = {
     "school_roadmaps": ("id", "uuid", "plan_id", "school_id", "district_id"),
     "roadmap_items": ("uuid", "roadmap_id", "plan_item_id"),
 }
+
+
+# -- district side: the watch on what the feed is made of ------------------------------------
+
+# The tables ``_current`` reads, and the change log (its new changes are found apart, by
+# ``_changes_waiting``: a change written is not a bump, or every import would be one).
+_FED_TABLES = frozenset(
+    {
+        "review_events",
+        "conflicts",
+        "campaign_targets",
+        "campaigns",
+        "form_versions",
+        "form_templates",
+        "submissions",
+        "plans",
+        "plan_sections",
+        "plan_items",
+        "school_roadmaps",
+        "roadmap_items",
+        "users",
+        "notifications",
+        "changes",
+    }
+)
+# What an UPDATE may set without changing any feed record: the columns a record never
+# compares (``_VOLATILE``), the school's own work on rows sent only for their birth
+# (``_IDENTITY``), and a change's sync state.
+_UNFED_COLUMNS = {"changes": frozenset({"sync_state"})}
+_GENERATION = FeedGeneration.__table__
+_CHECKS = FeedCheck.__table__
+
+
+def _written(clause, multiparams, params) -> set[str] | None:
+    """The columns an UPDATE sets, as far as the statement and its parameters say."""
+    table = clause.table
+    names = {str(getattr(key, "key", key)) for key in (getattr(clause, "_values", None) or {})}
+    ordered = getattr(clause, "_ordered_values", None) or ()
+    names.update(str(getattr(key, "key", key)) for key, _value in ordered)
+    for given in [*(multiparams or ()), params or {}]:
+        if isinstance(given, dict):
+            names.update(given)
+    columns = {c.key for c in table.columns}
+    return names & columns if names else None
+
+
+def _may_change_feed(clause, multiparams, params) -> bool:
+    table = getattr(clause, "table", None)
+    name = getattr(table, "name", None)
+    if name not in _FED_TABLES:
+        return False
+    if clause.is_insert:
+        return name != "changes"
+    if not clause.is_update:
+        return True  # a delete
+    written = _written(clause, multiparams, params)
+    if written is None:
+        return True  # cannot tell: counted
+    if name in _IDENTITY:
+        return bool(written & set(_IDENTITY[name]))
+    unfed = _VOLATILE.get(name, set()) | _UNFED_COLUMNS.get(name, frozenset()) | {"updated_at"}
+    return not written <= unfed
+
+
+def _bump_statement(dialect_name: str):
+    if dialect_name == "postgresql":
+        stmt = postgresql.insert(_GENERATION)
+    elif dialect_name == "sqlite":
+        stmt = sqlite.insert(_GENERATION)
+    else:  # the row is made by the migration
+        return (
+            update(_GENERATION).where(_GENERATION.c.id == 1).values(value=_GENERATION.c.value + 1)
+        )
+    return stmt.values(id=1, value=1).on_conflict_do_update(
+        index_elements=[_GENERATION.c.id], set_={"value": _GENERATION.c.value + 1}
+    )
+
+
+_PENDING = "sync_feed_bump"
+
+
+def _watch(conn, clause, multiparams, params, execution_options) -> None:  # noqa: ARG001
+    """A write that may change a school's feed: its transaction bumps the counter when
+    it commits."""
+    if getattr(clause, "is_dml", False) and _may_change_feed(clause, multiparams, params):
+        conn.info[_PENDING] = True
+
+
+def _bump(conn) -> None:
+    """At the commit of a transaction that wrote what a feed is made of: the counter, in
+    that very transaction (seen with the write, never without it). Last, so the counter's
+    row is held only while the transaction commits, never while it waits for another."""
+    if conn.info.pop(_PENDING, False):
+        conn.execute(_bump_statement(conn.dialect.name))
+
+
+def _forget(conn) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+def watch(engine) -> None:
+    """Watch the district database's writes (once per engine)."""
+    for name, listener in (("before_execute", _watch), ("commit", _bump), ("rollback", _forget)):
+        if not sqla_event.contains(engine, name, listener):
+            sqla_event.listen(engine, name, listener)
+
+
+def _generation() -> int:
+    return int(
+        db.session.execute(select(_GENERATION.c.value).where(_GENERATION.c.id == 1)).scalar() or 0
+    )
+
+
+def _changes_waiting(school: School) -> bool:
+    """Whether a change of the school's content was applied here and is not in its feed
+    yet (what ``_new_changes`` would send)."""
+    from intranet.changelog.models import Change
+
+    fed = select(FeedEntry.id).where(
+        FeedEntry.school_id == school.id, FeedEntry.kind == "change", FeedEntry.key == Change.uuid
+    )
+    return (
+        db.session.execute(
+            select(Change.id)
+            .where(Change.school_id == school.id, Change.applied.is_(True), ~fed.exists())
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _checked(school: School, generation: int) -> None:
+    done = db.session.execute(
+        update(_CHECKS)
+        .where(_CHECKS.c.school_id == school.id)
+        .values(generation=generation, checked_at=utcnow())
+    )
+    if done.rowcount == 0:
+        db.session.execute(
+            insert(_CHECKS).values(school_id=school.id, generation=generation, checked_at=utcnow())
+        )
 
 
 def _select(name: str, where) -> list[Any]:
@@ -362,6 +538,17 @@ def refresh(school: School) -> int:
     """Append what changed for ``school`` since the feed last spoke of it; the position
     reached. No commit: the caller's transaction keeps the feed and its bundle together."""
     _lock(school)
+    # The counter first, then what it stands for: a write committed meanwhile is either
+    # read below or bumps the counter past the one kept.
+    generation, checked = db.session.execute(
+        select(
+            select(_GENERATION.c.value).where(_GENERATION.c.id == 1).scalar_subquery(),
+            select(_CHECKS.c.generation).where(_CHECKS.c.school_id == school.id).scalar_subquery(),
+        )
+    ).one()
+    generation = generation or 0
+    if checked == generation and not _changes_waiting(school):
+        return current_position(school)
     last: dict[tuple[str, str], str] = {}
     for kind, key, digest in db.session.execute(
         select(FeedEntry.kind, FeedEntry.key, FeedEntry.digest)
@@ -389,6 +576,7 @@ def refresh(school: School) -> int:
         )
     if new:
         db.session.execute(insert(FeedEntry), new)
+    _checked(school, generation)
     return position
 
 
@@ -397,13 +585,23 @@ def collect(
 ) -> list[dict[str, Any]]:
     """The feed records for ``school`` past ``after_position``, in position order; for
     one node (``node_id``) without the changes that node made itself."""
-    refresh(school)
+    return collect_to_head(school, after_position=after_position, node_id=node_id)[0]
+
+
+def collect_to_head(
+    school: School, *, after_position: int, node_id: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """``collect``, and the feed's position after the refresh (the last a bundle covers,
+    even when it leaves the node's own changes out)."""
+    head = refresh(school)
+    if head <= after_position:
+        return [], head
     entries = db.session.scalars(
         select(FeedEntry)
         .where(FeedEntry.school_id == school.id, FeedEntry.position > after_position)
         .order_by(FeedEntry.position)
     )
-    return [
+    records = [
         {"kind": e.kind, "position": e.position, "school": school.code, "key": e.key, **e.payload}
         for e in entries
         if not (
@@ -412,6 +610,7 @@ def collect(
             and (e.payload.get("change") or {}).get("node_id") == node_id
         )
     ]
+    return records, head
 
 
 # -- copy side ---------------------------------------------------------------------------

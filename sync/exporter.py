@@ -43,12 +43,14 @@ def _downstream_module():
     return downstream
 
 
-def export_for_school(school: School, node_id: str | None = None) -> Exported:
+def export_for_school(
+    school: School, node_id: str | None = None, *, keep_empty: bool = True
+) -> Exported:
     """The district's bundle for a school: the receipts its nodes have not confirmed,
     then every downstream record past the feed position all its nodes acknowledged. Made
     for one node (``node_id``), it holds that node's receipts and leaves out the changes
-    it made itself."""
-    district = db.session.get(District, school.district_id)
+    it made itself. ``keep_empty=False`` (a pull): a bundle that would carry no record is
+    not made at all (``data`` empty, ``records`` 0)."""
     stmt = select(SyncNode).where(SyncNode.school_id == school.id, SyncNode.revoked_at.is_(None))
     if node_id is not None:
         stmt = stmt.where(SyncNode.id == node_id)
@@ -71,15 +73,16 @@ def export_for_school(school: School, node_id: str | None = None) -> Exported:
             )
         )
     downstream = _downstream_module()
-    down = (
-        list(downstream.collect(school, after_position=after, node_id=node_id))
-        if downstream
-        else []
-    )
-    last = max((int(r.get("position") or 0) for r in down), default=after)
+    down: list[dict[str, Any]] = []
+    last = after
     if downstream is not None:
+        down, head = downstream.collect_to_head(school, after_position=after, node_id=node_id)
         # A bundle for one node leaves its own changes out, yet covers their positions.
-        last = max(last, downstream.current_position(school))
+        last = max(after, head, *(int(r.get("position") or 0) for r in down))
+    if not keep_empty and not receipts and not down and not digest.repairs_wanted(active):
+        db.session.commit()  # what the feed's refresh noted
+        return Exported(b"", {"seq_from": after + 1, "seq_to": last}, 0)
+    district = db.session.get(District, school.district_id)
     manifest = {
         "direction": "down",
         "district": district.uuid,

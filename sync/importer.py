@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet.audit.services import acting
 from intranet.extensions import db
@@ -57,6 +58,37 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status in ("applied", "known")
+
+
+# Built once: the statements every school bundle runs (plain statements, no unit of work).
+_NODES = SyncNode.__table__
+_BUNDLES = SyncBundle.__table__
+# The node's columns the import reads again under its lock (the deferred ones stay unread).
+_NODE_COLUMNS = tuple(
+    (attr.key, attr.columns[0])
+    for attr in inspect(SyncNode).column_attrs
+    if not attr.deferred and attr.columns[0].table is _NODES
+)
+_LOCK_NODE = (
+    update(_NODES)
+    .where(_NODES.c.id == bindparam("b_node"))
+    .values(last_bundle_at=bindparam("b_now"))
+    .returning(*(column for _key, column in _NODE_COLUMNS))
+)
+_SENDER = (
+    select(SyncNode)
+    .options(joinedload(SyncNode.school).joinedload(School.district))
+    .where(SyncNode.id == bindparam("b_node"))
+)
+_SEEN = select(_BUNDLES.c.id).where(_BUNDLES.c.id == bindparam("b_bundle"))
+# Under the lock, in one statement: whether this bundle got in meanwhile, and whether the
+# node has bundles waiting for a gap (only its own imports add them).
+_SEEN_OR_WAITING = select(_BUNDLES.c.id).where(
+    or_(
+        _BUNDLES.c.id == bindparam("b_bundle"),
+        and_(_BUNDLES.c.node_id == bindparam("b_node"), _BUNDLES.c.status == "waiting"),
+    )
+)
 
 
 def _max_unpacked() -> int:
@@ -106,10 +138,10 @@ def _up_key(sender: _Sender):
         if manifest.get("direction") != "up":
             raise BundleRefused(_("This is not a school's bundle: import it on a school copy."))
         # One query: the node with its school and district.
-        node = db.session.get(
-            SyncNode,
-            str(manifest.get("node") or ""),
-            options=[joinedload(SyncNode.school).joinedload(School.district)],
+        node = (
+            db.session.execute(_SENDER, {"b_node": str(manifest.get("node") or "")})
+            .unique()
+            .scalar_one_or_none()
         )
         if node is None:
             raise BundleRefused(_("The bundle comes from a computer this district never enrolled."))
@@ -222,33 +254,22 @@ def read_up(data: bytes) -> tuple[Bundle, SyncNode, str]:
 
 def _import_up(data: bytes) -> Result:
     bundle, node, key_text = read_up(data)
-    seen = db.session.get(SyncBundle, bundle.id)
-    if seen is not None:  # the common retry: answered without writing anything
-        return _seen(seen)
+    connection = db.session.connection()
+    if connection.execute(_SEEN, {"b_bundle": bundle.id}).first() is not None:
+        # The common retry: answered without writing anything.
+        return _seen(db.session.get(SyncBundle, bundle.id))
     manifest = bundle.manifest
     now = utcnow()
     # One import per node at a time: the write takes the node's row lock (PostgreSQL) or
     # the database's write lock (SQLite), and what the node has applied is read again
     # under it, so two imports at once never both apply nor leave one waiting for good.
-    db.session.scalars(
-        update(SyncNode)
-        .where(SyncNode.id == node.id)
-        .values(last_bundle_at=now)
-        .returning(SyncNode),
-        execution_options={"populate_existing": True},
-    ).one()
-    # Under the lock, in one statement: whether this bundle got in meanwhile, and whether
-    # the node has bundles waiting for a gap (only its own imports add them).
-    found = set(
-        db.session.scalars(
-            select(SyncBundle.id).where(
-                or_(
-                    SyncBundle.id == bundle.id,
-                    and_(SyncBundle.node_id == node.id, SyncBundle.status == "waiting"),
-                )
-            )
-        )
-    )
+    locked = connection.execute(_LOCK_NODE, {"b_node": node.id, "b_now": now}).one()
+    for (key, _column), value in zip(_NODE_COLUMNS, locked, strict=True):
+        set_committed_value(node, key, value)
+    found = {
+        row[0]
+        for row in connection.execute(_SEEN_OR_WAITING, {"b_bundle": bundle.id, "b_node": node.id})
+    }
     if bundle.id in found:
         db.session.rollback()
         return _seen(db.session.get(SyncBundle, bundle.id))

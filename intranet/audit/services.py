@@ -76,8 +76,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _columns(obj: Audited) -> list[str]:
-    return [c.key for c in inspect(obj).mapper.column_attrs if c.key not in obj.__audit_ignore__]
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+def _columns(obj: Audited) -> tuple[str, ...]:
+    # Per class, once: every flush of every write asks.
+    columns = _COLUMNS.get(type(obj))
+    if columns is None:
+        columns = _COLUMNS[type(obj)] = tuple(
+            c.key for c in inspect(obj).mapper.column_attrs if c.key not in obj.__audit_ignore__
+        )
+    return columns
 
 
 def _value(obj: Audited, key: str, value: Any) -> Any:
@@ -94,7 +103,11 @@ def _diff(obj: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
     state = inspect(obj)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
+    # Only an attribute set since the row was read can have history.
+    touched = state.committed_state
     for key in _columns(obj):
+        if key not in touched:
+            continue
         hist = state.attrs[key].history
         if not hist.has_changes():
             continue

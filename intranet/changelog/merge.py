@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 
 from intranet.audit.services import acting
 from intranet.changelog import services as changelog
@@ -49,6 +49,11 @@ SKIPPED = "skipped"
 MERGED = "merged"
 CONFLICT = "conflict"
 QUARANTINED = "quarantined"
+
+# Which of a batch's changes are here already (built once).
+_KNOWN_CHANGES = select(Change.__table__.c.uuid).where(
+    Change.__table__.c.uuid.in_(bindparam("b_uuids", expanding=True))
+)
 
 _WIRE_KEYS = ("uuid", "school", "subject_type", "subject_uuid", "field", "saved_at")
 
@@ -128,9 +133,10 @@ class Batch:
         heads."""
         uuids = [w["uuid"] for w in wires if isinstance(w.get("uuid"), str)]
         with db.session.no_autoflush:
+            connection = db.session.connection()
             for part in _chunks(uuids):
                 self._known.update(
-                    db.session.scalars(select(Change.uuid).where(Change.uuid.in_(part)))
+                    row[0] for row in connection.execute(_KNOWN_CHANGES, {"b_uuids": part})
                 )
             _preload_authors({str(w.get("author_login") or "") for w in wires} - {""}, self.school)
             heads = set()
@@ -138,11 +144,9 @@ class Batch:
             for w in wires:
                 if isinstance(w.get("subject_uuid"), str):
                     by_type.setdefault(w.get("subject_type"), set()).add(w["subject_uuid"])
-            for kind, model, options in _subject_models():
+            for kind, model, by_uuids in _subject_models():
                 for part in _chunks(sorted(by_type.get(kind, ()))):
-                    for record in db.session.scalars(
-                        select(model).where(model.uuid.in_(part)).options(*options)
-                    ).unique():
+                    for record in db.session.scalars(by_uuids, {"b_uuids": part}).unique():
                         _memo("records")[(model.__tablename__, record.uuid)] = record.id
                         self.records[(model.__tablename__, record.uuid)] = record
                         if getattr(record, "head_uuid", None):
@@ -668,8 +672,8 @@ _SUBJECT_MODELS: tuple | None = None
 
 
 def _subject_models() -> tuple:
-    """(subject type, model, loader options): a record with what the rules read of it
-    (built once)."""
+    """(subject type, model, the statement that reads its records by uuid with what the
+    rules read of them): built once."""
     global _SUBJECT_MODELS
     if _SUBJECT_MODELS is None:
         _SUBJECT_MODELS = _build_subject_models()
@@ -682,11 +686,19 @@ def _build_subject_models():
     from intranet.inspections.models import Campaign, FormVersion, Submission
     from intranet.roadmaps.models import RoadmapItem, SchoolRoadmap
 
+    def by_uuids(model, *options):
+        return (
+            select(model)
+            .where(model.uuid.in_(bindparam("b_uuids", expanding=True)))
+            .options(*options)
+        )
+
     return (
         (
             Subject.SUBMISSION.value,
             Submission,
-            (
+            by_uuids(
+                Submission,
                 # The version's schema is read once per process (``FormVersion.frozen_schema``).
                 joinedload(Submission.campaign)
                 .joinedload(Campaign.version)
@@ -694,8 +706,12 @@ def _build_subject_models():
                 joinedload(Submission.target),
             ),
         ),
-        (Subject.ROADMAP_ITEM.value, RoadmapItem, (joinedload(RoadmapItem.roadmap),)),
-        (Subject.ROADMAP.value, SchoolRoadmap, ()),
+        (
+            Subject.ROADMAP_ITEM.value,
+            RoadmapItem,
+            by_uuids(RoadmapItem, joinedload(RoadmapItem.roadmap)),
+        ),
+        (Subject.ROADMAP.value, SchoolRoadmap, by_uuids(SchoolRoadmap)),
     )
 
 
@@ -704,9 +720,8 @@ def _preload_authors(logins: set[str], school) -> None:
     from intranet.auth.models import User
 
     known = _memo("authors")
-    wanted = {login.lower() for login in logins} - {
-        k[0] for k in known if k[1] == school.district_id
-    }
+    wanted = {login.lower() for login in logins}
+    wanted = {login for login in wanted if (login, school.district_id) not in known}
     if not wanted:
         return
     found = {}

@@ -69,7 +69,7 @@ def test_the_head_submits_once_however_often_they_click(client, published, login
     assert "на проверке" in html
     assert fresh(published.roadmap).status == "submitted"
     [version] = versions_of(published.roadmap)
-    assert uuid.UUID(version.uuid).version == 4
+    assert uuid.UUID(version.uuid).version == 7
     assert version.parent_uuid is None and version.number == 1
     assert version.author_name == "Директор Белова"
     item = published.item("1.1")
