@@ -70,6 +70,8 @@ def _is_sqlite(dbapi_connection) -> bool:
 def _idle_from_now(dbapi_connection, connection_record) -> None:
     if connection_record is not None:
         connection_record.info["idle_since"] = time.monotonic()
+        # Whatever it wrote was committed or rolled back by now (the pool's reset).
+        connection_record.info.pop("wrote", None)
 
 
 @event.listens_for(Pool, "checkout")
