@@ -780,7 +780,8 @@ def at_risk_expression(district, school_id_column):
     """True for a school flagged in the district's latest year: a column other lists
     (the district's school list) add to their own query instead of asking apart.
     ``district`` is an id or a bound parameter. The latest year is an uncorrelated
-    subquery the database computes once, so the per-row test is a plain index probe."""
+    subquery the database computes once, so the per-row test is one probe of the
+    flagged markers' index (district, flagged, school, year)."""
     latest = (
         select(func.max(SchoolMarker.year))
         .where(SchoolMarker.district_id == district)
@@ -789,9 +790,10 @@ def at_risk_expression(district, school_id_column):
     return (
         select(SchoolMarker.id)
         .where(
+            SchoolMarker.district_id == district,
+            SchoolMarker.flagged.is_(True),
             SchoolMarker.school_id == school_id_column,
             SchoolMarker.year == latest,
-            SchoolMarker.flagged.is_(True),
         )
         .exists()
     )
