@@ -95,22 +95,34 @@ _LIMIT = bindparam("limit")
 
 
 @cache
-def _queue_statement(states: tuple[str, ...]):
+def _queue_statement(states: tuple[str, ...], counted: bool = False):
     """For each kind and state, the records that have been in that state longest, each
-    read off the review-queue index, all in one statement."""
+    read off the review-queue index, all in one statement. ``counted`` adds to each row
+    how many records of its kind are in its state (a count the database makes once per
+    kind and state): a kind and state without rows has none."""
     parts = []
     for model, title, parent, on in _kinds():
         for state in states:
-            parts.append(
-                select(
-                    literal(model.review_type).label("kind"),
-                    model.id.label("id"),
-                    model.school_id.label("school_id"),
-                    _school_name().label("school"),
-                    title.label("title"),
-                    model.status.label("state"),
-                    model.review_state_at.label("since"),
+            columns = [
+                literal(model.review_type).label("kind"),
+                model.id.label("id"),
+                model.school_id.label("school_id"),
+                _school_name().label("school"),
+                title.label("title"),
+                model.status.label("state"),
+                model.review_state_at.label("since"),
+            ]
+            if counted:
+                total = (
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.district_id == _DISTRICT, model.status == state)
+                    .correlate(None)
+                    .scalar_subquery()
                 )
+                columns.append(total.label("total"))
+            parts.append(
+                select(*columns)
                 .join(School, School.id == model.school_id)
                 .join(parent, on)
                 .where(model.district_id == _DISTRICT, model.status == state)
@@ -122,30 +134,15 @@ def _queue_statement(states: tuple[str, ...]):
     return union_all(*parts)
 
 
-@cache
-def _totals_statement(states: tuple[str, ...]):
-    return union_all(
-        *(
-            select(model.status, func.count())
-            .where(model.district_id == _DISTRICT, model.status.in_(states))
-            .group_by(model.status)
-            for model, *_rest in _kinds()
-        )
-    )
+def _queue_rows(district_id: int, states: tuple[str, ...], limit: int, counted: bool = False):
+    return db.session.execute(
+        _queue_statement(states, counted), {"district": district_id, "limit": limit}
+    ).all()
 
 
-def _queue(district_id: int, states: tuple[str, ...], limit: int) -> list[Record]:
-    rows = db.session.execute(_queue_statement(states), {"district": district_id, "limit": limit})
+def _records(rows) -> list[Record]:
     records = [Record(*row[:6], _aware(row[6])) for row in rows]
     return sorted(records, key=lambda r: (r.since is None, r.since or _EPOCH, r.id))
-
-
-def _queue_totals(district_id: int, states: tuple[str, ...]) -> dict[str, int]:
-    """How many records of every kind are in each state."""
-    totals: dict[str, int] = {}
-    for state, n in db.session.execute(_totals_statement(states), {"district": district_id}):
-        totals[state] = totals.get(state, 0) + n
-    return totals
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -157,12 +154,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def review_records(district_id: int) -> tuple[Listed, Listed]:
     """(waiting for review, returned and not yet answered): the oldest of each, and
-    how many there are."""
+    how many there are, in one query."""
     states = (ReviewState.SUBMITTED.value, ReviewState.RETURNED.value)
-    records = _queue(district_id, states, LIST_LIMIT)
-    totals = _queue_totals(district_id, states)
+    rows = _queue_rows(district_id, states, LIST_LIMIT, counted=True)
+    records = _records(rows)
+    per_kind = {(row.kind, row.state): row.total for row in rows}
+    totals = {state: sum(n for (_kind, s), n in per_kind.items() if s == state) for state in states}
     waiting, returned = (
-        Listed([r for r in records if r.state == state][:LIST_LIMIT], totals.get(state, 0))
+        Listed([r for r in records if r.state == state][:LIST_LIMIT], totals[state])
         for state in states
     )
     return waiting, returned
@@ -171,7 +170,7 @@ def review_records(district_id: int) -> tuple[Listed, Listed]:
 def next_waiting(district_id: int, exclude: tuple[str, int] | None = None) -> Record | None:
     """The oldest record waiting for review other than ``exclude`` (kind, id): what a
     reviewer opens after an accept or a return."""
-    for record in _queue(district_id, (ReviewState.SUBMITTED.value,), 2):
+    for record in _records(_queue_rows(district_id, (ReviewState.SUBMITTED.value,), 2)):
         if (record.kind, record.id) != exclude:
             return record
     return None
