@@ -47,3 +47,14 @@ def test_matrix_of_a_school_year_reads_only_its_campaigns(insp):
     assert this_year - 1 in result.school_years
     everything = services.matrix(insp.district.id, date.today())
     assert {c.id for c in everything.campaigns} == {old.id, insp.campaign.id}
+
+
+def test_matrix_page_past_the_last_shows_the_last(insp):
+    codes = sorted(s.code for s in (insp.school, insp.sibling))
+    first = services.matrix(insp.district.id, date.today(), page=1, per_page=1)
+    assert (first.total, first.pages, first.page) == (2, 2, 1)
+    assert [r.code for r in first.rows] == codes[:1]
+    past = services.matrix(insp.district.id, date.today(), page=9, per_page=1)
+    assert (past.total, past.page) == (2, 2)
+    assert [r.code for r in past.rows] == codes[1:]
+    assert past.cell(past.rows[0].school_id, insp.campaign.id)[0] == "not_started"
