@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
@@ -966,17 +967,28 @@ class ExecutionPage(paging.Paged):
     per_page: int
 
 
-def execution_by_school(
-    plan: Plan,
-    today: date,
-    status: str | None = None,
-    overdue_only: bool = False,
-    page: int = 1,
-    per_page: int | None = 50,
-) -> ExecutionPage:
-    """One page of schools with their progress: two queries whatever the number of
-    schools, reading the counts each roadmap keeps (``refresh_progress``)."""
-    roadmaps = (
+@cache
+def _execution_scope(by_status: bool, overdue_only: bool):
+    """The plan's roadmaps an execution page lists: maybe of one state, maybe only those
+    with an item past its due date."""
+    scope = SchoolRoadmap.plan_id == bindparam("plan")
+    if by_status:
+        scope = scope & (SchoolRoadmap.status == bindparam("status"))
+    if overdue_only:
+        scope = scope & (SchoolRoadmap.first_open_due < bindparam("today"))
+    return scope
+
+
+@cache
+def _execution_count(by_status: bool, overdue_only: bool):
+    return select(func.count(SchoolRoadmap.id)).where(_execution_scope(by_status, overdue_only))
+
+
+@cache
+def _execution_statement(by_status: bool, overdue_only: bool, paged: bool):
+    """The schools with their roadmaps' counts, in the order of school codes, each row
+    with how many there are in all (a subquery computed once): built once per filter."""
+    stmt = (
         select(
             School.id,
             School.code,
@@ -988,25 +1000,47 @@ def execution_by_school(
             SchoolRoadmap.done_count,
             SchoolRoadmap.in_progress_count,
             SchoolRoadmap.open_due_dates,
+            _execution_count(by_status, overdue_only).scalar_subquery(),
         )
         .join(School, School.id == SchoolRoadmap.school_id)
-        .where(SchoolRoadmap.plan_id == plan.id)
+        .where(_execution_scope(by_status, overdue_only))
+        .order_by(School.code)
     )
-    if status:
-        roadmaps = roadmaps.where(SchoolRoadmap.status == status)
-    if overdue_only:
-        roadmaps = roadmaps.where(SchoolRoadmap.first_open_due < today)
-    total = (
-        db.session.scalar(roadmaps.with_only_columns(func.count(SchoolRoadmap.id)).order_by(None))
-        or 0
-    )
-    stmt = roadmaps.order_by(School.code)
-    if per_page:
-        page = paging.clamp(page, total, per_page)
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-    schools = [
-        SchoolExecution(*row[:-1], overdue_in(row[-1], today)) for row in db.session.execute(stmt)
-    ]
+    if paged:
+        stmt = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+    return stmt
+
+
+def execution_by_school(
+    plan: Plan,
+    today: date,
+    status: str | None = None,
+    overdue_only: bool = False,
+    page: int = 1,
+    per_page: int | None = 50,
+) -> ExecutionPage:
+    """One page of schools with their progress: one query whatever the number of
+    schools (three for a page past the last), reading the counts each roadmap keeps
+    (``refresh_progress``)."""
+    key = (bool(status), overdue_only)
+    params: dict[str, Any] = {"plan": plan.id, "status": status, "today": today}
+    page = max(page, 1) if per_page else 1
+
+    def rows_of(page: int) -> list:
+        if not per_page:
+            return db.session.execute(_execution_statement(*key, False), params).all()
+        window = {"limit": per_page, "offset": (page - 1) * per_page}
+        return db.session.execute(_execution_statement(*key, True), params | window).all()
+
+    rows = rows_of(page)
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = db.session.scalar(_execution_count(*key), params) if page > 1 else 0
+        if total:  # a page past the last: the last one
+            page = paging.clamp(page, total, per_page)
+            rows = rows_of(page)
+    schools = [SchoolExecution(*row[:-2], overdue_in(row[-2], today)) for row in rows]
     return ExecutionPage(schools, total, page, per_page or max(total, 1))
 
 
