@@ -1044,38 +1044,44 @@ def execution_by_school(
     return ExecutionPage(schools, total, page, per_page or max(total, 1))
 
 
+def _execution_by_item_statement():
+    """Per item that schools report on, in the plan's order: its counts, the schools
+    late with it (the open counts kept per due date, summed over the days past) and how
+    many schools have the plan (a subquery computed once)."""
+    late = (
+        select(func.coalesce(func.sum(PlanItemDue.open_count), 0))
+        .where(PlanItemDue.plan_item_id == PlanItem.id, PlanItemDue.due_date < bindparam("today"))
+        .scalar_subquery()
+    )
+    schools = (
+        select(func.count(SchoolRoadmap.id))
+        .where(SchoolRoadmap.plan_id == bindparam("plan"))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            PlanItem.id,
+            PlanItem.number,
+            PlanItem.text,
+            PlanItem.due_date,
+            PlanItem.done_count,
+            late,
+            schools,
+        )
+        .where(PlanItem.plan_id == bindparam("plan"), PlanItem.schools_report.is_(True))
+        .order_by(PlanItem.position)
+    )
+
+
+_EXECUTION_BY_ITEM = _execution_by_item_statement()
+
+
 def execution_by_item(plan: Plan, today: date) -> list[ItemExecution]:
     """Per item of the plan: how many schools have it, did it, are late with it. Reads
-    the counts kept by ``track_item``: three queries whatever the number of schools."""
-    schools = (
-        db.session.scalar(
-            select(func.count(SchoolRoadmap.id)).where(SchoolRoadmap.plan_id == plan.id)
-        )
-        or 0
-    )
-    late = dict(
-        db.session.execute(
-            select(PlanItemDue.plan_item_id, func.sum(PlanItemDue.open_count))
-            .join(PlanItem, PlanItem.id == PlanItemDue.plan_item_id)
-            .where(PlanItem.plan_id == plan.id, PlanItemDue.due_date < today)
-            .group_by(PlanItemDue.plan_item_id)
-        ).all()
-    )
-    items = db.session.execute(
-        select(PlanItem.id, PlanItem.number, PlanItem.text, PlanItem.due_date, PlanItem.done_count)
-        .where(PlanItem.plan_id == plan.id, PlanItem.schools_report.is_(True))
-        .order_by(PlanItem.position)
-    ).all()
+    the counts kept by ``track_item``: one query whatever the number of schools."""
+    rows = db.session.execute(_EXECUTION_BY_ITEM, {"plan": plan.id, "today": today})
     published = not plan.is_draft
     return [
-        ItemExecution(
-            item_id,
-            number,
-            text,
-            due,
-            schools if published else 0,
-            done,
-            int(late.get(item_id) or 0),
-        )
-        for item_id, number, text, due, done in items
+        ItemExecution(item_id, number, text, due, schools if published else 0, done, late)
+        for item_id, number, text, due, done, late, schools in rows
     ]
