@@ -79,10 +79,10 @@ def _school_name():
 
 
 def _kinds():
-    """The reviewed records: (model, the title of what they answer, how it joins)."""
+    """The reviewed records: (model, what they answer, the column that names it)."""
     return (
-        (SchoolRoadmap, Plan.title, Plan, Plan.id == SchoolRoadmap.plan_id),
-        (Submission, Campaign.title, Campaign, Campaign.id == Submission.campaign_id),
+        (SchoolRoadmap, Plan, SchoolRoadmap.plan_id),
+        (Submission, Campaign, Submission.campaign_id),
     )
 
 
@@ -97,18 +97,19 @@ _LIMIT = bindparam("limit")
 @cache
 def _queue_statement(states: tuple[str, ...], counted: bool = False):
     """For each kind and state, the records that have been in that state longest, each
-    read off the review-queue index, all in one statement. ``counted`` adds to each row
-    how many records of its kind are in its state (a count the database makes once per
-    kind and state): a kind and state without rows has none."""
+    read off the review-queue index, all in one statement; the schools and titles are
+    joined once to the union's rows (joined in each part, PostgreSQL plans every join
+    four times: twice the time of the query). ``counted`` adds to each row how many
+    records of its kind are in its state (a count the database makes once per kind and
+    state): a kind and state without rows has none."""
     parts = []
-    for model, title, parent, on in _kinds():
+    for model, _parent, parent_id in _kinds():
         for state in states:
             columns = [
                 literal(model.review_type).label("kind"),
                 model.id.label("id"),
                 model.school_id.label("school_id"),
-                _school_name().label("school"),
-                title.label("title"),
+                parent_id.label("parent_id"),
                 model.status.label("state"),
                 model.review_state_at.label("since"),
             ]
@@ -123,15 +124,28 @@ def _queue_statement(states: tuple[str, ...], counted: bool = False):
                 columns.append(total.label("total"))
             parts.append(
                 select(*columns)
-                .join(School, School.id == model.school_id)
-                .join(parent, on)
                 .where(model.district_id == _DISTRICT, model.status == state)
                 .order_by(model.review_state_at, model.id)
                 .limit(_LIMIT)
                 .subquery()
                 .select()
             )
-    return union_all(*parts)
+    queue = union_all(*parts).subquery()
+    stmt = select(
+        queue.c.kind,
+        queue.c.id,
+        queue.c.school_id,
+        _school_name(),
+        func.coalesce(*(parent.title for _model, parent, _id in _kinds())),
+        queue.c.state,
+        queue.c.since,
+        *([queue.c.total] if counted else []),
+    ).join(School, School.id == queue.c.school_id)
+    for model, parent, _id in _kinds():
+        stmt = stmt.outerjoin(
+            parent, (queue.c.kind == model.review_type) & (parent.id == queue.c.parent_id)
+        )
+    return stmt
 
 
 def _queue_rows(district_id: int, states: tuple[str, ...], limit: int, counted: bool = False):
