@@ -155,7 +155,10 @@ def test_district_list_pages_and_searches_literally(app, client, make, login_as,
         make.school(reviewer.district, code=code, short_name=f"Школа {code}")
     make.school(reviewer.district, code="a4", short_name="Школа 100%_план")
     make.school(reviewer.district, code="a5", short_name="Школа 1000 планов")
-    make.user(Role.SCHOOL_STAFF, school=make.school(reviewer.district, code="a6"))
+    closed = make.school(reviewer.district, code="a6")
+    make.user(Role.SCHOOL_STAFF, school=closed)
+    closed.active = False
+    db.session.commit()
     login_as(reviewer)
     second = client.get("/schools/?page=2").get_data(as_text=True)
     assert "Школа a3" in second and "Школа a1" not in second
@@ -164,6 +167,7 @@ def test_district_list_pages_and_searches_literally(app, client, make, login_as,
     last = client.get("/schools/?page=9").get_data(as_text=True)
     assert "Показаны 5–6 из 6" in last
     assert '<td class="num">1</td>' in last  # the staff member of the sixth school
+    assert '<tr class="inactive">' in last and '<span class="badge">неактивна</span>' in last
     # % and _ are letters in a search, not LIKE's wildcards.
     found = client.get("/schools/?q=100%25_").get_data(as_text=True)
     assert "Школа 100%_план" in found and "1000 планов" not in found
