@@ -1265,20 +1265,15 @@ def matrix(
         )
         for cid, title, due, expected, submitted, on_time, _first, _last in found
     ]
-    page = max(page, 1)
 
     def schools_of(page: int) -> list:
         window = {"limit": per_page, "offset": (page - 1) * per_page}
         return db.session.execute(_MATRIX_SCHOOLS, params | window).all()
 
-    schools = schools_of(page)
-    if schools:
-        total = schools[0][-1]
-    else:
-        total = db.session.scalar(_COUNT_SCHOOLS, params) if page > 1 else 0
-        if total:  # a page past the last: the last one
-            page = paging.clamp(page, total, per_page)
-            schools = schools_of(page)
+    def count() -> int:
+        return db.session.scalar(_COUNT_SCHOOLS, params)
+
+    schools, total, page = paging.read_page(schools_of, count, page, per_page)
     column = {c.id: n for n, c in enumerate(campaigns)}
     rows = {
         sid: MatrixRow(sid, code, name, [None] * len(campaigns))

@@ -1024,22 +1024,19 @@ def execution_by_school(
     (``refresh_progress``)."""
     key = (bool(status), overdue_only)
     params: dict[str, Any] = {"plan": plan.id, "status": status, "today": today}
-    page = max(page, 1) if per_page else 1
+    if per_page:
 
-    def rows_of(page: int) -> list:
-        if not per_page:
-            return db.session.execute(_execution_statement(*key, False), params).all()
-        window = {"limit": per_page, "offset": (page - 1) * per_page}
-        return db.session.execute(_execution_statement(*key, True), params | window).all()
+        def rows_of(page: int) -> list:
+            window = {"limit": per_page, "offset": (page - 1) * per_page}
+            return db.session.execute(_execution_statement(*key, True), params | window).all()
 
-    rows = rows_of(page)
-    if rows:
-        total = rows[0][-1]
+        def count() -> int:
+            return db.session.scalar(_execution_count(*key), params)
+
+        rows, total, page = paging.read_page(rows_of, count, page, per_page)
     else:
-        total = db.session.scalar(_execution_count(*key), params) if page > 1 else 0
-        if total:  # a page past the last: the last one
-            page = paging.clamp(page, total, per_page)
-            rows = rows_of(page)
+        rows = db.session.execute(_execution_statement(*key, False), params).all()
+        total = rows[0][-1] if rows else 0
     schools = [SchoolExecution(*row[:-2], overdue_in(row[-2], today)) for row in rows]
     return ExecutionPage(schools, total, page, per_page or max(total, 1))
 

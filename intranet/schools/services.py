@@ -91,7 +91,8 @@ def set_active(actor, school: School, active: bool) -> School:
 
 @cache
 def _scope(district_wide: bool, filtered: bool):
-    """The schools a search lists: the district's (or one school), maybe filtered."""
+    """The schools a search lists: the district's (or one school), maybe filtered.
+    ``School.visible_to``'s rule, with the user's district or school bound per query."""
     if district_wide:
         scope = School.district_id == bindparam("district")
     else:
@@ -166,13 +167,8 @@ def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPa
         offset = {"offset": (page - 1) * per_page}
         return db.session.execute(_search_statement(*key), params | offset).all()
 
-    page = max(page, 1)
-    rows = rows_of(page)
-    if rows:
-        total = rows[0][-1]
-    else:
-        total = db.session.scalar(_count_statement(*key), params) if page > 1 else 0
-        if total:  # a stale or forged page number: show the last page there is
-            page = paging.clamp(page, total, per_page)
-            rows = rows_of(page)
+    def count() -> int:
+        return db.session.scalar(_count_statement(*key), params)
+
+    rows, total, page = paging.read_page(rows_of, count, page, per_page)
     return SchoolPage([SchoolRow(*row[:-1]) for row in rows], total, page, per_page)
