@@ -285,27 +285,31 @@ def _deadlines(district_id: int, today: date) -> list[Deadline]:
 
 @cache
 def _risk_statement():
+    """The flagged schools of the latest year, most signs first: the markers are counted
+    per school first, so each school's name is joined once rather than once a marker."""
     latest = (
         select(func.max(SchoolMarker.year))
         .where(SchoolMarker.district_id == _DISTRICT)
         .scalar_subquery()
     )
-    return (
+    signs = (
         select(
             SchoolMarker.year,
-            School.id,
-            _school_name(),
-            func.count(SchoolMarker.id),
-            func.count().over(),
+            SchoolMarker.school_id,
+            func.count(SchoolMarker.id).label("n"),
         )
-        .join(School, School.id == SchoolMarker.school_id)
         .where(
             SchoolMarker.district_id == _DISTRICT,
             SchoolMarker.year == latest,
             SchoolMarker.flagged.is_(True),
         )
-        .group_by(SchoolMarker.year, School.id, School.short_name, School.name, School.code)
-        .order_by(func.count(SchoolMarker.id).desc(), School.code)
+        .group_by(SchoolMarker.year, SchoolMarker.school_id)
+        .subquery()
+    )
+    return (
+        select(signs.c.year, School.id, _school_name(), signs.c.n, func.count().over())
+        .join(School, School.id == signs.c.school_id)
+        .order_by(signs.c.n.desc(), School.code)
         .limit(_LIMIT)
     )
 
