@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from flask import abort, request
 
 # Ids and page numbers are 32-bit integers in the database (PostgreSQL's "integer").
@@ -29,6 +32,23 @@ def page_count(total: int, per_page: int) -> int:
 def clamp(page: int, total: int, per_page: int) -> int:
     """The page asked for, within 1..last (a stale or forged number shows the nearest)."""
     return min(max(page, 1), page_count(total, per_page))
+
+
+def read_page(
+    rows_of: Callable[[int], Sequence[Any]], count: Callable[[], int], page: int, per_page: int
+) -> tuple[Sequence[Any], int, int]:
+    """(rows, total, page): the rows of ``page``, each ending with the total they are a
+    page of (a subquery the database computes once), so a page is one query. A page
+    past the last (a stale or forged number) is counted apart, then the last is read."""
+    page = max(page, 1)
+    rows = rows_of(page)
+    if rows:
+        return rows, rows[0][-1], page
+    total = count() if page > 1 else 0
+    page = clamp(page, total, per_page)
+    if total:
+        rows = rows_of(page)
+    return rows, total, page
 
 
 class Paged:

@@ -245,7 +245,7 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             "changed_since_accepted",
         ),
         # The district's review queue: the oldest waiting read off the index.
-        Index("ix_submissions_review_queue", "district_id", "status", "review_state_at"),
+        Index("ix_submissions_review_queue", "district_id", "status", "review_state_at", "id"),
     )
     __audit_entity__ = "submission"
     # The answers change with every autosave; their history is the change log.

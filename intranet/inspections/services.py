@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, select, update
@@ -1164,38 +1165,32 @@ def answer_rows(campaign_id: int):
     )
 
 
-# The cells of the page's schools, read from the covering index alone.
+# The cells of the page's schools, read from the covering index alone: per school, one
+# range of campaign ids (one index seek each, where a list of ids costs a seek per cell;
+# campaigns in the range the page does not show are skipped as they are read).
 _MATRIX_CELLS = select(
     Submission.id, Submission.campaign_id, Submission.school_id, CELL_CODE
 ).where(
     Submission.school_id.in_(bindparam("schools", expanding=True)),
-    Submission.campaign_id.in_(bindparam("campaigns", expanding=True)),
+    Submission.campaign_id.between(bindparam("first"), bindparam("last")),
 )
 
 
-_MATRIX_CAMPAIGNS = (
-    select(
-        Campaign.id,
-        Campaign.title,
-        Campaign.due_date,
-        Campaign.expected_count,
-        Campaign.submitted_count,
-        Campaign.on_time_count,
-    )
-    .where(Campaign.district_id == bindparam("district"))
-    .order_by(Campaign.due_date.desc(), Campaign.id.desc())
-)
 _ACTIVE_SCHOOLS = (School.district_id == bindparam("district")) & School.active.is_(True)
-
-
+_COUNT_SCHOOLS = select(func.count(School.id)).where(_ACTIVE_SCHOOLS)
+# The page's schools, each with how many there are in all (computed once).
 _MATRIX_SCHOOLS = (
-    select(School.id, School.code, func.coalesce(func.nullif(School.short_name, ""), School.name))
+    select(
+        School.id,
+        School.code,
+        func.coalesce(func.nullif(School.short_name, ""), School.name),
+        _COUNT_SCHOOLS.scalar_subquery(),
+    )
     .where(_ACTIVE_SCHOOLS)
     .order_by(School.code)
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_COUNT_SCHOOLS = select(func.count(School.id)).where(_ACTIVE_SCHOOLS)
 
 
 def school_year_of(day: date) -> int:
@@ -1208,6 +1203,32 @@ _CAMPAIGN_SPAN = select(func.min(Campaign.due_date), func.max(Campaign.due_date)
 )
 
 
+@cache
+def _matrix_campaigns(since: bool, before: bool):
+    """The district's campaigns due on or after ``since`` and before ``before`` (when
+    bounded), latest first, each with the first and last due dates of all the district's
+    campaigns: the span of school years the page offers, in the same query."""
+    first, last = (
+        select(f(Campaign.due_date)).where(Campaign.district_id == bindparam("district"))
+        for f in (func.min, func.max)
+    )
+    stmt = select(
+        Campaign.id,
+        Campaign.title,
+        Campaign.due_date,
+        Campaign.expected_count,
+        Campaign.submitted_count,
+        Campaign.on_time_count,
+        first.scalar_subquery(),
+        last.scalar_subquery(),
+    ).where(Campaign.district_id == bindparam("district"))
+    if since:
+        stmt = stmt.where(Campaign.due_date >= bindparam("since"))
+    if before:
+        stmt = stmt.where(Campaign.due_date < bindparam("before"))
+    return stmt.order_by(Campaign.due_date.desc(), Campaign.id.desc())
+
+
 def matrix(
     district_id: int,
     today: date,
@@ -1217,17 +1238,21 @@ def matrix(
     later_too: bool = False,
 ) -> Matrix:
     """Schools x campaigns with each cell's state, and per campaign the completeness and
-    on-time rates (from the counts each campaign keeps): four queries whatever the
+    on-time rates (from the counts each campaign keeps): three queries whatever the
     number of schools, the cells read for the page's schools only. With ``school_year``,
     only the campaigns due in that school year (and with ``later_too``, those due after
     it: next year's, launched in August), so the table does not widen every year."""
-    first, last = db.session.execute(_CAMPAIGN_SPAN, {"district": district_id}).one()
-    school_years = list(range(school_year_of(last), school_year_of(first) - 1, -1)) if first else []
-    stmt = _MATRIX_CAMPAIGNS
+    params: dict[str, Any] = {"district": district_id}
     if school_year is not None:
-        stmt = stmt.where(Campaign.due_date >= date(school_year, 9, 1))
-        if not later_too:
-            stmt = stmt.where(Campaign.due_date < date(school_year + 1, 9, 1))
+        params["since"] = date(school_year, 9, 1)
+        params["before"] = date(school_year + 1, 9, 1)
+    stmt = _matrix_campaigns(school_year is not None, school_year is not None and not later_too)
+    found = db.session.execute(stmt, params).all()
+    if found:
+        first, last = found[0][-2:]
+    else:  # none in this year: the years there are, apart
+        first, last = db.session.execute(_CAMPAIGN_SPAN, params).one()
+    school_years = list(range(school_year_of(last), school_year_of(first) - 1, -1)) if first else []
     campaigns = [
         CampaignStats(
             cid,
@@ -1238,27 +1263,37 @@ def matrix(
             on_time=on_time,
             overdue=expected - submitted if today > due else 0,
         )
-        for cid, title, due, expected, submitted, on_time in db.session.execute(
-            stmt, {"district": district_id}
-        )
+        for cid, title, due, expected, submitted, on_time, _first, _last in found
     ]
-    total = db.session.scalar(_COUNT_SCHOOLS, {"district": district_id}) or 0
-    page = paging.clamp(page, total, per_page)
-    schools = db.session.execute(
-        _MATRIX_SCHOOLS,
-        {"district": district_id, "limit": per_page, "offset": (page - 1) * per_page},
-    ).all()
+
+    def schools_of(page: int) -> list:
+        window = {"limit": per_page, "offset": (page - 1) * per_page}
+        return db.session.execute(_MATRIX_SCHOOLS, params | window).all()
+
+    def count() -> int:
+        return db.session.scalar(_COUNT_SCHOOLS, params)
+
+    schools, total, page = paging.read_page(schools_of, count, page, per_page)
     column = {c.id: n for n, c in enumerate(campaigns)}
-    rows = {sid: MatrixRow(sid, code, name, [None] * len(campaigns)) for sid, code, name in schools}
+    rows = {
+        sid: MatrixRow(sid, code, name, [None] * len(campaigns))
+        for sid, code, name, _total in schools
+    }
     # The schools are the district's own, so their submissions are too. Plain rows: no
     # ORM loading for 600 small tuples.
     due = [c.due_date for c in campaigns]
-    cells = db.session.connection().execute(
-        _MATRIX_CELLS, {"schools": list(rows), "campaigns": list(column)}
-    )
-    for sub_id, cid, school_id, code in cells.all():
-        n = column[cid]
-        rows[school_id].cells[n] = (cell_state(code, due[n], today), sub_id, code >= CHANGED)
+    if rows and column:
+        cells = db.session.connection().execute(
+            _MATRIX_CELLS, {"schools": list(rows), "first": min(column), "last": max(column)}
+        )
+        for sub_id, cid, school_id, code in cells.all():
+            n = column.get(cid)
+            if n is not None:
+                rows[school_id].cells[n] = (
+                    cell_state(code, due[n], today),
+                    sub_id,
+                    code >= CHANGED,
+                )
     return Matrix(campaigns, list(rows.values()), total, page, per_page, school_year, school_years)
 
 

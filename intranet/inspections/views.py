@@ -429,21 +429,29 @@ def campaign_index():
 
 def _matrix_body(result: services.Matrix) -> Markup:
     """The matrix's rows as ready HTML. A page holds up to 600 cells; built here with one
-    format per cell they cost a fraction of a template loop's calls and escapes."""
-    labels = {state: escape(label) for state, label in state_labels().items()}
+    format per cell they cost a fraction of a template loop's calls and escapes. What a
+    cell says around its link depends only on its state and mark, so each such pair of
+    strings is made once."""
     base = url_for("schools.index")
     empty = '<td class="muted">—</td>'
+    around = {
+        (state, changed): (
+            f'<td class="cell cell-{state}"><a href="',
+            f'">{escape(label)}</a>{" *" if changed else ""}</td>',
+        )
+        for state, label in state_labels().items()
+        for changed in (False, True)
+    }
     out = []
     for row in result.rows:
         href = f"{base}{row.school_id}/forms/"
         out.append(f"<tr><th>{escape(row.code)} {escape(row.name)}</th>")
-        out.extend(
-            empty
-            if cell is None
-            else f'<td class="cell cell-{cell[0]}"><a href="{href}{cell[1]}">'
-            f"{labels[cell[0]]}</a>{' *' if cell[2] else ''}</td>"
-            for cell in row.cells
-        )
+        for cell in row.cells:
+            if cell is None:
+                out.append(empty)
+            else:
+                head, tail = around[cell[0], cell[2]]
+                out.append(f"{head}{href}{cell[1]}{tail}")
         out.append("</tr>\n")
     return Markup("".join(out))
 

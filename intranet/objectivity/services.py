@@ -776,19 +776,24 @@ def risk_history(district_id: int) -> History:
     return History(years, list(schools.values()))
 
 
-def at_risk_expression(district_id: int, school_id_column):
+def at_risk_expression(district, school_id_column):
     """True for a school flagged in the district's latest year: a column other lists
-    (the district's school list) add to their own query instead of asking apart. The
-    latest year is looked up first, so the per-row test is a plain index probe."""
-    latest = db.session.scalar(
-        select(func.max(SchoolMarker.year)).where(SchoolMarker.district_id == district_id)
+    (the district's school list) add to their own query instead of asking apart.
+    ``district`` is an id or a bound parameter. The latest year is an uncorrelated
+    subquery the database computes once, so the per-row test is one probe of the
+    flagged markers' index (district, flagged, school, year)."""
+    latest = (
+        select(func.max(SchoolMarker.year))
+        .where(SchoolMarker.district_id == district)
+        .scalar_subquery()
     )
     return (
         select(SchoolMarker.id)
         .where(
+            SchoolMarker.district_id == district,
+            SchoolMarker.flagged.is_(True),
             SchoolMarker.school_id == school_id_column,
             SchoolMarker.year == latest,
-            SchoolMarker.flagged.is_(True),
         )
         .exists()
     )

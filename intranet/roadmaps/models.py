@@ -220,7 +220,7 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     __table_args__ = (
         UniqueConstraint("plan_id", "school_id"),
         # The district's review queue: the oldest waiting read off the index.
-        Index("ix_school_roadmaps_review_queue", "district_id", "status", "review_state_at"),
+        Index("ix_school_roadmaps_review_queue", "district_id", "status", "review_state_at", "id"),
     )
     __audit_entity__ = "roadmap"
     __audit_ignore__ = frozenset(

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from intranet import paging
@@ -354,13 +355,39 @@ def execution(plan_id: int):
         page=paging.requested_page(),
         per_page=current_app.config["SCHOOLS_PAGE_SIZE"],
     )
+    state_labels = {s.value: s.label for s in ReviewState}
     return render_template(
         "roadmaps/execution.html",
         plan=plan,
         result=result,
         status=status,
         overdue_only=overdue_only,
-        state_labels={s.value: s.label for s in ReviewState},
+        state_labels=state_labels,
+        rows=_execution_rows(result.schools, state_labels),
+    )
+
+
+def _execution_rows(schools: list[services.SchoolExecution], labels: dict[str, str]) -> Markup:
+    """The table's rows as ready HTML: one format per row of seven cells instead of a
+    template loop's lookup and escape per value (as the campaign matrix's cells)."""
+    base = url_for("schools.index")
+    labels = {state: escape(label) for state, label in labels.items()}
+    changed = f' <span class="badge state-changed">{escape(_("changed since accepted"))}</span>'
+    return Markup(
+        "".join(
+            "\n    <tr>\n"
+            f"      <td>{escape(row.code)}</td>\n"
+            f'      <td><a href="{base}{row.school_id}/roadmaps/{row.roadmap_id}">'
+            f"{escape(row.name)}</a></td>\n"
+            f'      <td><span class="badge state-{escape(row.status)}">{labels[row.status]}</span>'
+            f"{changed if row.changed_since_accepted else ''}</td>\n"
+            f'      <td class="num">{row.items}</td>\n'
+            f'      <td class="num">{row.done}</td>\n'
+            f'      <td class="num">{row.in_progress}</td>\n'
+            f'      <td class="num{" overdue" if row.overdue else ""}">{row.overdue}</td>\n'
+            "    </tr>"
+            for row in schools
+        )
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging
@@ -966,17 +967,28 @@ class ExecutionPage(paging.Paged):
     per_page: int
 
 
-def execution_by_school(
-    plan: Plan,
-    today: date,
-    status: str | None = None,
-    overdue_only: bool = False,
-    page: int = 1,
-    per_page: int | None = 50,
-) -> ExecutionPage:
-    """One page of schools with their progress: two queries whatever the number of
-    schools, reading the counts each roadmap keeps (``refresh_progress``)."""
-    roadmaps = (
+@cache
+def _execution_scope(by_status: bool, overdue_only: bool):
+    """The plan's roadmaps an execution page lists: maybe of one state, maybe only those
+    with an item past its due date."""
+    scope = SchoolRoadmap.plan_id == bindparam("plan")
+    if by_status:
+        scope = scope & (SchoolRoadmap.status == bindparam("status"))
+    if overdue_only:
+        scope = scope & (SchoolRoadmap.first_open_due < bindparam("today"))
+    return scope
+
+
+@cache
+def _execution_count(by_status: bool, overdue_only: bool):
+    return select(func.count(SchoolRoadmap.id)).where(_execution_scope(by_status, overdue_only))
+
+
+@cache
+def _execution_statement(by_status: bool, overdue_only: bool, paged: bool):
+    """The schools with their roadmaps' counts, in the order of school codes, each row
+    with how many there are in all (a subquery computed once): built once per filter."""
+    stmt = (
         select(
             School.id,
             School.code,
@@ -988,60 +1000,85 @@ def execution_by_school(
             SchoolRoadmap.done_count,
             SchoolRoadmap.in_progress_count,
             SchoolRoadmap.open_due_dates,
+            _execution_count(by_status, overdue_only).scalar_subquery(),
         )
         .join(School, School.id == SchoolRoadmap.school_id)
-        .where(SchoolRoadmap.plan_id == plan.id)
+        .where(_execution_scope(by_status, overdue_only))
+        .order_by(School.code)
     )
-    if status:
-        roadmaps = roadmaps.where(SchoolRoadmap.status == status)
-    if overdue_only:
-        roadmaps = roadmaps.where(SchoolRoadmap.first_open_due < today)
-    total = (
-        db.session.scalar(roadmaps.with_only_columns(func.count(SchoolRoadmap.id)).order_by(None))
-        or 0
-    )
-    stmt = roadmaps.order_by(School.code)
+    if paged:
+        stmt = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+    return stmt
+
+
+def execution_by_school(
+    plan: Plan,
+    today: date,
+    status: str | None = None,
+    overdue_only: bool = False,
+    page: int = 1,
+    per_page: int | None = 50,
+) -> ExecutionPage:
+    """One page of schools with their progress: one query whatever the number of
+    schools (three for a page past the last), reading the counts each roadmap keeps
+    (``refresh_progress``)."""
+    key = (bool(status), overdue_only)
+    params: dict[str, Any] = {"plan": plan.id, "status": status, "today": today}
     if per_page:
-        page = paging.clamp(page, total, per_page)
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-    schools = [
-        SchoolExecution(*row[:-1], overdue_in(row[-1], today)) for row in db.session.execute(stmt)
-    ]
+
+        def rows_of(page: int) -> list:
+            window = {"limit": per_page, "offset": (page - 1) * per_page}
+            return db.session.execute(_execution_statement(*key, True), params | window).all()
+
+        def count() -> int:
+            return db.session.scalar(_execution_count(*key), params)
+
+        rows, total, page = paging.read_page(rows_of, count, page, per_page)
+    else:
+        rows = db.session.execute(_execution_statement(*key, False), params).all()
+        total = rows[0][-1] if rows else 0
+    schools = [SchoolExecution(*row[:-2], overdue_in(row[-2], today)) for row in rows]
     return ExecutionPage(schools, total, page, per_page or max(total, 1))
+
+
+def _execution_by_item_statement():
+    """Per item that schools report on, in the plan's order: its counts, the schools
+    late with it (the open counts kept per due date, summed over the days past) and how
+    many schools have the plan (a subquery computed once)."""
+    late = (
+        select(func.coalesce(func.sum(PlanItemDue.open_count), 0))
+        .where(PlanItemDue.plan_item_id == PlanItem.id, PlanItemDue.due_date < bindparam("today"))
+        .scalar_subquery()
+    )
+    schools = (
+        select(func.count(SchoolRoadmap.id))
+        .where(SchoolRoadmap.plan_id == bindparam("plan"))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            PlanItem.id,
+            PlanItem.number,
+            PlanItem.text,
+            PlanItem.due_date,
+            PlanItem.done_count,
+            late,
+            schools,
+        )
+        .where(PlanItem.plan_id == bindparam("plan"), PlanItem.schools_report.is_(True))
+        .order_by(PlanItem.position)
+    )
+
+
+_EXECUTION_BY_ITEM = _execution_by_item_statement()
 
 
 def execution_by_item(plan: Plan, today: date) -> list[ItemExecution]:
     """Per item of the plan: how many schools have it, did it, are late with it. Reads
-    the counts kept by ``track_item``: three queries whatever the number of schools."""
-    schools = (
-        db.session.scalar(
-            select(func.count(SchoolRoadmap.id)).where(SchoolRoadmap.plan_id == plan.id)
-        )
-        or 0
-    )
-    late = dict(
-        db.session.execute(
-            select(PlanItemDue.plan_item_id, func.sum(PlanItemDue.open_count))
-            .join(PlanItem, PlanItem.id == PlanItemDue.plan_item_id)
-            .where(PlanItem.plan_id == plan.id, PlanItemDue.due_date < today)
-            .group_by(PlanItemDue.plan_item_id)
-        ).all()
-    )
-    items = db.session.execute(
-        select(PlanItem.id, PlanItem.number, PlanItem.text, PlanItem.due_date, PlanItem.done_count)
-        .where(PlanItem.plan_id == plan.id, PlanItem.schools_report.is_(True))
-        .order_by(PlanItem.position)
-    ).all()
+    the counts kept by ``track_item``: one query whatever the number of schools."""
+    rows = db.session.execute(_EXECUTION_BY_ITEM, {"plan": plan.id, "today": today})
     published = not plan.is_draft
     return [
-        ItemExecution(
-            item_id,
-            number,
-            text,
-            due,
-            schools if published else 0,
-            done,
-            int(late.get(item_id) or 0),
-        )
-        for item_id, number, text, due, done in items
+        ItemExecution(item_id, number, text, due, schools if published else 0, done, late)
+        for item_id, number, text, due, done, late, schools in rows
     ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from intranet import paging
 from intranet.audit.services import acting
@@ -88,39 +89,86 @@ def set_active(actor, school: School, active: bool) -> School:
     return school
 
 
-def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPage:
-    """One page of the schools the user may see, filtered by code, name or head, with
-    their user counts and risk flags: three queries whatever the number of schools.
+@cache
+def _scope(district_wide: bool, filtered: bool):
+    """The schools a search lists: the district's (or one school), maybe filtered.
+    ``School.visible_to``'s rule, with the user's district or school bound per query."""
+    if district_wide:
+        scope = School.district_id == bindparam("district")
+    else:
+        scope = School.id == bindparam("school")
+    if filtered:
+        # The needle comes escaped (``_like_needle``): a bound value cannot be autoescaped.
+        scope = scope & School.search_text.contains(bindparam("needle"), escape="/")
+    return scope
 
-    The page walks the unique (district_id, code) index; users and the risk flag are
-    then read for the page's rows only.
-    """
+
+def _like_needle(text: str) -> str:
+    """``text`` matched literally by LIKE with ``/`` as the escape character."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@cache
+def _count_statement(district_wide: bool, filtered: bool):
+    return select(func.count(School.id)).where(_scope(district_wide, filtered))
+
+
+@cache
+def _search_statement(district_wide: bool, filtered: bool):
+    """The page of schools with their user counts, risk flags and the total they are a
+    page of, built once per scope and filter: the total and the district's latest risk
+    year are scalar subqueries the database computes once, so a page is one round trip."""
     from intranet.auth.models import User
     from intranet.objectivity.services import at_risk_expression
 
-    stmt = School.visible_to(user).with_only_columns(
-        School.id,
-        School.code,
-        School.name,
-        School.short_name,
-        School.head_name,
-        School.email,
-        School.phone,
-        School.active,
+    scope = _scope(district_wide, filtered)
+    page_rows = (
+        select(
+            School.id,
+            School.code,
+            School.name,
+            School.short_name,
+            School.head_name,
+            School.email,
+            School.phone,
+            School.active,
+        )
+        .where(scope)
+        .order_by(School.code)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery()
     )
-    q = " ".join((query or "").split())[:100]
-    if q:
-        needle = q.lower().replace("ё", "е")
-        stmt = stmt.where(School.search_text.contains(needle, autoescape=True))
-    total = db.session.scalar(stmt.with_only_columns(func.count(School.id))) or 0
-    page = paging.clamp(page, total, per_page)
-    page_rows = stmt.order_by(School.code).limit(per_page).offset((page - 1) * per_page).subquery()
     users = (
         select(func.count(User.id))
         .where(User.school_id == page_rows.c.id, User.active.is_(True))
         .scalar_subquery()
     )
-    at_risk = at_risk_expression(user.district_id, page_rows.c.id)
-    outer = select(*page_rows.c, users, at_risk).order_by(page_rows.c.code)
-    rows = [SchoolRow(*row) for row in db.session.execute(outer)]
-    return SchoolPage(rows, total, page, per_page)
+    at_risk = at_risk_expression(bindparam("district"), page_rows.c.id)
+    total = _count_statement(district_wide, filtered).scalar_subquery()
+    return select(*page_rows.c, users, at_risk, total).order_by(page_rows.c.code)
+
+
+def search(user, query: str = "", page: int = 1, per_page: int = 50) -> SchoolPage:
+    """One page of the schools the user may see, filtered by code, name or head, with
+    their user counts and risk flags: one query whatever the number of schools (three
+    for a page number past the last page).
+
+    The page walks the unique (district_id, code) index; users and the risk flag are
+    then read for the page's rows only.
+    """
+    q = " ".join((query or "").split())[:100]
+    key = (bool(user.is_district_staff), bool(q))
+    params = {"district": user.district_id, "school": user.school_id, "limit": per_page}
+    if q:
+        params["needle"] = _like_needle(q.lower().replace("ё", "е"))
+
+    def rows_of(page: int) -> list:
+        offset = {"offset": (page - 1) * per_page}
+        return db.session.execute(_search_statement(*key), params | offset).all()
+
+    def count() -> int:
+        return db.session.scalar(_count_statement(*key), params)
+
+    rows, total, page = paging.read_page(rows_of, count, page, per_page)
+    return SchoolPage([SchoolRow(*row[:-1]) for row in rows], total, page, per_page)

@@ -534,7 +534,7 @@ def test_matrix_states_and_rates(client, insp, switch):
     assert "1 / 2 (50%)" in page and "на проверке" in page
 
 
-def test_matrix_cell_follows_the_whole_review_cycle(insp):
+def test_matrix_cell_follows_the_whole_review_cycle(client, insp, switch):
     def cell(today=None):
         db.session.expire_all()
         return services.matrix(insp.district.id, today or date.today()).cell(
@@ -558,6 +558,10 @@ def test_matrix_cell_follows_the_whole_review_cycle(insp):
     # Reopened by an edit: a draft again, marked as changed since accepted, never "late".
     state, sub_id, changed = cell(after_due)
     assert (state, sub_id, changed) == ("draft", insp.sub.id, True)
+    switch(insp.reviewer)
+    page = text(client.get("/campaigns/"))
+    href = f"/schools/{insp.school.id}/forms/{insp.sub.id}"
+    assert f'<td class="cell cell-draft"><a href="{href}">черновик</a> *</td>' in page
 
 
 def test_consolidated_table_and_xlsx(client, insp, switch):

@@ -218,7 +218,10 @@ def test_an_edit_after_acceptance_reopens_the_roadmap(client, published, login_a
     district = client_of(published.reviewer)
     assert "изменено после принятия" in text_of(district.get(published.url("/history")))
     execution = text_of(district.get(f"/plans/{published.plan.id}/execution"))
-    assert "изменено после принятия" in execution
+    assert (
+        '<span class="badge state-draft">черновик</span> '
+        '<span class="badge state-changed">изменено после принятия</span>'
+    ) in execution
 
     # A second edit does not reopen it again; the next acceptance clears the mark.
     edit(client, published, fresh(item), progress_note="Анализ закончен")

@@ -461,6 +461,9 @@ def test_execution_is_paged_by_school(app, client, execution, login_as, monkeypa
     second = text_of(client.get(url + "?page=2"))
     assert [r[0] for r in _table_rows(second, 0)] == ["oo-c"]
     assert "Страница 2 из 2" in second
+    past = text_of(client.get(url + "?page=9"))  # past the last: the last
+    assert [r[0] for r in _table_rows(past, 0)] == ["oo-c"]
+    assert "Страница 2 из 2" in past
     # Filters count before paging: one page of two schools with overdue items.
     overdue = text_of(client.get(url + "?overdue=1"))
     assert [r[0] for r in _table_rows(overdue, 0)] == ["oo-b", "oo-c"]

@@ -146,3 +146,30 @@ def test_district_list_query_count_does_not_grow_with_schools(app, client, make,
         make.user(Role.SCHOOL_STAFF, school=school)
     many = count_queries(app, lambda: client.get("/schools/"))
     assert many == few
+
+
+def test_district_list_pages_and_searches_literally(app, client, make, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "SCHOOLS_PAGE_SIZE", 2)
+    reviewer = make.user(Role.DISTRICT_REVIEWER)
+    for code in ("a1", "a2", "a3"):
+        make.school(reviewer.district, code=code, short_name=f"Школа {code}")
+    make.school(reviewer.district, code="a4", short_name="Школа 100%_план")
+    make.school(reviewer.district, code="a5", short_name="Школа 1000 планов")
+    closed = make.school(reviewer.district, code="a6")
+    make.user(Role.SCHOOL_STAFF, school=closed)
+    closed.active = False
+    db.session.commit()
+    login_as(reviewer)
+    second = client.get("/schools/?page=2").get_data(as_text=True)
+    assert "Школа a3" in second and "Школа a1" not in second
+    assert "Показаны 3–4 из 6" in second
+    # A page past the last shows the last one.
+    last = client.get("/schools/?page=9").get_data(as_text=True)
+    assert "Показаны 5–6 из 6" in last
+    assert '<td class="num">1</td>' in last  # the staff member of the sixth school
+    assert '<tr class="inactive">' in last and '<span class="badge">неактивна</span>' in last
+    # % and _ are letters in a search, not LIKE's wildcards.
+    found = client.get("/schools/?q=100%25_").get_data(as_text=True)
+    assert "Школа 100%_план" in found and "1000 планов" not in found
+    assert "Показаны 1–1 из 1" in found
+    assert "ничего не найдено" in client.get("/schools/?q=zz&page=3").get_data(as_text=True)
