@@ -1,7 +1,7 @@
 """review queue indexes end with the id, the queue's last sort key
 
 Revision ID: e5b2fc84feb5
-Revises: 5b1e0c7d9a42
+Revises: 3f6d2a9c1b70
 Create Date: 2026-12-02 12:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e5b2fc84feb5"
-down_revision = "5b1e0c7d9a42"
+down_revision = "3f6d2a9c1b70"
 branch_labels = None
 depends_on = None
 
