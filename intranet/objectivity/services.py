@@ -245,6 +245,24 @@ def data_years(district_id: int) -> list[int]:
     )
 
 
+_SUMMARY_GROUPS = (
+    select(VprSummary.year, VprSummary.subject, VprSummary.grade)
+    .where(VprSummary.district_id == bindparam("district"))
+    .order_by(VprSummary.year.desc())
+)
+
+
+def summary_groups(district_id: int) -> dict[int, list[tuple[str, int]]]:
+    """Per year with results, newest first, its subjects and grades (``data_years`` and
+    ``reports.data.vpr_groups`` of every year at once): a few rows of the summaries."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    for year, subject, grade in db.session.execute(_SUMMARY_GROUPS, {"district": district_id}):
+        out.setdefault(year, []).append((subject, grade))
+    for groups in out.values():
+        groups.sort()  # as Python orders text, whatever the database's collation
+    return out
+
+
 def _stored_years(district_id: int) -> set[int]:
     """The years in the stored results themselves (what the summaries are rebuilt from)."""
     stmt = union(
@@ -707,30 +725,38 @@ def years_in_row(flagged_years: set[int], year: int) -> int:
     return n
 
 
-def risk_list(district_id: int, year: int) -> list[RiskRow]:
+# The flagged markers of a district's year with their schools, in the order the risk list
+# shows them: built once (the risk list reads it on every view).
+_RISK_MARKERS = (
+    select(
+        SchoolMarker.school_id,
+        SchoolMarker.subject,
+        SchoolMarker.grade,
+        SchoolMarker.code,
+        SchoolMarker.federal,
+        SchoolMarker.title,
+        SchoolMarker.reason,
+        School.code.label("school_code"),
+        School.short_name,
+        School.name,
+    )
+    .join(School, School.id == SchoolMarker.school_id)
+    .where(
+        SchoolMarker.district_id == bindparam("district"),
+        SchoolMarker.year == bindparam("year"),
+        SchoolMarker.flagged.is_(True),
+    )
+    .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
+)
+
+
+def risk_list(district_id: int, year: int, history: History | None = None) -> list[RiskRow]:
+    """The schools flagged in ``year`` with their flagged markers, most markers first.
+    ``history`` (``risk_history`` of the district, which the risk page shows anyway)
+    gives the years in a row without asking for them again."""
     # Plain rows, not ORM objects: the list only shows them (a district can have a few
     # hundred flagged markers in a year).
-    rows = db.session.execute(
-        select(
-            SchoolMarker.school_id,
-            SchoolMarker.subject,
-            SchoolMarker.grade,
-            SchoolMarker.code,
-            SchoolMarker.federal,
-            SchoolMarker.title,
-            SchoolMarker.reason,
-            School.code.label("school_code"),
-            School.short_name,
-            School.name,
-        )
-        .join(School, School.id == SchoolMarker.school_id)
-        .where(
-            SchoolMarker.district_id == district_id,
-            SchoolMarker.year == year,
-            SchoolMarker.flagged.is_(True),
-        )
-        .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
-    ).all()
+    rows = db.session.execute(_RISK_MARKERS, {"district": district_id, "year": year}).all()
     by_school: dict[int, RiskRow] = {}
     for marker in rows:
         row = by_school.get(marker.school_id)
@@ -739,9 +765,12 @@ def risk_list(district_id: int, year: int) -> list[RiskRow]:
                 marker.school_id, marker.school_code, marker.short_name or marker.name, [], 0
             )
         row.markers.append(marker)
-    history = _flagged_years(district_id, list(by_school)) if by_school else {}
+    if history is not None:
+        flagged = {school_id: set(counts) for school_id, _c, _n, counts in history.rows}
+    else:
+        flagged = _flagged_years(district_id, list(by_school)) if by_school else {}
     for row in by_school.values():
-        row.years_in_row = years_in_row(history.get(row.school_id, set()), year)
+        row.years_in_row = years_in_row(flagged.get(row.school_id, set()), year)
     return sorted(by_school.values(), key=lambda r: (-r.count, r.code))
 
 
@@ -751,24 +780,31 @@ class History:
     rows: list[tuple[int, str, str, dict[int, int]]]  # school id, code, name, year -> count
 
 
+# Flag counts per school and year, counted off the index of flagged markers alone before
+# the schools are joined to name them.
+_FLAG_COUNTS = (
+    select(SchoolMarker.school_id, SchoolMarker.year, func.count().label("n"))
+    .where(SchoolMarker.district_id == bindparam("district"), SchoolMarker.flagged.is_(True))
+    .group_by(SchoolMarker.school_id, SchoolMarker.year)
+    .subquery()
+)
+_HISTORY = (
+    select(
+        _FLAG_COUNTS.c.school_id,
+        School.code,
+        School.short_name,
+        School.name,
+        _FLAG_COUNTS.c.year,
+        _FLAG_COUNTS.c.n,
+    )
+    .join(School, School.id == _FLAG_COUNTS.c.school_id)
+    .order_by(School.code)
+)
+
+
 def risk_history(district_id: int) -> History:
     """Flag counts per school and year, for the schools ever at risk."""
-    rows = db.session.execute(
-        select(
-            SchoolMarker.school_id,
-            School.code,
-            School.short_name,
-            School.name,
-            SchoolMarker.year,
-            func.count(),  # read off the index of flagged markers alone
-        )
-        .join(School, School.id == SchoolMarker.school_id)
-        .where(SchoolMarker.district_id == district_id, SchoolMarker.flagged.is_(True))
-        .group_by(
-            SchoolMarker.school_id, School.code, School.short_name, School.name, SchoolMarker.year
-        )
-        .order_by(School.code)
-    ).all()
+    rows = db.session.execute(_HISTORY, {"district": district_id}).all()
     years = sorted({r[4] for r in rows}, reverse=True)
     schools: dict[int, tuple[int, str, str, dict[int, int]]] = {}
     for school_id, code, short_name, name, year, count in rows:

@@ -46,7 +46,9 @@ def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:
     reasons, built in one pass (a template loop costs several times more per reason)."""
     base = url_for("objectivity.index") + "schools/"
     grade, rule = escape(_("grade")), escape(_("district rule"))
+    badge = f' <span class="badge">{rule}</span>'
     titles: dict[tuple, str] = {}
+    heads: dict[tuple[str, int], str] = {}  # a subject and grade, as each reason begins
     out = []
     for row in rows:
         out.append(
@@ -55,15 +57,18 @@ def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:
             f'<td class="num">{row.count}</td>\n<td class="num">{row.years_in_row}</td>\n'
             '<td><ul class="reasons">\n'
         )
+        # The markers' columns, as ``services.risk_list`` reads them.
         for m in row.markers:
-            key = (m.federal, m.code, m.title)
-            if key not in titles:
-                titles[key] = escape(services.marker_title(m))
-            badge = "" if m.federal else f' <span class="badge">{rule}</span>'
-            out.append(
-                f"<li><strong>{escape(m.subject)}, {m.grade} {grade}.</strong> "
-                f"{titles[key]}{badge}: {escape(m.reason)}</li>\n"
-            )
+            _school, subject, subject_grade, code, federal, title, reason = m[:7]
+            title_html = titles.get((federal, code, title))
+            if title_html is None:
+                title_html = titles[(federal, code, title)] = escape(services.marker_title(m))
+            head = heads.get((subject, subject_grade))
+            if head is None:
+                head = heads[(subject, subject_grade)] = (
+                    f"<li><strong>{escape(subject)}, {subject_grade} {grade}.</strong> "
+                )
+            out.append(f"{head}{title_html}{'' if federal else badge}: {escape(reason)}</li>\n")
         out.append("</ul></td>\n</tr>\n")
     if not rows:
         nobody = escape(_("No school is flagged this year."))
@@ -125,9 +130,11 @@ def index():
     if not current_user.is_district_staff:
         return redirect(url_for("objectivity.school", school_id=current_user.school_id))
     district_id = current_user.district_id
-    years = services.data_years(district_id)
+    groups = services.summary_groups(district_id)
+    years = list(groups)
     year = _year_arg(years)
-    rows = services.risk_list(district_id, year) if year else []
+    history = services.risk_history(district_id)
+    rows = services.risk_list(district_id, year, history) if year else []
     return render_page(
         "objectivity/index.html",
         "risk-list",
@@ -135,10 +142,10 @@ def index():
         years=years,
         year=year,
         rows=rows,
-        history=services.risk_history(district_id),
+        history=history,
         risk_rows=_risk_rows,
         history_rows=_history_rows,
-        groups=reports.vpr_groups(district_id, year) if year else [],
+        groups=groups.get(year, []),
     )
 
 

@@ -18,6 +18,7 @@ from intranet.objectivity.models import (
     VprMarkStat,
     VprResult,
 )
+from intranet.reports import data as reports
 from tests.objectivity.files import RESULT_HEADER, district_year, xlsx
 from tests.perf import count_queries
 
@@ -133,6 +134,10 @@ def test_years_and_district_shares_are_what_the_rows_give(years_of_data, login_a
     vpr = years_of_data
     district_id = vpr["district"].id
     assert services.data_years(district_id) == years_from_rows(district_id) == [2024, 2023, 2022]
+    # The risk page reads the years and each year's groups in one statement.
+    groups = services.summary_groups(district_id)
+    assert list(groups) == [2024, 2023, 2022]
+    assert groups == {y: reports.vpr_groups(district_id, y) for y in (2024, 2023, 2022)}
     for year in (2022, 2023, 2024):
         expected = district_shares_from_rows(district_id, year)
         for school in vpr["schools"].values():
