@@ -868,51 +868,120 @@ class GroupView:
     school_shares: dict[int, float] | None = None
     district_shares: dict[int, float] | None = None
     mean: float | None = None
-    markers: list[SchoolMarker] = field(default_factory=list)
+    markers: list[Any] = field(default_factory=list)  # rows of ``_SCHOOL_MARKERS``
 
 
-def school_years(school_id: int) -> list[int]:
-    stmt = union(
-        *(
-            select(m.year).distinct().where(m.school_id == school_id, visible(m))
-            for m in (VprResult, VprMarkStat)
+# The district's years with results, and of them those in which the school has rows: an
+# index probe per year, however many pupils' rows the years hold.
+_DISTRICT_YEARS = (
+    select(VprSummary.year)
+    .distinct()
+    .where(VprSummary.district_id == bindparam("district"))
+    .subquery()
+)
+_SCHOOL_YEARS = (
+    select(_DISTRICT_YEARS.c.year)
+    .where(
+        or_(
+            *(
+                select(m.id)
+                .where(
+                    m.school_id == bindparam("school"),
+                    m.year == _DISTRICT_YEARS.c.year,
+                    visible(m),
+                )
+                .exists()
+                for m in (VprResult, VprMarkStat)
+            )
         )
     )
-    return sorted({y for (y,) in db.session.execute(stmt)}, reverse=True)
+    .order_by(_DISTRICT_YEARS.c.year.desc())
+)
+
+
+def school_years(school_id: int, district_id: int) -> list[int]:
+    """The years the school has results or statistics of, newest first. Results are
+    summarised for their district's year when imported, so only the district's years
+    are looked at."""
+    return list(db.session.scalars(_SCHOOL_YEARS, {"school": school_id, "district": district_id}))
+
+
+# What the school page reads, built once (it reads them on every view).
+_SCALES = select(MarkScale).where(
+    MarkScale.district_id == bindparam("district"), MarkScale.year == bindparam("year")
+)
+_PUPILS = select(
+    VprResult.subject,
+    VprResult.grade,
+    VprResult.absent,
+    VprResult.primary_score,
+    VprResult.mark,
+    VprResult.journal_mark,
+).where(
+    VprResult.school_id == bindparam("school"),
+    VprResult.year == bindparam("year"),
+    visible(VprResult),
+)
+_STATS = select(
+    VprMarkStat.subject,
+    VprMarkStat.grade,
+    VprMarkStat.participants,
+    VprMarkStat.share2,
+    VprMarkStat.share3,
+    VprMarkStat.share4,
+    VprMarkStat.share5,
+).where(
+    VprMarkStat.school_id == bindparam("school"),
+    VprMarkStat.year == bindparam("year"),
+    visible(VprMarkStat),
+)
+_DISTRICT_MARKS = select(
+    VprSummary.subject,
+    VprSummary.grade,
+    VprSummary.mark2,
+    VprSummary.mark3,
+    VprSummary.mark4,
+    VprSummary.mark5,
+    VprSummary.stat_schools,
+    VprSummary.stat2,
+    VprSummary.stat3,
+    VprSummary.stat4,
+    VprSummary.stat5,
+).where(VprSummary.district_id == bindparam("district"), VprSummary.year == bindparam("year"))
+# Plain rows: the page only shows them (``marker_title`` reads their code and title).
+_SCHOOL_MARKERS = (
+    select(
+        SchoolMarker.subject,
+        SchoolMarker.grade,
+        SchoolMarker.code,
+        SchoolMarker.federal,
+        SchoolMarker.flagged,
+        SchoolMarker.title,
+        SchoolMarker.reason,
+        SchoolMarker.rule_version,
+    )
+    .where(SchoolMarker.school_id == bindparam("school"), SchoolMarker.year == bindparam("year"))
+    .order_by(SchoolMarker.federal.desc(), SchoolMarker.code)
+)
 
 
 def school_analytics(school: School, year: int) -> list[GroupView]:
     """What the school page shows for a year, per subject and grade: a constant number
     of queries whatever the number of pupils or groups."""
     groups: dict[tuple[str, int], GroupView] = {}
-    scale_of = {
-        (s.subject, s.grade): s
-        for s in db.session.scalars(
-            select(MarkScale).where(
-                MarkScale.district_id == school.district_id, MarkScale.year == year
-            )
-        )
-    }
+    of_school = {"school": school.id, "year": year}
+    of_district = {"district": school.district_id, "year": year}
+    scale_of = {(s.subject, s.grade): s for s in db.session.scalars(_SCALES, of_district)}
 
     def group(subject: str, grade: int) -> GroupView:
         if (subject, grade) not in groups:
             groups[(subject, grade)] = GroupView(subject, grade, scale_of.get((subject, grade)))
         return groups[(subject, grade)]
 
-    rows = db.session.execute(
-        select(
-            VprResult.subject,
-            VprResult.grade,
-            VprResult.absent,
-            VprResult.primary_score,
-            VprResult.mark,
-            VprResult.journal_mark,
-        ).where(VprResult.school_id == school.id, VprResult.year == year, visible(VprResult))
-    )
     marks: dict[tuple[str, int], list[int | None]] = defaultdict(list)
     scores: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for subject, grade, absent, score, mark, journal in rows:
-        g = group(subject, grade)
+    for subject, grade, absent, score, mark, journal in db.session.execute(_PUPILS, of_school):
+        g = groups.get((subject, grade)) or group(subject, grade)
         if absent or score is None:
             g.absent += 1
             continue
@@ -925,44 +994,27 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
     for key, values in marks.items():
         groups[key].school_shares = indicators.mark_shares(values)
         groups[key].mean = statistics.fmean(scores[key])
-    for s in db.session.scalars(
-        select(VprMarkStat).where(
-            VprMarkStat.school_id == school.id, VprMarkStat.year == year, visible(VprMarkStat)
-        )
-    ):
-        g = group(s.subject, s.grade)
+    for subject, grade, participants, *shares in db.session.execute(_STATS, of_school):
+        g = group(subject, grade)
         if g.school_shares is None:
-            g.participants = s.participants
+            g.participants = participants
             g.school_shares = {
-                2: s.share2 / 100,
-                3: s.share3 / 100,
-                4: s.share4 / 100,
-                5: s.share5 / 100,
+                m: share / 100 for m, share in zip((2, 3, 4, 5), shares, strict=True)
             }
     # The district: counts of marks of its pupils, or where it has none, its schools'
     # statistics; read from its summaries, never from its pupils' rows.
     district_counts: dict[tuple[str, int], dict[int, float]] = {}
-    for summary in db.session.scalars(
-        select(VprSummary).where(
-            VprSummary.district_id == school.district_id, VprSummary.year == year
-        )
-    ):
-        marks_of = {m: float(getattr(summary, f"mark{m}")) for m in (2, 3, 4, 5)}
+    for subject, grade, *counts in db.session.execute(_DISTRICT_MARKS, of_district):
+        marks_of = {m: float(n) for m, n in zip((2, 3, 4, 5), counts[:4], strict=True)}
         if any(marks_of.values()):
-            district_counts[(summary.subject, summary.grade)] = marks_of
-        elif summary.stat_schools:
-            district_counts[(summary.subject, summary.grade)] = {
-                m: getattr(summary, f"stat{m}") for m in (2, 3, 4, 5)
-            }
+            district_counts[(subject, grade)] = marks_of
+        elif counts[4]:
+            district_counts[(subject, grade)] = dict(zip((2, 3, 4, 5), counts[5:], strict=True))
     for key, counts in district_counts.items():
         total = sum(counts.values())
         if key in groups and total:
             groups[key].district_shares = {m: counts.get(m, 0.0) / total for m in (2, 3, 4, 5)}
-    for marker in db.session.scalars(
-        select(SchoolMarker)
-        .where(SchoolMarker.school_id == school.id, SchoolMarker.year == year)
-        .order_by(SchoolMarker.federal.desc(), SchoolMarker.code)
-    ):
+    for marker in db.session.execute(_SCHOOL_MARKERS, of_school):
         if (marker.subject, marker.grade) in groups:
             groups[(marker.subject, marker.grade)].markers.append(marker)
     return [groups[k] for k in sorted(groups)]

@@ -168,7 +168,7 @@ def report_pdf():
 @logged_in
 def school(school_id: int):
     school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
-    years = services.school_years(school.id)
+    years = services.school_years(school.id, school.district_id)
     year = _year_arg(years)
     groups = services.school_analytics(school, year) if year else []
     return render_template(

@@ -138,6 +138,13 @@ def test_years_and_district_shares_are_what_the_rows_give(years_of_data, login_a
     groups = services.summary_groups(district_id)
     assert list(groups) == [2024, 2023, 2022]
     assert groups == {y: reports.vpr_groups(district_id, y) for y in (2024, 2023, 2022)}
+    # A school's years are looked for among the district's: the same as its rows give.
+    for school in vpr["schools"].values():
+        from_rows = union(
+            *(select(m.year).where(m.school_id == school.id) for m in (VprResult, VprMarkStat))
+        )
+        expected = sorted({y for (y,) in db.session.execute(from_rows)}, reverse=True)
+        assert services.school_years(school.id, district_id) == expected
     for year in (2022, 2023, 2024):
         expected = district_shares_from_rows(district_id, year)
         for school in vpr["schools"].values():
