@@ -51,18 +51,32 @@ def score_distribution(
         _text(left - 4, top + 4, str(peak), "tick", "end"),
         _text(left - 4, top + plot_h, "0", "tick", "end"),
     ]
+    # A score's bar class, by its mark (``MarkScale.mark_for``), read off the scale once.
+    classes = (
+        ["bar"] * n
+        if scale is None
+        else [
+            f"bar m{5 if s >= scale.min5 else 4 if s >= scale.min4 else 3 if s >= scale.min3 else 2}"
+            for s in range(n)
+        ]
+    )
+    width_attr = f'width="{max(step - 1, 1):.1f}"'
+    tick_y = top + plot_h + 14
     for score in range(n):
         count = counts.get(score, 0)
         x = left + score * step
         if count:
             h = plot_h * count / peak
-            cls = f"bar m{scale.mark_for(score)}" if scale else "bar"
             body.append(
-                f'<rect class="{cls}" x="{x + 0.5:.1f}" y="{top + plot_h - h:.1f}" '
-                f'width="{max(step - 1, 1):.1f}" height="{h:.1f}"><title>{score}: {count}</title></rect>'
+                f'<rect class="{classes[score]}" x="{x + 0.5:.1f}" y="{top + plot_h - h:.1f}" '
+                f'{width_attr} height="{h:.1f}"><title>{score}: {count}</title></rect>'
             )
         if n <= 20 or score % 5 == 0:
-            body.append(_text(x + step / 2, top + plot_h + 14, str(score), "tick"))
+            # A number needs no escaping: the tick is written as ``_text`` writes it.
+            body.append(
+                f'<text x="{x + step / 2:.0f}" y="{tick_y:.0f}" text-anchor="middle" '
+                f'class="tick">{score}</text>'
+            )
     if scale is not None:
         for mark, boundary in ((3, scale.min3), (4, scale.min4), (5, scale.min5)):
             x = left + boundary * step
@@ -89,6 +103,7 @@ def marks_matrix(matrix: dict[tuple[int, int], int]) -> Markup:
     total = sum(matrix.values()) or 1
     peak = max(matrix.values(), default=0) or 1
     body = [_text(left + 2 * cell, 14, _("Journal mark"), "axis-label")]
+    tip = _("ВПР %(v)s, journal %(j)s: %(n)s")  # translated once, filled per cell
     for j, journal in enumerate(MARKS):
         body.append(_text(left + j * cell + cell / 2, top - 8, f"«{journal}»", "tick"))
     for i, vpr in enumerate(reversed(MARKS)):
@@ -99,10 +114,9 @@ def marks_matrix(matrix: dict[tuple[int, int], int]) -> Markup:
             level = 0 if not n else min(4, 1 + int(4 * n / peak))
             cls = f"cell l{level}" + (" diag" if vpr == journal else "")
             x = left + j * cell
-            tip = escape(_("ВПР %(v)s, journal %(j)s: %(n)s", v=vpr, j=journal, n=n))
             body.append(
                 f'<rect class="{cls}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}">'
-                f"<title>{tip}</title></rect>"
+                f"<title>{escape(tip % {'v': vpr, 'j': journal, 'n': n})}</title></rect>"
             )
             if n:
                 body.append(_text(x + cell / 2 - 1, y + cell / 2 + 4, str(n), "cell-text"))
