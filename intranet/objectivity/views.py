@@ -104,15 +104,16 @@ def _marker_rows(markers: list) -> Markup:
     no_sign = escape(_("no sign"))
     out = []
     for m in markers:
-        origin = escape(federal if m.federal else f"{rule}, {version} {m.rule_version}")
-        result = not_computable if m.flagged is None else flagged if m.flagged else no_sign
-        reason = m.reason[:1].upper() + m.reason[1:]
-        row_class = ' class="flagged"' if m.flagged else ""
+        # The columns of ``services._SCHOOL_MARKERS``.
+        is_federal, is_flagged, _title, reason, rule_version = m[3:8]
+        origin = escape(federal if is_federal else f"{rule}, {version} {rule_version}")
+        result = not_computable if is_flagged is None else flagged if is_flagged else no_sign
+        row_class = ' class="flagged"' if is_flagged else ""
         out.append(
             f"<tr{row_class}>\n"
             f"<td>{escape(services.marker_title(m))}<br>"
             f'<small class="muted">{origin}</small></td>\n'
-            f"<td>{result}</td>\n<td>{escape(reason)}</td>\n</tr>\n"
+            f"<td>{result}</td>\n<td>{escape(reason[:1].upper() + reason[1:])}</td>\n</tr>\n"
         )
     return Markup("".join(out))
 
