@@ -860,7 +860,7 @@ def latest_risk_ids(district_id: int) -> set[int]:
 class GroupView:
     subject: str
     grade: int
-    scale: MarkScale | None
+    scale: Scale | None
     participants: int = 0
     absent: int = 0
     scores: dict[int, int] = field(default_factory=dict)
@@ -907,9 +907,6 @@ def school_years(school_id: int, district_id: int) -> list[int]:
 
 
 # What the school page reads, built once (it reads them on every view).
-_SCALES = select(MarkScale).where(
-    MarkScale.district_id == bindparam("district"), MarkScale.year == bindparam("year")
-)
 _PUPILS = select(
     VprResult.subject,
     VprResult.grade,
@@ -935,19 +932,54 @@ _STATS = select(
     VprMarkStat.year == bindparam("year"),
     visible(VprMarkStat),
 )
-_DISTRICT_MARKS = select(
-    VprSummary.subject,
-    VprSummary.grade,
-    VprSummary.mark2,
-    VprSummary.mark3,
-    VprSummary.mark4,
-    VprSummary.mark5,
-    VprSummary.stat_schools,
-    VprSummary.stat2,
-    VprSummary.stat3,
-    VprSummary.stat4,
-    VprSummary.stat5,
-).where(VprSummary.district_id == bindparam("district"), VprSummary.year == bindparam("year"))
+# The district's summaries of the year, each with its mark scale if it has one (every
+# group a school has results in is one of its district's summaries).
+_DISTRICT_MARKS = (
+    select(
+        VprSummary.subject,
+        VprSummary.grade,
+        MarkScale.min3,
+        MarkScale.min4,
+        MarkScale.min5,
+        MarkScale.max_score,
+        VprSummary.mark2,
+        VprSummary.mark3,
+        VprSummary.mark4,
+        VprSummary.mark5,
+        VprSummary.stat_schools,
+        VprSummary.stat2,
+        VprSummary.stat3,
+        VprSummary.stat4,
+        VprSummary.stat5,
+    )
+    .outerjoin(
+        MarkScale,
+        and_(
+            MarkScale.district_id == VprSummary.district_id,
+            MarkScale.year == VprSummary.year,
+            MarkScale.subject == VprSummary.subject,
+            MarkScale.grade == VprSummary.grade,
+        ),
+    )
+    .where(VprSummary.district_id == bindparam("district"), VprSummary.year == bindparam("year"))
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A mark scale's boundaries, as the charts read them (``MarkScale``'s columns)."""
+
+    min3: int
+    min4: int
+    min5: int
+    max_score: int
+
+    def mark_for(self, score: int) -> int:
+        return (
+            5 if score >= self.min5 else 4 if score >= self.min4 else 3 if score >= self.min3 else 2
+        )
+
+
 # Plain rows: the page only shows them (``marker_title`` reads their code and title).
 _SCHOOL_MARKERS = (
     select(
@@ -971,7 +1003,20 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
     groups: dict[tuple[str, int], GroupView] = {}
     of_school = {"school": school.id, "year": year}
     of_district = {"district": school.district_id, "year": year}
-    scale_of = {(s.subject, s.grade): s for s in db.session.scalars(_SCALES, of_district)}
+    # The district: counts of marks of its pupils, or where it has none, its schools'
+    # statistics; read from its summaries, never from its pupils' rows.
+    scale_of: dict[tuple[str, int], Scale] = {}
+    district_counts: dict[tuple[str, int], dict[int, float]] = {}
+    for subject, grade, *bounds, m2, m3, m4, m5, stat_schools, s2, s3, s4, s5 in db.session.execute(
+        _DISTRICT_MARKS, of_district
+    ):
+        if bounds[0] is not None:
+            scale_of[(subject, grade)] = Scale(*bounds)
+        marks_of = {2: float(m2), 3: float(m3), 4: float(m4), 5: float(m5)}
+        if any(marks_of.values()):
+            district_counts[(subject, grade)] = marks_of
+        elif stat_schools:
+            district_counts[(subject, grade)] = {2: s2, 3: s3, 4: s4, 5: s5}
 
     def group(subject: str, grade: int) -> GroupView:
         if (subject, grade) not in groups:
@@ -1001,15 +1046,6 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
             g.school_shares = {
                 m: share / 100 for m, share in zip((2, 3, 4, 5), shares, strict=True)
             }
-    # The district: counts of marks of its pupils, or where it has none, its schools'
-    # statistics; read from its summaries, never from its pupils' rows.
-    district_counts: dict[tuple[str, int], dict[int, float]] = {}
-    for subject, grade, *counts in db.session.execute(_DISTRICT_MARKS, of_district):
-        marks_of = {m: float(n) for m, n in zip((2, 3, 4, 5), counts[:4], strict=True)}
-        if any(marks_of.values()):
-            district_counts[(subject, grade)] = marks_of
-        elif counts[4]:
-            district_counts[(subject, grade)] = dict(zip((2, 3, 4, 5), counts[5:], strict=True))
     for key, counts in district_counts.items():
         total = sum(counts.values())
         if key in groups and total:
