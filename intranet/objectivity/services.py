@@ -907,17 +907,30 @@ def school_years(school_id: int, district_id: int) -> list[int]:
 
 
 # What the school page reads, built once (it reads them on every view).
-_PUPILS = select(
-    VprResult.subject,
-    VprResult.grade,
-    VprResult.absent,
-    VprResult.primary_score,
-    VprResult.mark,
-    VprResult.journal_mark,
-).where(
-    VprResult.school_id == bindparam("school"),
-    VprResult.year == bindparam("year"),
-    visible(VprResult),
+# The school's pupils of the year, those alike counted together (half as many rows).
+_PUPILS = (
+    select(
+        VprResult.subject,
+        VprResult.grade,
+        VprResult.absent,
+        VprResult.primary_score,
+        VprResult.mark,
+        VprResult.journal_mark,
+        func.count(),
+    )
+    .where(
+        VprResult.school_id == bindparam("school"),
+        VprResult.year == bindparam("year"),
+        visible(VprResult),
+    )
+    .group_by(
+        VprResult.subject,
+        VprResult.grade,
+        VprResult.absent,
+        VprResult.primary_score,
+        VprResult.mark,
+        VprResult.journal_mark,
+    )
 )
 _STATS = select(
     VprMarkStat.subject,
@@ -1025,17 +1038,17 @@ def school_analytics(school: School, year: int) -> list[GroupView]:
 
     marks: dict[tuple[str, int], list[int | None]] = defaultdict(list)
     scores: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for subject, grade, absent, score, mark, journal in db.session.execute(_PUPILS, of_school):
+    for subject, grade, absent, score, mark, journal, n in db.session.execute(_PUPILS, of_school):
         g = groups.get((subject, grade)) or group(subject, grade)
         if absent or score is None:
-            g.absent += 1
+            g.absent += n
             continue
-        g.participants += 1
-        g.scores[score] = g.scores.get(score, 0) + 1
-        marks[(subject, grade)].append(mark)
-        scores[(subject, grade)].append(score)
+        g.participants += n
+        g.scores[score] = g.scores.get(score, 0) + n
+        marks[(subject, grade)].extend([mark] * n)
+        scores[(subject, grade)].extend([score] * n)
         if mark is not None and journal is not None:
-            g.matrix[(mark, journal)] = g.matrix.get((mark, journal), 0) + 1
+            g.matrix[(mark, journal)] = g.matrix.get((mark, journal), 0) + n
     for key, values in marks.items():
         groups[key].school_shares = indicators.mark_shares(values)
         groups[key].mean = statistics.fmean(scores[key])
