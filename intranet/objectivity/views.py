@@ -118,6 +118,66 @@ def _marker_rows(markers: list) -> Markup:
     return Markup("".join(out))
 
 
+def _group_writer():
+    """What writes one subject and grade of the school page as ready HTML: its counts,
+    its markers and its three charts (eight groups a year, each a dozen template calls
+    otherwise). The words every group repeats are translated once."""
+    grade_word = escape(_("grade"))
+    participants = Markup(_("Participants: %(n)s, absent: %(a)s."))
+    mean_text = Markup(_("Mean primary score: %(m)s."))
+    heads = "".join(f"<th>{escape(_(w))}</th>" for w in ("Marker", "Result", "Why"))
+    boundaries = escape(
+        _(
+            "Dashed lines: the lowest scores of «3», «4» and «5». "
+            "A peak just at a boundary is a known sign of pulled-up scores."
+        )
+    )
+    no_scale = escape(
+        _("No mark scale for this year, subject and grade: boundaries are not drawn.")
+    )
+    matrix = escape(
+        _(
+            "Above the diagonal are the pupils whose ВПР mark is higher than the journal "
+            "mark; below it, those whose ВПР mark is lower."
+        )
+    )
+
+    def write(g: services.GroupView) -> Markup:
+        out = [
+            f'\n<section class="card vpr-group">\n  <h2>{escape(g.subject)}, {g.grade} '
+            f"{grade_word}</h2>\n  <p>{participants % {'n': g.participants, 'a': g.absent}}"
+        ]
+        if g.mean is not None:
+            out.append(" " + mean_text % {"m": f"{g.mean:.1f}".replace(".", ",")})
+        out.append("</p>\n  ")
+        if g.markers:
+            out.append(
+                f'\n  <table class="grid markers">\n    <thead><tr>{heads}</tr></thead>\n'
+                f"    <tbody>\n    {_marker_rows(g.markers)}\n    </tbody>\n  </table>\n  "
+            )
+        out.append('\n  <div class="charts">\n    ')
+        if g.scores:
+            out.append(
+                f"\n    <figure>{charts.score_distribution(g.scores, g.scale)}\n      "
+                f"<figcaption>{boundaries if g.scale else no_scale}</figcaption>\n"
+                "    </figure>\n    "
+            )
+        out.append("\n    ")
+        if g.matrix:
+            out.append(
+                f"\n    <figure>{charts.marks_matrix(g.matrix)}\n      "
+                f"<figcaption>{matrix}</figcaption>\n    </figure>\n    "
+            )
+        out.append("\n    ")
+        if g.school_shares:
+            chart = charts.school_vs_district(g.school_shares, g.district_shares)
+            out.append(f"\n    <figure>{chart}</figure>\n    ")
+        out.append("\n  </div>\n</section>\n")
+        return Markup("".join(out))
+
+    return write
+
+
 def _year_arg(years: list[int]) -> int | None:
     year = request.args.get("year", type=int)
     if year in years:
@@ -178,8 +238,7 @@ def school(school_id: int):
         years=years,
         year=year,
         groups=groups,
-        charts=charts,
-        marker_rows=_marker_rows,
+        group_html=_group_writer(),
     )
 
 
