@@ -125,7 +125,7 @@ def _group_writer():
     grade_word = escape(_("grade"))
     participants = Markup(_("Participants: %(n)s, absent: %(a)s."))
     mean_text = Markup(_("Mean primary score: %(m)s."))
-    heads = "".join(f"<th>{escape(_(w))}</th>" for w in ("Marker", "Result", "Why"))
+    heads = "".join(f"<th>{escape(w)}</th>" for w in (_("Marker"), _("Result"), _("Why")))
     boundaries = escape(
         _(
             "Dashed lines: the lowest scores of «3», «4» and «5». "
