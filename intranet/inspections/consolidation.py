@@ -43,7 +43,6 @@ from intranet.inspections.services import (
     empty_total,
     is_sent,
 )
-from intranet.objectivity.services import flagged_in_latest_year
 from intranet.schools.models import School
 
 _LOCK = threading.Lock()
@@ -71,7 +70,6 @@ class ConsolidatedPage(paging.Paged):
     per_page: int = 50
     drafts: bool = False
     counted: int = 0  # the schools whose answers the totals count
-    at_risk: set[int] = field(default_factory=set)  # the page's schools in the risk zone
 
 
 def page(
@@ -114,17 +112,9 @@ def page(
     ]
     found = db.session.execute(
         _PAGE_ROWS,
-        {
-            "campaign": campaign.id,
-            "district": campaign.district_id,
-            "limit": per_page,
-            "offset": (page - 1) * per_page,
-        },
+        {"campaign": campaign.id, "limit": per_page, "offset": (page - 1) * per_page},
     )
-    at_risk = set()
-    for sid, school_id, code, name, cell, answers, flagged in found:
-        if flagged:
-            at_risk.add(school_id)
+    for sid, school_id, code, name, cell, answers in found:
         sent = is_sent(cell)
         answers = (answers or {}) if sent or drafts else {}
         get = answers.get
@@ -150,7 +140,6 @@ def page(
         per_page,
         drafts,
         counted,
-        at_risk,
     )
 
 
@@ -177,10 +166,8 @@ _PAGE_SCHOOLS = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_PAGE_ROWS = (
-    answer_rows(bindparam("campaign"))
-    .add_columns(flagged_in_latest_year(Submission.school_id, bindparam("district")))
-    .where(Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery()))
+_PAGE_ROWS = answer_rows(bindparam("campaign")).where(
+    Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery())
 )
 
 

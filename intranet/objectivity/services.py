@@ -845,28 +845,6 @@ _LATEST_RISK_IDS = (
 )
 
 
-def flagged_in_latest_year(school_id_column, district_id):
-    """True for a school flagged in its district's latest year with markers (the schools
-    ``latest_risk_ids`` gives): a column a statement that lists schools adds instead of
-    asking apart. The latest year is one uncorrelated subquery, read once a statement."""
-    latest = (
-        select(func.max(SchoolMarker.year))
-        .where(SchoolMarker.district_id == district_id)
-        .scalar_subquery()
-    )
-    return (
-        select(SchoolMarker.id)
-        .where(
-            # All four columns of the index of flagged markers: one probe a school.
-            SchoolMarker.district_id == district_id,
-            SchoolMarker.flagged.is_(True),
-            SchoolMarker.school_id == school_id_column,
-            SchoolMarker.year == latest,
-        )
-        .exists()
-    )
-
-
 def latest_risk_ids(district_id: int) -> set[int]:
     """Schools flagged in the district's latest year with markers, in one query: the
     badge on the school page and the consolidated table."""
