@@ -945,9 +945,9 @@ _STATS = select(
     VprMarkStat.year == bindparam("year"),
     visible(VprMarkStat),
 )
-# The district's summaries of the year, each with its mark scale if it has one (every
-# group a school has results in is one of its district's summaries).
-_DISTRICT_MARKS = (
+# The district's summaries, each with its mark scale if it has one (every group a school
+# has results in is one of its district's summaries).
+_MARKS_AND_SCALES = (
     select(
         VprSummary.subject,
         VprSummary.grade,
@@ -974,8 +974,15 @@ _DISTRICT_MARKS = (
             MarkScale.grade == VprSummary.grade,
         ),
     )
-    .where(VprSummary.district_id == bindparam("district"), VprSummary.year == bindparam("year"))
+    .where(VprSummary.district_id == bindparam("district"))
 )
+_DISTRICT_MARKS = _MARKS_AND_SCALES.where(VprSummary.year == bindparam("year"))
+# Every year's, each row saying whether the school has results that year: the school
+# page's years and the district's figures of the year it shows in one read.
+_SCHOOL_YEAR_ROWS = _SCHOOL_YEARS.order_by(None).subquery()
+_ALL_DISTRICT_MARKS = _MARKS_AND_SCALES.add_columns(
+    VprSummary.year, _SCHOOL_YEAR_ROWS.c.year.is_not(None)
+).outerjoin(_SCHOOL_YEAR_ROWS, _SCHOOL_YEAR_ROWS.c.year == VprSummary.year)
 
 
 @dataclass(frozen=True)
@@ -1010,18 +1017,35 @@ _SCHOOL_MARKERS = (
 )
 
 
-def school_analytics(school: School, year: int) -> list[GroupView]:
+def school_page(school: School, asked: int | None) -> tuple[list[int], int | None, list[GroupView]]:
+    """The school page: the years the school has results of (newest first), the year it
+    shows (``asked`` if the school has it, else the latest) and that year's analytics;
+    the years and the district's figures come from one read of the summaries."""
+    rows = db.session.execute(
+        _ALL_DISTRICT_MARKS, {"district": school.district_id, "school": school.id}
+    ).all()
+    years = sorted({row[15] for row in rows if row[16]}, reverse=True)
+    year = asked if asked in years else years[0] if years else None
+    if year is None:
+        return years, None, []
+    return years, year, school_analytics(school, year, [row for row in rows if row[15] == year])
+
+
+def school_analytics(school: School, year: int, district_rows=None) -> list[GroupView]:
     """What the school page shows for a year, per subject and grade: a constant number
-    of queries whatever the number of pupils or groups."""
+    of queries whatever the number of pupils or groups. ``district_rows``: the district's
+    summaries of the year (``_DISTRICT_MARKS``) if they were read already."""
     groups: dict[tuple[str, int], GroupView] = {}
     of_school = {"school": school.id, "year": year}
-    of_district = {"district": school.district_id, "year": year}
+    if district_rows is None:
+        of_district = {"district": school.district_id, "year": year}
+        district_rows = db.session.execute(_DISTRICT_MARKS, of_district).all()
     # The district: counts of marks of its pupils, or where it has none, its schools'
     # statistics; read from its summaries, never from its pupils' rows.
     scale_of: dict[tuple[str, int], Scale] = {}
     district_counts: dict[tuple[str, int], dict[int, float]] = {}
-    for subject, grade, *bounds, m2, m3, m4, m5, stat_schools, s2, s3, s4, s5 in db.session.execute(
-        _DISTRICT_MARKS, of_district
+    for subject, grade, *bounds, m2, m3, m4, m5, stat_schools, s2, s3, s4, s5 in (
+        row[:15] for row in district_rows
     ):
         if bounds[0] is not None:
             scale_of[(subject, grade)] = Scale(*bounds)

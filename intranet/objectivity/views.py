@@ -229,9 +229,7 @@ def report_pdf():
 @logged_in
 def school(school_id: int):
     school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
-    years = services.school_years(school.id, school.district_id)
-    year = _year_arg(years)
-    groups = services.school_analytics(school, year) if year else []
+    years, year, groups = services.school_page(school, request.args.get("year", type=int))
     return render_template(
         "objectivity/school.html",
         school=school,

@@ -145,6 +145,12 @@ def test_years_and_district_shares_are_what_the_rows_give(years_of_data, login_a
         )
         expected = sorted({y for (y,) in db.session.execute(from_rows)}, reverse=True)
         assert services.school_years(school.id, district_id) == expected
+        # The page reads its years and the district's figures in one statement: the same.
+        for asked in (None, *expected, 1999):
+            years, year, groups = services.school_page(school, asked)
+            assert years == expected
+            assert year == (asked if asked in expected else expected[0] if expected else None)
+            assert groups == (services.school_analytics(school, year) if year else [])
     for year in (2022, 2023, 2024):
         expected = district_shares_from_rows(district_id, year)
         for school in vpr["schools"].values():
