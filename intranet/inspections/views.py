@@ -587,8 +587,9 @@ def _column_heads(columns: list[services.Column]) -> Markup:
     """The questions' headers: number and short text, the whole text on hover."""
     return Markup(
         "".join(
-            f'<th title="{escape(c.number)}. {escape(c.spec.get("label", ""))}">'
-            f'<span class="qnum">{escape(c.number)}.</span> {escape(c.short)}</th>'
+            # A number ("2.3", ``services.numbers_of``) has nothing to escape.
+            f'<th title="{c.number}. {escape(c.spec.get("label", ""))}">'
+            f'<span class="qnum">{c.number}.</span> {escape(c.short)}</th>'
             for c in columns
         )
     )
