@@ -94,28 +94,32 @@ def _history_rows(history: services.History) -> Markup:
     return Markup("".join(out))
 
 
-def _marker_rows(markers: list) -> Markup:
-    """A group's markers on the school page as ready HTML (a year shows some sixty, each
-    a row of three cells with a few translated words: a template loop cost more than
-    the rest of the page)."""
+def _marker_writer():
+    """What writes a group's markers on the school page as ready HTML (a year shows some
+    sixty, each a row of three cells with a few translated words: a template loop cost
+    more than the rest of the page); the words are translated once for all the groups."""
     federal, rule, version = _("federal method"), _("district rule"), _("version")
     not_computable = Markup('<span class="badge">%s</span>') % _("not computable")
     flagged = Markup('<span class="badge risk-badge">%s</span>') % _("flagged")
     no_sign = escape(_("no sign"))
-    out = []
-    for m in markers:
-        # The columns of ``services._SCHOOL_MARKERS``.
-        is_federal, is_flagged, _title, reason, rule_version = m[3:8]
-        origin = escape(federal if is_federal else f"{rule}, {version} {rule_version}")
-        result = not_computable if is_flagged is None else flagged if is_flagged else no_sign
-        row_class = ' class="flagged"' if is_flagged else ""
-        out.append(
-            f"<tr{row_class}>\n"
-            f"<td>{escape(services.marker_title(m))}<br>"
-            f'<small class="muted">{origin}</small></td>\n'
-            f"<td>{result}</td>\n<td>{escape(reason[:1].upper() + reason[1:])}</td>\n</tr>\n"
-        )
-    return Markup("".join(out))
+
+    def write(markers: list) -> Markup:
+        out = []
+        for m in markers:
+            # The columns of ``services._SCHOOL_MARKERS``.
+            is_federal, is_flagged, _title, reason, rule_version = m[3:8]
+            origin = escape(federal if is_federal else f"{rule}, {version} {rule_version}")
+            result = not_computable if is_flagged is None else flagged if is_flagged else no_sign
+            row_class = ' class="flagged"' if is_flagged else ""
+            out.append(
+                f"<tr{row_class}>\n"
+                f"<td>{escape(services.marker_title(m))}<br>"
+                f'<small class="muted">{origin}</small></td>\n'
+                f"<td>{result}</td>\n<td>{escape(reason[:1].upper() + reason[1:])}</td>\n</tr>\n"
+            )
+        return Markup("".join(out))
+
+    return write
 
 
 def _group_writer():
@@ -142,6 +146,9 @@ def _group_writer():
         )
     )
 
+    marker_rows = _marker_writer()
+    said = charts.words()
+
     def write(g: services.GroupView) -> Markup:
         out = [
             f'\n<section class="card vpr-group">\n  <h2>{escape(g.subject)}, {g.grade} '
@@ -153,24 +160,24 @@ def _group_writer():
         if g.markers:
             out.append(
                 f'\n  <table class="grid markers">\n    <thead><tr>{heads}</tr></thead>\n'
-                f"    <tbody>\n    {_marker_rows(g.markers)}\n    </tbody>\n  </table>\n  "
+                f"    <tbody>\n    {marker_rows(g.markers)}\n    </tbody>\n  </table>\n  "
             )
         out.append('\n  <div class="charts">\n    ')
         if g.scores:
             out.append(
-                f"\n    <figure>{charts.score_distribution(g.scores, g.scale)}\n      "
+                f"\n    <figure>{charts.score_distribution(g.scores, g.scale, said=said)}\n      "
                 f"<figcaption>{boundaries if g.scale else no_scale}</figcaption>\n"
                 "    </figure>\n    "
             )
         out.append("\n    ")
         if g.matrix:
             out.append(
-                f"\n    <figure>{charts.marks_matrix(g.matrix)}\n      "
+                f"\n    <figure>{charts.marks_matrix(g.matrix, said)}\n      "
                 f"<figcaption>{matrix}</figcaption>\n    </figure>\n    "
             )
         out.append("\n    ")
         if g.school_shares:
-            chart = charts.school_vs_district(g.school_shares, g.district_shares)
+            chart = charts.school_vs_district(g.school_shares, g.district_shares, said)
             out.append(f"\n    <figure>{chart}</figure>\n    ")
         out.append("\n  </div>\n</section>\n")
         return Markup("".join(out))
