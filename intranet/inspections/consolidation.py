@@ -141,7 +141,8 @@ def page(
 
 
 class _Shown(dict):
-    """A column's answers as shown, by the text typed; a text not met yet is worded."""
+    """Answers as shown, by the text typed, for the columns that word them alike; a
+    text not met yet on the page is worded."""
 
     def __init__(self, show):
         super().__init__()
@@ -162,6 +163,11 @@ _PAGE_SCHOOLS = (
     .order_by(School.code)
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
+)
+# Their answers. (The campaign's state, ``_STATE``, is read apart: joined to these rows,
+# PostgreSQL's plan of the prepared statement took three times as long.)
+_PAGE_ROWS = answer_rows(bindparam("campaign")).where(
+    Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery())
 )
 
 
@@ -221,11 +227,6 @@ _STATE = select(
     func.max(Submission.review_state_at),
     func.count(Submission.id).filter(Submission.status.in_(SENT_STATES)),
 ).where(Submission.campaign_id == bindparam("campaign"))
-# The page's schools with their answers (the campaign's state is read apart: joined to
-# these rows, PostgreSQL's plan for the prepared statement is three times slower).
-_PAGE_ROWS = answer_rows(bindparam("campaign")).where(
-    Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery())
-)
 
 
 def remembered_totals(
