@@ -15,7 +15,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, not_, or_, select, true
+from sqlalchemy import (
+    Float,
+    Numeric,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from intranet import paging
 from intranet.extensions import db
@@ -31,6 +43,7 @@ from intranet.inspections.services import (
     empty_total,
     is_sent,
 )
+from intranet.schools.models import School
 
 _LOCK = threading.Lock()
 
@@ -84,23 +97,34 @@ def page(
     ]
     plain = [f for f in specs if f["type"] != "table"]
     tables = [f for f in specs if f["type"] == "table"]
-    schools, counted, totals = remembered_totals(campaign.id, plain, drafts)
+    schools, counted, _totals, columns = remembered_totals(campaign, plain, drafts)
     page = paging.clamp(page, schools, per_page)
+    found = _page_rows(campaign.id, page, per_page)
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
-    shows = [(f["key"], _shower(f)) for f in plain]
-    for sid, school_id, code, name, cell, answers in db.session.execute(
-        answer_rows(campaign.id).limit(per_page).offset((page - 1) * per_page)
-    ):
+    # Each typed text is worded once a page for all the columns that word it alike (the
+    # 3,000 answers of a page are mostly a few hundred values: «да», an option, a small
+    # number). Only text is remembered: 1, 1.0 and True are equal as keys but not as
+    # they are shown.
+    memos: dict[str, _Shown] = {}
+    shows = [
+        (f["key"], memos.get(_wording(f)) or memos.setdefault(_wording(f), _Shown(_shower(f))))
+        for f in plain
+    ]
+    for sid, school_id, code, name, cell, answers in found:
         sent = is_sent(cell)
         answers = (answers or {}) if sent or drafts else {}
-        shown = [show(answers.get(key)) for key, show in shows]
+        get = answers.get
+        shown = (
+            [memo[v] if type(v := get(key)) is str else memo.show(v) for key, memo in shows]  # noqa: E721
+            if answers
+            else [None] * len(shows)
+        )
         state = cell_state(cell, campaign.due_date, today)
         rows.append((sid, school_id, code, name, state, shown, sent))
         for t in tables:
             for row in answers.get(t["key"]) or []:
                 table_rows[t["key"]].append((code, name, row, sent))
-    columns = columns_of(campaign.schema, plain, totals, counted)
     return ConsolidatedPage(
         campaign,
         columns,
@@ -113,6 +137,53 @@ def page(
         per_page,
         drafts,
         counted,
+    )
+
+
+class _Shown(dict):
+    """Answers as shown, by the text typed, for the columns that word them alike; a
+    text not met yet on the page is worded."""
+
+    def __init__(self, show):
+        super().__init__()
+        self.show = show
+
+    def __missing__(self, value: str) -> str | None:
+        shown = self[value] = self.show(value)
+        return shown
+
+
+# The page's schools in code order, picked from the index before their answers are read:
+# SQLite sorts what it selects, so sorting every school's answers to keep 50 of them
+# would copy all of them.
+_PAGE_SCHOOLS = (
+    select(Submission.id)
+    .join(School, School.id == Submission.school_id)
+    .where(Submission.campaign_id == bindparam("campaign"))
+    .order_by(School.code)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+# Their answers. (The campaign's state, ``_STATE``, is read apart: joined to these rows,
+# PostgreSQL's plan of the prepared statement took three times as long.)
+_PAGE_ROWS = answer_rows(bindparam("campaign")).where(
+    Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery())
+)
+
+
+def _wording(spec: dict) -> str:
+    """The columns whose answers ``_shower`` words alike share this."""
+    kind = spec["type"]
+    return kind if kind in ("yesno", "integer", "decimal", "date") else "text"
+
+
+def _page_rows(campaign_id: int, page: int, per_page: int):
+    """The rows of a page's schools: plain columns, run on the session's connection (no
+    ORM handling of 50 rows)."""
+    db.session.flush()
+    return db.session.connection().execute(
+        _PAGE_ROWS,
+        {"campaign": campaign_id, "limit": per_page, "offset": (page - 1) * per_page},
     )
 
 
@@ -145,32 +216,35 @@ def _shower(spec: dict):
 # Totals of a campaign, by what its answers were when they were summed: an answer saved
 # anywhere (any app process) bumps its submission's revision, so the key changes and
 # the totals are summed again; until then a page view reads one small row instead.
-_REMEMBERED: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+_REMEMBERED: OrderedDict[tuple, tuple[int, int, dict, list[Column]]] = OrderedDict()
 _REMEMBER = 64
+
+_STATE = select(
+    func.count(Submission.id),
+    func.coalesce(func.sum(Submission.revision), 0),
+    func.max(Submission.id),
+    func.max(Submission.updated_at),
+    func.max(Submission.review_state_at),
+    func.count(Submission.id).filter(Submission.status.in_(SENT_STATES)),
+).where(Submission.campaign_id == bindparam("campaign"))
 
 
 def remembered_totals(
-    campaign_id: int, specs: list[dict], drafts: bool = False
-) -> tuple[int, int, dict]:
-    """(schools, schools counted, totals), summed again only when an answer or a review
-    state of the campaign has changed since."""
-    state = db.session.execute(
-        select(
-            func.count(Submission.id),
-            func.coalesce(func.sum(Submission.revision), 0),
-            func.max(Submission.id),
-            func.max(Submission.updated_at),
-            func.max(Submission.review_state_at),
-            func.count(Submission.id).filter(Submission.status.in_(SENT_STATES)),
-        ).where(Submission.campaign_id == campaign_id)
-    ).one()
-    key = (campaign_id, drafts, tuple(s["key"] for s in specs), tuple(str(v) for v in state))
+    campaign: Campaign, specs: list[dict], drafts: bool = False
+) -> tuple[int, int, dict, list[Column]]:
+    """(schools, schools counted, totals, the columns of ``specs`` with their totals
+    worded), summed again only when an answer or a review state of the campaign has
+    changed since (its published schema never changes)."""
+    state = db.session.connection().execute(_STATE, {"campaign": campaign.id}).one()
+    key = (campaign.id, drafts, tuple(s["key"] for s in specs), tuple(str(v) for v in state))
     with _LOCK:
         if key in _REMEMBERED:
             _REMEMBERED.move_to_end(key)
             return _REMEMBERED[key]  # read, never changed, by its callers
     schools, sent = int(state[0] or 0), int(state[5] or 0)
-    found = (schools, schools if drafts else sent, sql_totals(campaign_id, specs, drafts))
+    counted = schools if drafts else sent
+    totals = sql_totals(campaign.id, specs, drafts)
+    found = (schools, counted, totals, columns_of(campaign.schema, specs, totals, counted))
     with _LOCK:
         _REMEMBERED[key] = found
         while len(_REMEMBERED) > _REMEMBER:

@@ -4,6 +4,7 @@ exports and the services (no import of either)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -45,6 +46,26 @@ def parse_number(raw: Any) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+# A number as it is usually typed: a sign, digits, one decimal comma or point. Few enough
+# digits that Decimal would keep them all, so the text can be rewritten as it stands.
+_TYPED = re.compile(r"([+-]?)([0-9]{1,15})(?:[.,]([0-9]{0,12}))?")
+
+
+def typed_number(text: str) -> str | None:
+    """``number`` of a typed number that needs no Decimal («0012,50» → «12,5»,
+    «1500» → «1 500»); None when the text is not of that plain shape (then
+    ``parse_number`` reads it). A table of 3,000 answers is mostly such numbers."""
+    match = _TYPED.fullmatch(text.strip())
+    if match is None:
+        return None
+    sign, whole, fraction = match.groups()
+    fraction = (fraction or "").rstrip("0")
+    n = int(whole)
+    if not fraction:
+        return f"{-n if sign == '-' else n:,}".replace(",", NBSP)
+    return f"{'-' if sign == '-' else ''}{n:,}".replace(",", NBSP) + "," + fraction
+
+
 def day(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value is not None else ""
 
@@ -78,6 +99,8 @@ def answer(spec: dict, value: Any) -> str | None:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if kind in ("integer", "decimal"):
+        if isinstance(value, str) and (shown := typed_number(value)) is not None:
+            return shown
         parsed = parse_number(value)
         if parsed is None:
             return str(value)

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -396,11 +396,25 @@ def publish(template_id: int):
 # -- campaigns and dashboards -----------------------------------------------------------------
 
 
+# A campaign as district staff see it (``Campaign.visible_to`` of a district user: their
+# district's), with its version and template; built once, as every view of a campaign's
+# pages reads it (a statement with loader options costs more to build than to run).
+_DISTRICT_CAMPAIGN = (
+    select(Campaign)
+    .where(Campaign.district_id == bindparam("district"), Campaign.id == bindparam("campaign"))
+    .options(joinedload(Campaign.version).joinedload(FormVersion.template))
+)
+
+
 def _campaign(campaign_id: int) -> Campaign:
-    stmt = Campaign.visible_to(current_user).options(
-        joinedload(Campaign.version).joinedload(FormVersion.template)
-    )
-    return scoped_or_404(stmt, campaign_id, Campaign.id)
+    """One of the district's campaigns for its staff (every view calling this is theirs);
+    another district's is 404."""
+    campaign = db.session.scalars(
+        _DISTRICT_CAMPAIGN, {"district": current_user.district_id, "campaign": campaign_id}
+    ).first()
+    if campaign is None:
+        abort(404)
+    return campaign
 
 
 @campaigns_bp.route("/", endpoint="index")
@@ -530,14 +544,15 @@ def campaign_detail(campaign_id: int):
     return render_template(
         "inspections/consolidated.html",
         data=data,
+        heads=_column_heads(data.columns),
         body=_consolidated_body(data, at_risk),
+        totals=Markup("".join(f"<td>{escape(c.summary)}</td>" for c in data.columns)),
+        tables=[(spec, _table_body(spec, rows)) for spec, rows in data.tables],
         # Its list of every school is only for those who may reopen.
         reopen_form=_reopen_form(campaign, formdata=None)
         if current_user.is_district_admin
         else None,
-        labels=state_labels(),
         numbers=services.numbers_of(campaign.schema),
-        display=services.display,
     )
 
 
@@ -559,6 +574,7 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
     unsent = f'<td colspan="{len(data.columns)}" class="muted">{not_sent}</td>'
     out = []
     unsent_row = '<tr class="unsent">'
+    cells = _Cells()
     for sid, school_id, code, name, state, shown, sent in data.rows:
         out.append(
             f"{'<tr>' if sent else unsent_row}"
@@ -568,10 +584,61 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
             f"{draft if not sent and data.drafts and state != 'draft' else ''}</td>"
         )
         if sent or data.drafts:
-            out.extend(f"<td>{html.escape(v) if v is not None else ''}</td>" for v in shown)
+            out.extend(map(cells.__getitem__, shown))
         elif data.columns:
             out.append(unsent)
         out.append("</tr>\n")
+    return Markup("".join(out))
+
+
+def _column_heads(columns: list[services.Column]) -> Markup:
+    """The questions' headers: number and short text, the whole text on hover."""
+    return Markup(
+        "".join(
+            # A number ("2.3", ``services.numbers_of``) has nothing to escape.
+            f'<th title="{c.number}. {escape(c.spec.get("label", ""))}">'
+            f'<span class="qnum">{c.number}.</span> {escape(c.short)}</th>'
+            for c in columns
+        )
+    )
+
+
+class _Cells(dict):
+    """Cells by the answer shown: a page's 3,000 answers are a few hundred texts."""
+
+    def __missing__(self, shown: str | None) -> str:
+        cell = self[shown] = f"<td>{html.escape(shown) if shown is not None else ''}</td>"
+        return cell
+
+
+def _table_body(spec: dict, rows: list[tuple[str, str, dict, bool]]) -> Markup:
+    """The rows of a table question's section (three or so a school), as the template's
+    loop wrote them."""
+    if not rows:
+        return Markup('<tr><td class="muted">%s</td></tr>') % _("No rows yet.")
+    draft = Markup(' <span class="badge draft-badge">%s</span>') % _("draft")
+    columns = [(c.get("key"), {}) for c in spec.get("columns", [])]
+    unsent = ' class="unsent"'
+    heads: dict[tuple[str, str, bool], str] = {}  # a school's rows begin alike
+    out = []
+    for code, name, row, sent in rows:
+        head = heads.get((code, name, sent))
+        if head is None:
+            head = heads[(code, name, sent)] = (
+                f"<tr{'' if sent else unsent}><td>{escape(code)} {escape(name)}"
+                f"{'' if sent else draft}</td>"
+            )
+        out.append(head)
+        for (key, seen), c in zip(columns, spec.get("columns", []), strict=True):
+            value = row.get(key)
+            if type(value) is str and value in seen:  # noqa: E721
+                out.append(seen[value])
+                continue
+            cell = f"<td>{escape(services.display(c, value) or '')}</td>"
+            if type(value) is str:  # noqa: E721
+                seen[value] = cell
+            out.append(cell)
+        out.append("</tr>\n    ")
     return Markup("".join(out))
 
 

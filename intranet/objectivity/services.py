@@ -74,6 +74,15 @@ DEFAULT_RULES = (
 )
 
 
+def _rows(stmt, params: dict):
+    """The rows of a statement of plain columns, run on the session's connection: the
+    ORM's handling of results has no object to make of them (it costs 0.04-0.15 ms a
+    statement, more than some of these statements take to run). Pending changes are
+    written first, as the session's own execute would."""
+    db.session.flush()
+    return db.session.connection().execute(stmt, params)
+
+
 # --------------------------------------------------------------------------------------
 # Settings, rules, scales
 # --------------------------------------------------------------------------------------
@@ -243,6 +252,24 @@ def data_years(district_id: int) -> list[int]:
             .order_by(VprSummary.year.desc())
         )
     )
+
+
+_SUMMARY_GROUPS = (
+    select(VprSummary.year, VprSummary.subject, VprSummary.grade)
+    .where(VprSummary.district_id == bindparam("district"))
+    .order_by(VprSummary.year.desc())
+)
+
+
+def summary_groups(district_id: int) -> dict[int, list[tuple[str, int]]]:
+    """Per year with results, newest first, its subjects and grades (``data_years`` and
+    ``reports.data.vpr_groups`` of every year at once): a few rows of the summaries."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    for year, subject, grade in _rows(_SUMMARY_GROUPS, {"district": district_id}):
+        out.setdefault(year, []).append((subject, grade))
+    for groups in out.values():
+        groups.sort()  # as Python orders text, whatever the database's collation
+    return out
 
 
 def _stored_years(district_id: int) -> set[int]:
@@ -707,30 +734,38 @@ def years_in_row(flagged_years: set[int], year: int) -> int:
     return n
 
 
-def risk_list(district_id: int, year: int) -> list[RiskRow]:
+# The flagged markers of a district's year with their schools, in the order the risk list
+# shows them: built once (the risk list reads it on every view).
+_RISK_MARKERS = (
+    select(
+        SchoolMarker.school_id,
+        SchoolMarker.subject,
+        SchoolMarker.grade,
+        SchoolMarker.code,
+        SchoolMarker.federal,
+        SchoolMarker.title,
+        SchoolMarker.reason,
+        School.code.label("school_code"),
+        School.short_name,
+        School.name,
+    )
+    .join(School, School.id == SchoolMarker.school_id)
+    .where(
+        SchoolMarker.district_id == bindparam("district"),
+        SchoolMarker.year == bindparam("year"),
+        SchoolMarker.flagged.is_(True),
+    )
+    .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
+)
+
+
+def risk_list(district_id: int, year: int, history: History | None = None) -> list[RiskRow]:
+    """The schools flagged in ``year`` with their flagged markers, most markers first.
+    ``history`` (``risk_history`` of the district, which the risk page shows anyway)
+    gives the years in a row without asking for them again."""
     # Plain rows, not ORM objects: the list only shows them (a district can have a few
     # hundred flagged markers in a year).
-    rows = db.session.execute(
-        select(
-            SchoolMarker.school_id,
-            SchoolMarker.subject,
-            SchoolMarker.grade,
-            SchoolMarker.code,
-            SchoolMarker.federal,
-            SchoolMarker.title,
-            SchoolMarker.reason,
-            School.code.label("school_code"),
-            School.short_name,
-            School.name,
-        )
-        .join(School, School.id == SchoolMarker.school_id)
-        .where(
-            SchoolMarker.district_id == district_id,
-            SchoolMarker.year == year,
-            SchoolMarker.flagged.is_(True),
-        )
-        .order_by(School.code, SchoolMarker.subject, SchoolMarker.grade, SchoolMarker.code)
-    ).all()
+    rows = _rows(_RISK_MARKERS, {"district": district_id, "year": year}).all()
     by_school: dict[int, RiskRow] = {}
     for marker in rows:
         row = by_school.get(marker.school_id)
@@ -739,9 +774,12 @@ def risk_list(district_id: int, year: int) -> list[RiskRow]:
                 marker.school_id, marker.school_code, marker.short_name or marker.name, [], 0
             )
         row.markers.append(marker)
-    history = _flagged_years(district_id, list(by_school)) if by_school else {}
+    if history is not None:
+        flagged = {school_id: set(counts) for school_id, _c, _n, counts in history.rows}
+    else:
+        flagged = _flagged_years(district_id, list(by_school)) if by_school else {}
     for row in by_school.values():
-        row.years_in_row = years_in_row(history.get(row.school_id, set()), year)
+        row.years_in_row = years_in_row(flagged.get(row.school_id, set()), year)
     return sorted(by_school.values(), key=lambda r: (-r.count, r.code))
 
 
@@ -751,24 +789,31 @@ class History:
     rows: list[tuple[int, str, str, dict[int, int]]]  # school id, code, name, year -> count
 
 
+# Flag counts per school and year, counted off the index of flagged markers alone before
+# the schools are joined to name them.
+_FLAG_COUNTS = (
+    select(SchoolMarker.school_id, SchoolMarker.year, func.count().label("n"))
+    .where(SchoolMarker.district_id == bindparam("district"), SchoolMarker.flagged.is_(True))
+    .group_by(SchoolMarker.school_id, SchoolMarker.year)
+    .subquery()
+)
+_HISTORY = (
+    select(
+        _FLAG_COUNTS.c.school_id,
+        School.code,
+        School.short_name,
+        School.name,
+        _FLAG_COUNTS.c.year,
+        _FLAG_COUNTS.c.n,
+    )
+    .join(School, School.id == _FLAG_COUNTS.c.school_id)
+    .order_by(School.code)
+)
+
+
 def risk_history(district_id: int) -> History:
     """Flag counts per school and year, for the schools ever at risk."""
-    rows = db.session.execute(
-        select(
-            SchoolMarker.school_id,
-            School.code,
-            School.short_name,
-            School.name,
-            SchoolMarker.year,
-            func.count(),  # read off the index of flagged markers alone
-        )
-        .join(School, School.id == SchoolMarker.school_id)
-        .where(SchoolMarker.district_id == district_id, SchoolMarker.flagged.is_(True))
-        .group_by(
-            SchoolMarker.school_id, School.code, School.short_name, School.name, SchoolMarker.year
-        )
-        .order_by(School.code)
-    ).all()
+    rows = _rows(_HISTORY, {"district": district_id}).all()
     years = sorted({r[4] for r in rows}, reverse=True)
     schools: dict[int, tuple[int, str, str, dict[int, int]]] = {}
     for school_id, code, short_name, name, year, count in rows:
@@ -829,7 +874,7 @@ def latest_risk_ids(district_id: int) -> set[int]:
 class GroupView:
     subject: str
     grade: int
-    scale: MarkScale | None
+    scale: Scale | None
     participants: int = 0
     absent: int = 0
     scores: dict[int, int] = field(default_factory=dict)
@@ -837,101 +882,224 @@ class GroupView:
     school_shares: dict[int, float] | None = None
     district_shares: dict[int, float] | None = None
     mean: float | None = None
-    markers: list[SchoolMarker] = field(default_factory=list)
+    markers: list[Any] = field(default_factory=list)  # rows of ``_SCHOOL_MARKERS``
 
 
-def school_years(school_id: int) -> list[int]:
-    stmt = union(
-        *(
-            select(m.year).distinct().where(m.school_id == school_id, visible(m))
-            for m in (VprResult, VprMarkStat)
-        )
-    )
-    return sorted({y for (y,) in db.session.execute(stmt)}, reverse=True)
-
-
-def school_analytics(school: School, year: int) -> list[GroupView]:
-    """What the school page shows for a year, per subject and grade: a constant number
-    of queries whatever the number of pupils or groups."""
-    groups: dict[tuple[str, int], GroupView] = {}
-    scale_of = {
-        (s.subject, s.grade): s
-        for s in db.session.scalars(
-            select(MarkScale).where(
-                MarkScale.district_id == school.district_id, MarkScale.year == year
+# The district's years with results, and of them those in which the school has rows: an
+# index probe per year, however many pupils' rows the years hold.
+_DISTRICT_YEARS = (
+    select(VprSummary.year)
+    .distinct()
+    .where(VprSummary.district_id == bindparam("district"))
+    .subquery()
+)
+_SCHOOL_YEARS = (
+    select(_DISTRICT_YEARS.c.year)
+    .where(
+        or_(
+            *(
+                select(m.id)
+                .where(
+                    m.school_id == bindparam("school"),
+                    m.year == _DISTRICT_YEARS.c.year,
+                    visible(m),
+                )
+                .exists()
+                for m in (VprResult, VprMarkStat)
             )
         )
-    }
+    )
+    .order_by(_DISTRICT_YEARS.c.year.desc())
+)
+
+
+def school_years(school_id: int, district_id: int) -> list[int]:
+    """The years the school has results or statistics of, newest first. Results are
+    summarised for their district's year when imported, so only the district's years
+    are looked at."""
+    return list(db.session.scalars(_SCHOOL_YEARS, {"school": school_id, "district": district_id}))
+
+
+# What the school page reads, built once (it reads them on every view).
+# The school's pupils of the year, those alike counted together (half as many rows).
+_PUPILS = (
+    select(
+        VprResult.subject,
+        VprResult.grade,
+        VprResult.absent,
+        VprResult.primary_score,
+        VprResult.mark,
+        VprResult.journal_mark,
+        func.count(),
+    )
+    .where(
+        VprResult.school_id == bindparam("school"),
+        VprResult.year == bindparam("year"),
+        visible(VprResult),
+    )
+    .group_by(
+        VprResult.subject,
+        VprResult.grade,
+        VprResult.absent,
+        VprResult.primary_score,
+        VprResult.mark,
+        VprResult.journal_mark,
+    )
+)
+_STATS = select(
+    VprMarkStat.subject,
+    VprMarkStat.grade,
+    VprMarkStat.participants,
+    VprMarkStat.share2,
+    VprMarkStat.share3,
+    VprMarkStat.share4,
+    VprMarkStat.share5,
+).where(
+    VprMarkStat.school_id == bindparam("school"),
+    VprMarkStat.year == bindparam("year"),
+    visible(VprMarkStat),
+)
+# The district's summaries, each with its mark scale if it has one (every group a school
+# has results in is one of its district's summaries).
+_MARKS_AND_SCALES = (
+    select(
+        VprSummary.subject,
+        VprSummary.grade,
+        MarkScale.min3,
+        MarkScale.min4,
+        MarkScale.min5,
+        MarkScale.max_score,
+        VprSummary.mark2,
+        VprSummary.mark3,
+        VprSummary.mark4,
+        VprSummary.mark5,
+        VprSummary.stat_schools,
+        VprSummary.stat2,
+        VprSummary.stat3,
+        VprSummary.stat4,
+        VprSummary.stat5,
+    )
+    .outerjoin(
+        MarkScale,
+        and_(
+            MarkScale.district_id == VprSummary.district_id,
+            MarkScale.year == VprSummary.year,
+            MarkScale.subject == VprSummary.subject,
+            MarkScale.grade == VprSummary.grade,
+        ),
+    )
+    .where(VprSummary.district_id == bindparam("district"))
+)
+_DISTRICT_MARKS = _MARKS_AND_SCALES.where(VprSummary.year == bindparam("year"))
+# Every year's, each row saying whether the school has results that year: the school
+# page's years and the district's figures of the year it shows in one read.
+_SCHOOL_YEAR_ROWS = _SCHOOL_YEARS.order_by(None).subquery()
+_ALL_DISTRICT_MARKS = _MARKS_AND_SCALES.add_columns(
+    VprSummary.year, _SCHOOL_YEAR_ROWS.c.year.is_not(None)
+).outerjoin(_SCHOOL_YEAR_ROWS, _SCHOOL_YEAR_ROWS.c.year == VprSummary.year)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A mark scale's boundaries, as the charts read them (``MarkScale``'s columns)."""
+
+    min3: int
+    min4: int
+    min5: int
+    max_score: int
+
+    def mark_for(self, score: int) -> int:
+        return (
+            5 if score >= self.min5 else 4 if score >= self.min4 else 3 if score >= self.min3 else 2
+        )
+
+
+# Plain rows: the page only shows them (``marker_title`` reads their code and title).
+_SCHOOL_MARKERS = (
+    select(
+        SchoolMarker.subject,
+        SchoolMarker.grade,
+        SchoolMarker.code,
+        SchoolMarker.federal,
+        SchoolMarker.flagged,
+        SchoolMarker.title,
+        SchoolMarker.reason,
+        SchoolMarker.rule_version,
+    )
+    .where(SchoolMarker.school_id == bindparam("school"), SchoolMarker.year == bindparam("year"))
+    .order_by(SchoolMarker.federal.desc(), SchoolMarker.code)
+)
+
+
+def school_page(school: School, asked: int | None) -> tuple[list[int], int | None, list[GroupView]]:
+    """The school page: the years the school has results of (newest first), the year it
+    shows (``asked`` if the school has it, else the latest) and that year's analytics;
+    the years and the district's figures come from one read of the summaries."""
+    rows = _rows(_ALL_DISTRICT_MARKS, {"district": school.district_id, "school": school.id}).all()
+    years = sorted({row[15] for row in rows if row[16]}, reverse=True)
+    year = asked if asked in years else years[0] if years else None
+    if year is None:
+        return years, None, []
+    return years, year, school_analytics(school, year, [row for row in rows if row[15] == year])
+
+
+def school_analytics(school: School, year: int, district_rows=None) -> list[GroupView]:
+    """What the school page shows for a year, per subject and grade: a constant number
+    of queries whatever the number of pupils or groups. ``district_rows``: the district's
+    summaries of the year (``_DISTRICT_MARKS``) if they were read already."""
+    groups: dict[tuple[str, int], GroupView] = {}
+    of_school = {"school": school.id, "year": year}
+    if district_rows is None:
+        of_district = {"district": school.district_id, "year": year}
+        district_rows = _rows(_DISTRICT_MARKS, of_district).all()
+    # The district: counts of marks of its pupils, or where it has none, its schools'
+    # statistics; read from its summaries, never from its pupils' rows.
+    scale_of: dict[tuple[str, int], Scale] = {}
+    district_counts: dict[tuple[str, int], dict[int, float]] = {}
+    for subject, grade, *bounds, m2, m3, m4, m5, stat_schools, s2, s3, s4, s5 in (
+        row[:15] for row in district_rows
+    ):
+        if bounds[0] is not None:
+            scale_of[(subject, grade)] = Scale(*bounds)
+        marks_of = {2: float(m2), 3: float(m3), 4: float(m4), 5: float(m5)}
+        if any(marks_of.values()):
+            district_counts[(subject, grade)] = marks_of
+        elif stat_schools:
+            district_counts[(subject, grade)] = {2: s2, 3: s3, 4: s4, 5: s5}
 
     def group(subject: str, grade: int) -> GroupView:
         if (subject, grade) not in groups:
             groups[(subject, grade)] = GroupView(subject, grade, scale_of.get((subject, grade)))
         return groups[(subject, grade)]
 
-    rows = db.session.execute(
-        select(
-            VprResult.subject,
-            VprResult.grade,
-            VprResult.absent,
-            VprResult.primary_score,
-            VprResult.mark,
-            VprResult.journal_mark,
-        ).where(VprResult.school_id == school.id, VprResult.year == year, visible(VprResult))
-    )
     marks: dict[tuple[str, int], list[int | None]] = defaultdict(list)
     scores: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for subject, grade, absent, score, mark, journal in rows:
-        g = group(subject, grade)
+    for subject, grade, absent, score, mark, journal, n in _rows(_PUPILS, of_school):
+        g = groups.get((subject, grade)) or group(subject, grade)
         if absent or score is None:
-            g.absent += 1
+            g.absent += n
             continue
-        g.participants += 1
-        g.scores[score] = g.scores.get(score, 0) + 1
-        marks[(subject, grade)].append(mark)
-        scores[(subject, grade)].append(score)
+        g.participants += n
+        g.scores[score] = g.scores.get(score, 0) + n
+        marks[(subject, grade)].extend([mark] * n)
+        scores[(subject, grade)].extend([score] * n)
         if mark is not None and journal is not None:
-            g.matrix[(mark, journal)] = g.matrix.get((mark, journal), 0) + 1
+            g.matrix[(mark, journal)] = g.matrix.get((mark, journal), 0) + n
     for key, values in marks.items():
         groups[key].school_shares = indicators.mark_shares(values)
         groups[key].mean = statistics.fmean(scores[key])
-    for s in db.session.scalars(
-        select(VprMarkStat).where(
-            VprMarkStat.school_id == school.id, VprMarkStat.year == year, visible(VprMarkStat)
-        )
-    ):
-        g = group(s.subject, s.grade)
+    for subject, grade, participants, *shares in _rows(_STATS, of_school):
+        g = group(subject, grade)
         if g.school_shares is None:
-            g.participants = s.participants
+            g.participants = participants
             g.school_shares = {
-                2: s.share2 / 100,
-                3: s.share3 / 100,
-                4: s.share4 / 100,
-                5: s.share5 / 100,
-            }
-    # The district: counts of marks of its pupils, or where it has none, its schools'
-    # statistics; read from its summaries, never from its pupils' rows.
-    district_counts: dict[tuple[str, int], dict[int, float]] = {}
-    for summary in db.session.scalars(
-        select(VprSummary).where(
-            VprSummary.district_id == school.district_id, VprSummary.year == year
-        )
-    ):
-        marks_of = {m: float(getattr(summary, f"mark{m}")) for m in (2, 3, 4, 5)}
-        if any(marks_of.values()):
-            district_counts[(summary.subject, summary.grade)] = marks_of
-        elif summary.stat_schools:
-            district_counts[(summary.subject, summary.grade)] = {
-                m: getattr(summary, f"stat{m}") for m in (2, 3, 4, 5)
+                m: share / 100 for m, share in zip((2, 3, 4, 5), shares, strict=True)
             }
     for key, counts in district_counts.items():
         total = sum(counts.values())
         if key in groups and total:
             groups[key].district_shares = {m: counts.get(m, 0.0) / total for m in (2, 3, 4, 5)}
-    for marker in db.session.scalars(
-        select(SchoolMarker)
-        .where(SchoolMarker.school_id == school.id, SchoolMarker.year == year)
-        .order_by(SchoolMarker.federal.desc(), SchoolMarker.code)
-    ):
+    for marker in _rows(_SCHOOL_MARKERS, of_school):
         if (marker.subject, marker.grade) in groups:
             groups[(marker.subject, marker.grade)].markers.append(marker)
     return [groups[k] for k in sorted(groups)]

@@ -46,7 +46,9 @@ def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:
     reasons, built in one pass (a template loop costs several times more per reason)."""
     base = url_for("objectivity.index") + "schools/"
     grade, rule = escape(_("grade")), escape(_("district rule"))
+    badge = f' <span class="badge">{rule}</span>'
     titles: dict[tuple, str] = {}
+    heads: dict[tuple[str, int], str] = {}  # a subject and grade, as each reason begins
     out = []
     for row in rows:
         out.append(
@@ -55,15 +57,18 @@ def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:
             f'<td class="num">{row.count}</td>\n<td class="num">{row.years_in_row}</td>\n'
             '<td><ul class="reasons">\n'
         )
+        # The markers' columns, as ``services.risk_list`` reads them.
         for m in row.markers:
-            key = (m.federal, m.code, m.title)
-            if key not in titles:
-                titles[key] = escape(services.marker_title(m))
-            badge = "" if m.federal else f' <span class="badge">{rule}</span>'
-            out.append(
-                f"<li><strong>{escape(m.subject)}, {m.grade} {grade}.</strong> "
-                f"{titles[key]}{badge}: {escape(m.reason)}</li>\n"
-            )
+            _school, subject, subject_grade, code, federal, title, reason = m[:7]
+            title_html = titles.get((federal, code, title))
+            if title_html is None:
+                title_html = titles[(federal, code, title)] = escape(services.marker_title(m))
+            head = heads.get((subject, subject_grade))
+            if head is None:
+                head = heads[(subject, subject_grade)] = (
+                    f"<li><strong>{escape(subject)}, {subject_grade} {grade}.</strong> "
+                )
+            out.append(f"{head}{title_html}{'' if federal else badge}: {escape(reason)}</li>\n")
         out.append("</ul></td>\n</tr>\n")
     if not rows:
         nobody = escape(_("No school is flagged this year."))
@@ -89,27 +94,95 @@ def _history_rows(history: services.History) -> Markup:
     return Markup("".join(out))
 
 
-def _marker_rows(markers: list) -> Markup:
-    """A group's markers on the school page as ready HTML (a year shows some sixty, each
-    a row of three cells with a few translated words: a template loop cost more than
-    the rest of the page)."""
+def _marker_writer():
+    """What writes a group's markers on the school page as ready HTML (a year shows some
+    sixty, each a row of three cells with a few translated words: a template loop cost
+    more than the rest of the page); the words are translated once for all the groups."""
     federal, rule, version = _("federal method"), _("district rule"), _("version")
     not_computable = Markup('<span class="badge">%s</span>') % _("not computable")
     flagged = Markup('<span class="badge risk-badge">%s</span>') % _("flagged")
     no_sign = escape(_("no sign"))
-    out = []
-    for m in markers:
-        origin = escape(federal if m.federal else f"{rule}, {version} {m.rule_version}")
-        result = not_computable if m.flagged is None else flagged if m.flagged else no_sign
-        reason = m.reason[:1].upper() + m.reason[1:]
-        row_class = ' class="flagged"' if m.flagged else ""
-        out.append(
-            f"<tr{row_class}>\n"
-            f"<td>{escape(services.marker_title(m))}<br>"
-            f'<small class="muted">{origin}</small></td>\n'
-            f"<td>{result}</td>\n<td>{escape(reason)}</td>\n</tr>\n"
+
+    def write(markers: list) -> Markup:
+        out = []
+        for m in markers:
+            # The columns of ``services._SCHOOL_MARKERS``.
+            is_federal, is_flagged, _title, reason, rule_version = m[3:8]
+            origin = escape(federal if is_federal else f"{rule}, {version} {rule_version}")
+            result = not_computable if is_flagged is None else flagged if is_flagged else no_sign
+            row_class = ' class="flagged"' if is_flagged else ""
+            out.append(
+                f"<tr{row_class}>\n"
+                f"<td>{escape(services.marker_title(m))}<br>"
+                f'<small class="muted">{origin}</small></td>\n'
+                f"<td>{result}</td>\n<td>{escape(reason[:1].upper() + reason[1:])}</td>\n</tr>\n"
+            )
+        return Markup("".join(out))
+
+    return write
+
+
+def _group_writer():
+    """What writes one subject and grade of the school page as ready HTML: its counts,
+    its markers and its three charts (eight groups a year, each a dozen template calls
+    otherwise). The words every group repeats are translated once."""
+    grade_word = escape(_("grade"))
+    participants = Markup(_("Participants: %(n)s, absent: %(a)s."))
+    mean_text = Markup(_("Mean primary score: %(m)s."))
+    heads = "".join(f"<th>{escape(w)}</th>" for w in (_("Marker"), _("Result"), _("Why")))
+    boundaries = escape(
+        _(
+            "Dashed lines: the lowest scores of «3», «4» and «5». "
+            "A peak just at a boundary is a known sign of pulled-up scores."
         )
-    return Markup("".join(out))
+    )
+    no_scale = escape(
+        _("No mark scale for this year, subject and grade: boundaries are not drawn.")
+    )
+    matrix = escape(
+        _(
+            "Above the diagonal are the pupils whose ВПР mark is higher than the journal "
+            "mark; below it, those whose ВПР mark is lower."
+        )
+    )
+
+    marker_rows = _marker_writer()
+    said = charts.words()
+
+    def write(g: services.GroupView) -> Markup:
+        out = [
+            f'\n<section class="card vpr-group">\n  <h2>{escape(g.subject)}, {g.grade} '
+            f"{grade_word}</h2>\n  <p>{participants % {'n': g.participants, 'a': g.absent}}"
+        ]
+        if g.mean is not None:
+            out.append(" " + mean_text % {"m": f"{g.mean:.1f}".replace(".", ",")})
+        out.append("</p>\n  ")
+        if g.markers:
+            out.append(
+                f'\n  <table class="grid markers">\n    <thead><tr>{heads}</tr></thead>\n'
+                f"    <tbody>\n    {marker_rows(g.markers)}\n    </tbody>\n  </table>\n  "
+            )
+        out.append('\n  <div class="charts">\n    ')
+        if g.scores:
+            out.append(
+                f"\n    <figure>{charts.score_distribution(g.scores, g.scale, said=said)}\n      "
+                f"<figcaption>{boundaries if g.scale else no_scale}</figcaption>\n"
+                "    </figure>\n    "
+            )
+        out.append("\n    ")
+        if g.matrix:
+            out.append(
+                f"\n    <figure>{charts.marks_matrix(g.matrix, said)}\n      "
+                f"<figcaption>{matrix}</figcaption>\n    </figure>\n    "
+            )
+        out.append("\n    ")
+        if g.school_shares:
+            chart = charts.school_vs_district(g.school_shares, g.district_shares, said)
+            out.append(f"\n    <figure>{chart}</figure>\n    ")
+        out.append("\n  </div>\n</section>\n")
+        return Markup("".join(out))
+
+    return write
 
 
 def _year_arg(years: list[int]) -> int | None:
@@ -125,9 +198,11 @@ def index():
     if not current_user.is_district_staff:
         return redirect(url_for("objectivity.school", school_id=current_user.school_id))
     district_id = current_user.district_id
-    years = services.data_years(district_id)
+    groups = services.summary_groups(district_id)
+    years = list(groups)
     year = _year_arg(years)
-    rows = services.risk_list(district_id, year) if year else []
+    history = services.risk_history(district_id)
+    rows = services.risk_list(district_id, year, history) if year else []
     return render_page(
         "objectivity/index.html",
         "risk-list",
@@ -135,10 +210,10 @@ def index():
         years=years,
         year=year,
         rows=rows,
-        history=services.risk_history(district_id),
+        history=history,
         risk_rows=_risk_rows,
         history_rows=_history_rows,
-        groups=reports.vpr_groups(district_id, year) if year else [],
+        groups=groups.get(year, []),
     )
 
 
@@ -161,17 +236,14 @@ def report_pdf():
 @logged_in
 def school(school_id: int):
     school = scoped_or_404(School.visible_to(current_user), school_id, School.id)
-    years = services.school_years(school.id)
-    year = _year_arg(years)
-    groups = services.school_analytics(school, year) if year else []
+    years, year, groups = services.school_page(school, request.args.get("year", type=int))
     return render_template(
         "objectivity/school.html",
         school=school,
         years=years,
         year=year,
         groups=groups,
-        charts=charts,
-        marker_rows=_marker_rows,
+        group_html=_group_writer(),
     )
 
 

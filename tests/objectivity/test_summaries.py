@@ -18,6 +18,7 @@ from intranet.objectivity.models import (
     VprMarkStat,
     VprResult,
 )
+from intranet.reports import data as reports
 from tests.objectivity.files import RESULT_HEADER, district_year, xlsx
 from tests.perf import count_queries
 
@@ -133,6 +134,23 @@ def test_years_and_district_shares_are_what_the_rows_give(years_of_data, login_a
     vpr = years_of_data
     district_id = vpr["district"].id
     assert services.data_years(district_id) == years_from_rows(district_id) == [2024, 2023, 2022]
+    # The risk page reads the years and each year's groups in one statement.
+    groups = services.summary_groups(district_id)
+    assert list(groups) == [2024, 2023, 2022]
+    assert groups == {y: reports.vpr_groups(district_id, y) for y in (2024, 2023, 2022)}
+    # A school's years are looked for among the district's: the same as its rows give.
+    for school in vpr["schools"].values():
+        from_rows = union(
+            *(select(m.year).where(m.school_id == school.id) for m in (VprResult, VprMarkStat))
+        )
+        expected = sorted({y for (y,) in db.session.execute(from_rows)}, reverse=True)
+        assert services.school_years(school.id, district_id) == expected
+        # The page reads its years and the district's figures in one statement: the same.
+        for asked in (None, *expected, 1999):
+            years, year, groups = services.school_page(school, asked)
+            assert years == expected
+            assert year == (asked if asked in expected else expected[0] if expected else None)
+            assert groups == (services.school_analytics(school, year) if year else [])
     for year in (2022, 2023, 2024):
         expected = district_shares_from_rows(district_id, year)
         for school in vpr["schools"].values():
