@@ -22,7 +22,7 @@ from intranet.review.forms import ReturnForm
 from intranet.roadmaps import columns, inline, services
 from intranet.roadmaps.display import deadline_html
 from intranet.roadmaps.forms import EvidenceForm, MarkDoneForm, OwnItemForm, RoadmapItemForm
-from intranet.roadmaps.models import Evidence, RoadmapItem, SchoolRoadmap
+from intranet.roadmaps.models import Evidence, ItemStatus, RoadmapItem, SchoolRoadmap
 from intranet.timezones import local_today
 from intranet.uploads.download import stored_file
 
@@ -70,9 +70,13 @@ def _back(roadmap: SchoolRoadmap, anchor: str | None = None):
 
 def _context(roadmap: SchoolRoadmap) -> dict:
     can_edit = roadmap.can_edit(current_user)
+    today = local_today()
     return {
         "roadmap": roadmap,
-        "today": local_today(),
+        "today": today,
+        # Worked out once for all rows (roadmaps/_macros.html asks by membership).
+        "overdue": {item.id for item in roadmap.items if item.is_overdue(today)},
+        "status_labels": {s.value: s.label for s in ItemStatus},
         "comments": review.open_comments(roadmap),
         "can_edit": can_edit,
         "cols": columns.roadmap_columns(roadmap.items, can_edit),
