@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from intranet.audit.services import writing
@@ -46,6 +46,8 @@ _MARKED_IN_CONFLICT = select(Change.subject_id, Change.field).where(
         _LATER.id > Change.id,
     ),
 )
+# Both in one statement: one round trip to the database instead of two.
+_OPEN_FIELDS = union_all(_OPEN_CONFLICTS, _MARKED_IN_CONFLICT)
 
 
 def open_fields(subject_type: str, subject_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -60,9 +62,8 @@ def open_fields(subject_type: str, subject_ids: Iterable[int]) -> dict[int, set[
         return {}
     found: dict[int, set[str]] = defaultdict(set)
     params = {"subject_type": subject_type, "ids": ids}
-    for statement in (_OPEN_CONFLICTS, _MARKED_IN_CONFLICT):
-        for subject_id, field in db.session.execute(statement, params):
-            found[subject_id].add(field)
+    for subject_id, field in db.session.execute(_OPEN_FIELDS, params):
+        found[subject_id].add(field)
     return dict(found)
 
 

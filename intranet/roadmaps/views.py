@@ -93,23 +93,20 @@ def _context(roadmap: SchoolRoadmap) -> dict:
 @logged_in
 def detail(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id)
+    context = _context(roadmap)
+    # Each form only for the reader who is shown it (a reviewer of a draft sees none).
     return render_template(
         "roadmaps/roadmap.html",
-        confirm=ConfirmForm(),
-        return_form=ReturnForm(formdata=None),
-        new_item_form=OwnItemForm(formdata=None, prefix="new"),
-        evidence_form=EvidenceForm(formdata=None),
-        **_context(roadmap),
+        confirm=ConfirmForm() if context["can_submit"] else None,
+        return_form=ReturnForm(formdata=None) if context["can_review"] else None,
+        new_item_form=OwnItemForm(formdata=None, prefix="new") if context["can_edit"] else None,
+        **context,
     )
 
 
 def _row(roadmap: SchoolRoadmap, item: RoadmapItem):
     return render_template(
-        "roadmaps/_partials/roadmap_item_row.html",
-        item=item,
-        confirm=ConfirmForm(),
-        evidence_form=EvidenceForm(formdata=None),
-        **_context(roadmap),
+        "roadmaps/_partials/roadmap_item_row.html", item=item, **_context(roadmap)
     )
 
 
@@ -200,11 +197,7 @@ def mark_done(school_id: int, roadmap_id: int, item_id: int):
     context = {"item": item, "done_form": form, "conflict": conflict, "open_done": True}
     if htmx and htmx.target == f"item-{item.id}":
         return render_template(
-            "roadmaps/_partials/roadmap_item_row.html",
-            confirm=ConfirmForm(),
-            evidence_form=EvidenceForm(formdata=None),
-            **context,
-            **_context(roadmap),
+            "roadmaps/_partials/roadmap_item_row.html", **context, **_context(roadmap)
         )
     return render_template("roadmaps/roadmap_item_done.html", **context, **_context(roadmap))
 
@@ -317,7 +310,6 @@ def return_(school_id: int, roadmap_id: int):
         confirm=ConfirmForm(),
         return_form=form,
         new_item_form=OwnItemForm(formdata=None, prefix="new"),
-        evidence_form=EvidenceForm(formdata=None),
         remarks=actions.typed_remarks(),
         **_context(roadmap),
     ), 422
