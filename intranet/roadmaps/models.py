@@ -272,6 +272,12 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             stmt = stmt.where(SchoolRoadmap.school_id == user.school_id)
         return stmt
 
+    @staticmethod
+    def school_visible_to(user: User, school_id: int) -> bool:
+        """``visible_to`` for the roadmaps of one school of the user's district (for a
+        statement built once, which takes the district as a parameter)."""
+        return user.is_district_staff or user.school_id == school_id
+
     def can_edit(self, user: User) -> bool:
         return user.is_school_user and user.school_id == self.school_id and self.is_editable
 

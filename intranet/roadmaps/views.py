@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
@@ -12,7 +12,7 @@ from intranet.auth.roles import SCHOOL_ROLES, Role
 from intranet.changelog import conflicts
 from intranet.documents import pdf_response
 from intranet.errors import Refused
-from intranet.extensions import htmx
+from intranet.extensions import db, htmx
 from intranet.forms import ConfirmForm
 from intranet.i18n import gettext as _
 from intranet.reports.documents import RoadmapDocument
@@ -32,18 +32,36 @@ bp.add_app_template_global(deadline_html)
 school_roles = roles(*SCHOOL_ROLES)
 
 
-def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
-    # Items and their evidence come in two more queries, whatever the number of items.
-    stmt = (
-        SchoolRoadmap.visible_to(current_user)
-        .where(SchoolRoadmap.school_id == school_id)
-        .options(
-            selectinload(SchoolRoadmap.items).selectinload(RoadmapItem.evidence),
-            joinedload(SchoolRoadmap.plan),
-            joinedload(SchoolRoadmap.school),
-        )
+# Built once: the statement and its loader options cost more to build than to run, and
+# every roadmap page and row reads it. The roadmap with its plan and school, then its
+# items with their evidence: two statements, whatever the number of items.
+_ROADMAP = (
+    select(SchoolRoadmap)
+    .where(
+        SchoolRoadmap.district_id == bindparam("district_id"),
+        SchoolRoadmap.school_id == bindparam("school_id"),
+        SchoolRoadmap.id == bindparam("roadmap_id"),
     )
-    return scoped_or_404(stmt, roadmap_id, SchoolRoadmap.id)
+    .options(
+        selectinload(SchoolRoadmap.items).joinedload(RoadmapItem.evidence),
+        joinedload(SchoolRoadmap.plan),
+        joinedload(SchoolRoadmap.school),
+    )
+)
+
+
+def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
+    roadmap = None
+    if SchoolRoadmap.school_visible_to(current_user, school_id):
+        params = {
+            "district_id": current_user.district_id,
+            "school_id": school_id,
+            "roadmap_id": roadmap_id,
+        }
+        roadmap = db.session.scalars(_ROADMAP, params).first()
+    if roadmap is None:
+        abort(404)
+    return roadmap
 
 
 def _item(roadmap: SchoolRoadmap, item_id: int) -> RoadmapItem:
