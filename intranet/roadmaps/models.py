@@ -273,10 +273,14 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
         return stmt
 
     @staticmethod
-    def school_visible_to(user: User, school_id: int) -> bool:
-        """``visible_to`` for the roadmaps of one school of the user's district (for a
-        statement built once, which takes the district as a parameter)."""
-        return user.is_district_staff or user.school_id == school_id
+    def scope_of(user: User, school_id: int) -> dict[str, int] | None:
+        """``visible_to`` as the parameters of a statement built once: a roadmap of
+        ``school_id`` in the user's district (the district's staff: any school; a school:
+        its own), or None when the user may not see that school at all (as
+        ``Submission.scope_of``)."""
+        if not user.is_district_staff and school_id != user.school_id:
+            return None
+        return {"school_id": school_id, "district_id": user.district_id}
 
     def can_edit(self, user: User) -> bool:
         return user.is_school_user and user.school_id == self.school_id and self.is_editable

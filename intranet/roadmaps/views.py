@@ -51,14 +51,12 @@ _ROADMAP = (
 
 
 def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
-    roadmap = None
-    if SchoolRoadmap.school_visible_to(current_user, school_id):
-        params = {
-            "district_id": current_user.district_id,
-            "school_id": school_id,
-            "roadmap_id": roadmap_id,
-        }
-        roadmap = db.session.scalars(_ROADMAP, params).first()
+    """The roadmap in the address, if the user may see it: anything else (another
+    school's, another district's, a forged id) is 404."""
+    scope = SchoolRoadmap.scope_of(current_user, school_id)
+    roadmap = (
+        db.session.scalars(_ROADMAP, {"roadmap_id": roadmap_id, **scope}).first() if scope else None
+    )
     if roadmap is None:
         abort(404)
     return roadmap
