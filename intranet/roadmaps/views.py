@@ -19,7 +19,7 @@ from intranet.reports.documents import RoadmapDocument
 from intranet.review import actions
 from intranet.review import services as review
 from intranet.review.forms import ReturnForm
-from intranet.roadmaps import columns, inline, services
+from intranet.roadmaps import columns, inline, rows, services
 from intranet.roadmaps.display import deadline_html
 from intranet.roadmaps.forms import EvidenceForm, MarkDoneForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, ItemStatus, RoadmapItem, SchoolRoadmap
@@ -28,6 +28,7 @@ from intranet.uploads.download import stored_file
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/schools/<int:school_id>/roadmaps")
 bp.add_app_template_global(deadline_html)
+bp.add_app_template_global(rows.item_rows)
 
 school_roles = roles(*SCHOOL_ROLES)
 
