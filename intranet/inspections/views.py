@@ -733,7 +733,9 @@ def _context(
         # the district's change, until a reviewer chooses: «в конфликте».
         "conflicted": {
             key.split(".")[0]
-            for key in conflicts.open_fields("submission", [submission.id]).get(submission.id, ())
+            for key in conflicts.open_fields(
+                "submission", submission.school_id, [submission.id]
+            ).get(submission.id, ())
         },
         "resubmitted": None,
     }

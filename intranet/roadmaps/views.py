@@ -102,7 +102,9 @@ def _context(roadmap: SchoolRoadmap) -> dict:
         and roadmap.state.value == "submitted",
         # Items with a field a school's computer changed against the district's change,
         # until a reviewer chooses: «в конфликте».
-        "conflicted": conflicts.open_fields("roadmap_item", [i.id for i in roadmap.items]),
+        "conflicted": conflicts.open_fields(
+            "roadmap_item", roadmap.school_id, [i.id for i in roadmap.items]
+        ),
     }
 
 
