@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
@@ -34,8 +34,9 @@ school_roles = roles(*SCHOOL_ROLES)
 
 
 # Built once: the statement and its loader options cost more to build than to run, and
-# every roadmap page and row reads it. The roadmap with its plan and school, then its
-# items with their evidence: two statements, whatever the number of items.
+# every roadmap page and row reads it. The roadmap with its plan, school, items and
+# their evidence in one statement, whatever the number of items: a round trip fewer to
+# a database server, for a few repeated columns per item.
 _ROADMAP = (
     select(SchoolRoadmap)
     .where(
@@ -44,7 +45,7 @@ _ROADMAP = (
         SchoolRoadmap.id == bindparam("roadmap_id"),
     )
     .options(
-        selectinload(SchoolRoadmap.items).joinedload(RoadmapItem.evidence),
+        joinedload(SchoolRoadmap.items).joinedload(RoadmapItem.evidence),
         joinedload(SchoolRoadmap.plan),
         joinedload(SchoolRoadmap.school),
     )
@@ -56,7 +57,9 @@ def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
     school's, another district's, a forged id) is 404."""
     scope = SchoolRoadmap.scope_of(current_user, school_id)
     roadmap = (
-        db.session.scalars(_ROADMAP, {"roadmap_id": roadmap_id, **scope}).first() if scope else None
+        db.session.scalars(_ROADMAP, {"roadmap_id": roadmap_id, **scope}).unique().one_or_none()
+        if scope
+        else None
     )
     if roadmap is None:
         abort(404)
