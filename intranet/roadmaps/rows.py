@@ -56,32 +56,32 @@ class _Page:
         self.on_copy = is_school_copy()
         self.sync_badge = context.get("sync_badge")
         self.csrf = escape(generate_csrf()) if self.can_edit else ""
-        # Translations are trusted as the templates' _() trusts them.
-        t = {
-            "district_wording": "District's wording",
-            "school_wording": "School's wording",
-            "in_conflict": "in conflict",
-            "result": "Result",
-            "remark": "Remark",
-            "remark_on_item": "Remark on this item",
-            "deadline": "Deadline",
-            "overdue": "overdue",
-            "responsible": "Responsible",
-            "progress": "Progress",
-            "mark_done": "Mark done",
-            "date_done": "Date done",
-            "what_was_done": "What was done",
-            "evidence_file": "Evidence: a file",
-            "or_link": "or a link",
-            "evidence": "Evidence",
-            "remove": "Remove",
-            "remove_evidence": "Remove this evidence?",
-            "attach": "Attach",
-            "file": "File",
-            "edit": "Edit",
-            "delete": "Delete",
+        # Translations are trusted as the templates' _() trusts them; each _() is written
+        # out so that the extractor of translations finds it.
+        self.t = {
+            "district_wording": Markup(_("District's wording")),
+            "school_wording": Markup(_("School's wording")),
+            "in_conflict": Markup(_("in conflict")),
+            "result": Markup(_("Result")),
+            "remark": Markup(_("Remark")),
+            "remark_on_item": Markup(_("Remark on this item")),
+            "deadline": Markup(_("Deadline")),
+            "overdue": Markup(_("overdue")),
+            "responsible": Markup(_("Responsible")),
+            "progress": Markup(_("Progress")),
+            "mark_done": Markup(_("Mark done")),
+            "date_done": Markup(_("Date done")),
+            "what_was_done": Markup(_("What was done")),
+            "evidence_file": Markup(_("Evidence: a file")),
+            "or_link": Markup(_("or a link")),
+            "evidence": Markup(_("Evidence")),
+            "remove": Markup(_("Remove")),
+            "remove_evidence": Markup(_("Remove this evidence?")),
+            "attach": Markup(_("Attach")),
+            "file": Markup(_("File")),
+            "edit": Markup(_("Edit")),
+            "delete": Markup(_("Delete")),
         }
-        self.t = {key: Markup(_(message)) for key, message in t.items()}
 
 
 @pass_context
