@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from intranet.auth.access import district_staff, logged_in, roles, scoped_or_404
 from intranet.auth.roles import SCHOOL_ROLES, Role
@@ -52,12 +52,22 @@ _ROADMAP = (
 )
 
 
-def _roadmap(school_id: int, roadmap_id: int) -> SchoolRoadmap:
+# The page itself: without the columns it never shows, which the joined statement would
+# otherwise carry (and convert) once per item. Read later, they load on their own.
+_ROADMAP_PAGE = _ROADMAP.options(
+    defer(SchoolRoadmap.open_due_dates),
+    defer(SchoolRoadmap.first_open_due),
+    defer(SchoolRoadmap.created_at),
+    defer(SchoolRoadmap.updated_at),
+)
+
+
+def _roadmap(school_id: int, roadmap_id: int, statement=_ROADMAP) -> SchoolRoadmap:
     """The roadmap in the address, if the user may see it: anything else (another
     school's, another district's, a forged id) is 404."""
     scope = SchoolRoadmap.scope_of(current_user, school_id)
     roadmap = (
-        db.session.scalars(_ROADMAP, {"roadmap_id": roadmap_id, **scope}).unique().one_or_none()
+        db.session.scalars(statement, {"roadmap_id": roadmap_id, **scope}).unique().one_or_none()
         if scope
         else None
     )
@@ -114,7 +124,7 @@ def _context(roadmap: SchoolRoadmap) -> dict:
 @bp.route("/<int:roadmap_id>")
 @logged_in
 def detail(school_id: int, roadmap_id: int):
-    roadmap = _roadmap(school_id, roadmap_id)
+    roadmap = _roadmap(school_id, roadmap_id, _ROADMAP_PAGE)
     context = _context(roadmap)
     # Each form only for the reader who is shown it (a reviewer of a draft sees none).
     return render_template(
