@@ -244,9 +244,8 @@ class Submission(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             "first_submitted_at",
             "changed_since_accepted",
         ),
-        # The district's review queue: the oldest waiting read off the index, in order
-        # (home.services._queue sorts by review_state_at, then id).
-        Index("ix_submissions_review_queue", "district_id", "status", "review_state_at", "id"),
+        # The district's review queue: the oldest waiting read off the index.
+        Index("ix_submissions_review_queue", "district_id", "status", "review_state_at"),
     )
     __audit_entity__ = "submission"
     # The answers change with every autosave; their history is the change log.

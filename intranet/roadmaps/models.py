@@ -219,9 +219,8 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
     __tablename__ = "school_roadmaps"
     __table_args__ = (
         UniqueConstraint("plan_id", "school_id"),
-        # The district's review queue: the oldest waiting read off the index, in order
-        # (home.services._queue sorts by review_state_at, then id).
-        Index("ix_school_roadmaps_review_queue", "district_id", "status", "review_state_at", "id"),
+        # The district's review queue: the oldest waiting read off the index.
+        Index("ix_school_roadmaps_review_queue", "district_id", "status", "review_state_at"),
     )
     __audit_entity__ = "roadmap"
     __audit_ignore__ = frozenset(
