@@ -956,28 +956,32 @@ class Task:
     late: bool
 
 
+# Built once, as the two below: the school's home and its forms page ask on every view.
+_SCHOOL_TASKS = (
+    select(
+        Submission.id,
+        Campaign.title,
+        Campaign.due_date,
+        Campaign.grace_days,
+        Submission.status,
+        Submission.changed_since_accepted,
+        Submission.revision,
+        CampaignTarget.reopened_until,
+    )
+    .join(Campaign, Campaign.id == Submission.campaign_id)
+    .join(
+        CampaignTarget,
+        (CampaignTarget.campaign_id == Submission.campaign_id)
+        & (CampaignTarget.school_id == Submission.school_id),
+    )
+    .where(Submission.school_id == bindparam("school_id"))
+    .order_by(Campaign.due_date.desc(), Campaign.id.desc())
+)
+
+
 def school_tasks(school_id: int, today: date) -> list[Task]:
     """The school's forms with deadlines: one query."""
-    rows = db.session.execute(
-        select(
-            Submission.id,
-            Campaign.title,
-            Campaign.due_date,
-            Campaign.grace_days,
-            Submission.status,
-            Submission.changed_since_accepted,
-            Submission.revision,
-            CampaignTarget.reopened_until,
-        )
-        .join(Campaign, Campaign.id == Submission.campaign_id)
-        .join(
-            CampaignTarget,
-            (CampaignTarget.campaign_id == Submission.campaign_id)
-            & (CampaignTarget.school_id == Submission.school_id),
-        )
-        .where(Submission.school_id == school_id)
-        .order_by(Campaign.due_date.desc(), Campaign.id.desc())
-    ).all()
+    rows = db.session.execute(_SCHOOL_TASKS, {"school_id": school_id}).all()
     tasks = []
     for sid, title, due, grace, status, changed, revision, reopened in rows:
         locks = due + timedelta(days=grace)
@@ -1053,13 +1057,16 @@ def mark_read(actor, school_id: int) -> int:
     return result.rowcount
 
 
+_NOTIFICATIONS = (
+    select(Notification)
+    .where(Notification.school_id == bindparam("school_id"))
+    .order_by(Notification.created_at.desc(), Notification.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def notifications(school_id: int, limit: int = 10) -> list[Notification]:
-    return db.session.scalars(
-        select(Notification)
-        .where(Notification.school_id == school_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit)
-    ).all()
+    return db.session.scalars(_NOTIFICATIONS, {"school_id": school_id, "limit": limit}).all()
 
 
 # -- district dashboards --------------------------------------------------------------------

@@ -808,7 +808,9 @@ def _context(
         # the district's change, until a reviewer chooses: «в конфликте».
         "conflicted": {
             key.split(".")[0]
-            for key in conflicts.open_fields("submission", [submission.id]).get(submission.id, ())
+            for key in conflicts.open_fields(
+                "submission", submission.school_id, [submission.id]
+            ).get(submission.id, ())
         },
         "resubmitted": None,
     }
@@ -824,11 +826,13 @@ def _context(
 @logged_in
 def fill(school_id: int, submission_id: int):
     submission = _submission(school_id, submission_id)
+    context = _context(submission)
+    # Each form only for the reader who is shown it (a reviewer of a draft sees none).
     return render_template(
         "inspections/fill.html",
-        confirm=ConfirmForm(),
-        return_form=ReturnForm(formdata=None),
-        **_context(submission),
+        confirm=ConfirmForm() if context["can_submit"] else None,
+        return_form=ReturnForm(formdata=None) if context["can_review"] else None,
+        **context,
     )
 
 

@@ -859,9 +859,33 @@ _LATEST_RISK_IDS = (
 )
 
 
+# Built once: one school's page asks whether that school is flagged, a probe of the
+# flagged index, instead of reading every flagged school of the district.
+_SCHOOL_AT_RISK = select(
+    select(SchoolMarker.id)
+    .where(
+        SchoolMarker.district_id == bindparam("district_id"),
+        SchoolMarker.flagged.is_(True),
+        SchoolMarker.school_id == bindparam("school_id"),
+        SchoolMarker.year
+        == select(func.max(SchoolMarker.year))
+        .where(SchoolMarker.district_id == bindparam("district_id"))
+        .scalar_subquery(),
+    )
+    .exists()
+)
+
+
+def school_at_risk(district_id: int, school_id: int) -> bool:
+    """Whether the school is flagged in the district's latest year with markers (the
+    badge of the school's page; the same test as ``latest_risk_ids``, for one school)."""
+    params = {"district_id": district_id, "school_id": school_id}
+    return bool(db.session.scalar(_SCHOOL_AT_RISK, params))
+
+
 def latest_risk_ids(district_id: int) -> set[int]:
     """Schools flagged in the district's latest year with markers, in one query: the
-    badge on the school page and the consolidated table."""
+    consolidated tables."""
     return set(db.session.scalars(_LATEST_RISK_IDS, {"district_id": district_id}))
 
 

@@ -34,11 +34,11 @@ IMPORT_KIND = "vpr"
 
 
 @bp.app_template_global()
-def objectivity_risk_ids() -> set[int]:
-    """Schools flagged in the latest year, for the risk badge: one query per page."""
+def school_at_risk(school_id: int) -> bool:
+    """Whether one school is flagged in the latest year, for its page's badge."""
     if not current_user.is_authenticated:
-        return set()
-    return services.latest_risk_ids(current_user.district_id)
+        return False
+    return services.school_at_risk(current_user.district_id, school_id)
 
 
 def _risk_rows(rows: list[services.RiskRow], year: int) -> Markup:

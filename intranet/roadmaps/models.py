@@ -271,6 +271,16 @@ class SchoolRoadmap(UUIDMixin, TimestampMixin, Audited, Reviewable, db.Model):
             stmt = stmt.where(SchoolRoadmap.school_id == user.school_id)
         return stmt
 
+    @staticmethod
+    def scope_of(user: User, school_id: int) -> dict[str, int] | None:
+        """``visible_to`` as the parameters of a statement built once: a roadmap of
+        ``school_id`` in the user's district (the district's staff: any school; a school:
+        its own), or None when the user may not see that school at all (as
+        ``Submission.scope_of``)."""
+        if not user.is_district_staff and school_id != user.school_id:
+            return None
+        return {"school_id": school_id, "district_id": user.district_id}
+
     def can_edit(self, user: User) -> bool:
         return user.is_school_user and user.school_id == self.school_id and self.is_editable
 

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from intranet import paging
 from intranet.auth.access import district_admin, district_staff, logged_in, scoped_or_404
@@ -54,19 +54,26 @@ def index():
     )
 
 
+# Built once: the school's home reads them on every view.
+_USERS = (
+    select(User)
+    .where(User.school_id == bindparam("school_id"))
+    .order_by(User.active.desc(), User.full_name)
+)
+_ROADMAPS = (
+    select(SchoolRoadmap, Plan.title)
+    .join(Plan, Plan.id == SchoolRoadmap.plan_id)
+    .where(SchoolRoadmap.school_id == bindparam("school_id"))
+    .order_by(Plan.period_start.desc())
+)
+
+
 @bp.route("/<int:school_id>")
 @logged_in
 def detail(school_id: int):
     school = _load(school_id)
-    users = db.session.scalars(
-        select(User).where(User.school_id == school.id).order_by(User.active.desc(), User.full_name)
-    ).all()
-    roadmaps = db.session.execute(
-        select(SchoolRoadmap, Plan.title)
-        .join(Plan, Plan.id == SchoolRoadmap.plan_id)
-        .where(SchoolRoadmap.school_id == school.id)
-        .order_by(Plan.period_start.desc())
-    ).all()
+    users = db.session.scalars(_USERS, {"school_id": school.id}).all()
+    roadmaps = db.session.execute(_ROADMAPS, {"school_id": school.id}).all()
     return render_template(
         "schools/detail.html",
         school=school,

@@ -315,7 +315,9 @@ def school_conflicts() -> dict:
     from intranet.changelog.conflicts import open_fields
 
     submission = _submission()
-    fields = open_fields("submission", [submission.id]).get(submission.id, set())
+    fields = open_fields("submission", submission.school_id, [submission.id]).get(
+        submission.id, set()
+    )
     return {"in_conflict": sorted(fields), "answers": submission.answers}
 
 
