@@ -16,7 +16,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import Integer, bindparam, case, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet import paging, timezones
@@ -1181,6 +1182,20 @@ _MATRIX_CELLS = select(
     Submission.school_id.in_(bindparam("schools", expanding=True)),
     Submission.campaign_id.between(bindparam("first"), bindparam("last")),
 )
+# The same on PostgreSQL, with the schools as one array joined row by row. Prepared (a
+# statement the page runs on every view), the list form gets a generic plan that reads
+# every submission in the campaign range and filters by school (4,725 rows for 600: 2 ms);
+# joined, the plan probes the index per school and campaign range whatever the values.
+_PAGE_SCHOOLS = (
+    func.unnest(bindparam("schools", type_=ARRAY(Integer)))
+    .table_valued("id")
+    .render_derived(name="page_schools")
+)
+_MATRIX_CELLS_PG = (
+    select(Submission.id, Submission.campaign_id, Submission.school_id, CELL_CODE)
+    .join(_PAGE_SCHOOLS, Submission.school_id == _PAGE_SCHOOLS.c.id)
+    .where(Submission.campaign_id.between(bindparam("first"), bindparam("last")))
+)
 
 
 _ACTIVE_SCHOOLS = (School.district_id == bindparam("district")) & School.active.is_(True)
@@ -1290,8 +1305,10 @@ def matrix(
     # ORM loading for 600 small tuples.
     due = [c.due_date for c in campaigns]
     if rows and column:
-        cells = db.session.connection().execute(
-            _MATRIX_CELLS, {"schools": list(rows), "first": min(column), "last": max(column)}
+        connection = db.session.connection()
+        stmt = _MATRIX_CELLS_PG if connection.dialect.name == "postgresql" else _MATRIX_CELLS
+        cells = connection.execute(
+            stmt, {"schools": list(rows), "first": min(column), "last": max(column)}
         )
         for sub_id, cid, school_id, code in cells.all():
             n = column.get(cid)
