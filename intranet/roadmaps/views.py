@@ -23,6 +23,7 @@ from intranet.roadmaps import columns, inline, rows, services
 from intranet.roadmaps.display import deadline_html
 from intranet.roadmaps.forms import EvidenceForm, MarkDoneForm, OwnItemForm, RoadmapItemForm
 from intranet.roadmaps.models import Evidence, ItemStatus, RoadmapItem, SchoolRoadmap
+from intranet.roadmaps.page_items import page_items
 from intranet.timezones import local_today
 from intranet.uploads.download import stored_file
 
@@ -52,9 +53,19 @@ _ROADMAP = (
 )
 
 
-# The page itself: without the columns it never shows, which the joined statement would
-# otherwise carry (and convert) once per item. Read later, they load on their own.
-_ROADMAP_PAGE = _ROADMAP.options(
+# The page itself: the roadmap with its plan and school, without the columns it never
+# shows (read later, they load on their own). Its items come as plain rows, read only
+# (``page_items``): the page never changes them, and as mapped objects they cost the
+# page a third of its time.
+_ROADMAP_PAGE = (
+    select(SchoolRoadmap)
+    .where(
+        SchoolRoadmap.district_id == bindparam("district_id"),
+        SchoolRoadmap.school_id == bindparam("school_id"),
+        SchoolRoadmap.id == bindparam("roadmap_id"),
+    )
+    .options(joinedload(SchoolRoadmap.plan), joinedload(SchoolRoadmap.school))
+).options(
     defer(SchoolRoadmap.open_due_dates),
     defer(SchoolRoadmap.first_open_due),
     defer(SchoolRoadmap.created_at),
@@ -98,25 +109,30 @@ def _back(roadmap: SchoolRoadmap, anchor: str | None = None):
     )
 
 
-def _context(roadmap: SchoolRoadmap) -> dict:
+def _context(roadmap: SchoolRoadmap, items=None) -> dict:
+    """What the page and its rows read; ``items``: the roadmap's, as the page reads them
+    (``page_items``), or else its mapped ones."""
+    if items is None:
+        items = roadmap.items
     can_edit = roadmap.can_edit(current_user)
     today = local_today()
     return {
         "roadmap": roadmap,
+        "items": items,
         "today": today,
         # Worked out once for all rows (roadmaps/_macros.html asks by membership).
-        "overdue": {item.id for item in roadmap.items if item.is_overdue(today)},
+        "overdue": {item.id for item in items if item.is_overdue(today)},
         "status_labels": {s.value: s.label for s in ItemStatus},
         "comments": review.open_comments(roadmap),
         "can_edit": can_edit,
-        "cols": columns.roadmap_columns(roadmap.items, can_edit),
+        "cols": columns.roadmap_columns(items, can_edit),
         "can_submit": review.can_submit(current_user, roadmap) and roadmap.is_editable,
         "can_review": review.can_review(current_user, roadmap)
         and roadmap.state.value == "submitted",
         # Items with a field a school's computer changed against the district's change,
         # until a reviewer chooses: «в конфликте».
         "conflicted": conflicts.open_fields(
-            "roadmap_item", roadmap.school_id, [i.id for i in roadmap.items]
+            "roadmap_item", roadmap.school_id, [i.id for i in items]
         ),
     }
 
@@ -125,7 +141,7 @@ def _context(roadmap: SchoolRoadmap) -> dict:
 @logged_in
 def detail(school_id: int, roadmap_id: int):
     roadmap = _roadmap(school_id, roadmap_id, _ROADMAP_PAGE)
-    context = _context(roadmap)
+    context = _context(roadmap, page_items(roadmap.id))
     # Each form only for the reader who is shown it (a reviewer of a draft sees none).
     return render_template(
         "roadmaps/roadmap.html",
