@@ -81,14 +81,19 @@ class PageItem:
 # Built once. Each item with its evidence joined (an item without any: one row of NULLs
 # for the evidence), in the page's order; the id breaks ties of position so that an
 # item's rows stay together.
+# Of the tables, not the mapped classes: a statement of table columns runs on the
+# session's connection without the ORM's compiling and result layers.
+_item, _evidence = RoadmapItem.__table__.c, Evidence.__table__.c
 _ITEMS = (
     select(
-        *(getattr(RoadmapItem, name) for name in _ITEM_FIELDS),
-        *(getattr(Evidence, name) for name in _EVIDENCE_FIELDS),
+        *(_item[name] for name in _ITEM_FIELDS),
+        *(_evidence[name] for name in _EVIDENCE_FIELDS),
     )
-    .outerjoin(Evidence, Evidence.item_id == RoadmapItem.id)
-    .where(RoadmapItem.roadmap_id == bindparam("roadmap_id"))
-    .order_by(RoadmapItem.position, RoadmapItem.id, Evidence.id)
+    .select_from(
+        RoadmapItem.__table__.outerjoin(Evidence.__table__, _evidence.item_id == _item.id)
+    )
+    .where(_item.roadmap_id == bindparam("roadmap_id"))
+    .order_by(_item.position, _item.id, _evidence.id)
 )
 
 _N = len(_ITEM_FIELDS)
@@ -98,7 +103,7 @@ def page_items(roadmap_id: int) -> list[PageItem]:
     """The roadmap's items in their order, each with its evidence."""
     items: list[PageItem] = []
     item = None
-    for row in db.session.execute(_ITEMS, {"roadmap_id": roadmap_id}):
+    for row in db.session.connection().execute(_ITEMS, {"roadmap_id": roadmap_id}):
         if item is None or item.id != row[0]:
             item = PageItem(row)
             items.append(item)
