@@ -45,7 +45,11 @@ class _Page:
         self.comments = context["comments"]
         self.conflicted = context["conflicted"]
         self.overdue = context["overdue"]
-        self.status_labels = context["status_labels"]
+        # Each state's badge, escaped once (a row looks its own up).
+        self.status_badges = {
+            value: f'<span class="badge status-{escape(value)}">{escape(label)}</span>'
+            for value, label in context["status_labels"].items()
+        }
         self.can_edit = context["can_edit"]
         self.can_review = context["can_review"]
         self.remarks = context.get("remarks") or {}
@@ -159,12 +163,9 @@ def _row(page: _Page, item: Any) -> str:
         )
 
     # Progress: the state, when and what was done, and the school's «mark done».
-    status = escape(item.status)
     sync = page.sync_badge("roadmap_item", id_, item.school_id) if page.on_copy else ""
     out.append(
-        f'\n    <td data-label="{t["progress"]}">\n'
-        f'      <span class="badge status-{status}">{escape(page.status_labels[item.status])}'
-        f"</span> {sync}"
+        f'\n    <td data-label="{t["progress"]}">\n      {page.status_badges[item.status]} {sync}'
     )
     if item.done_on:
         out.append(f"<br><small>{item.done_on.strftime('%d.%m.%Y')}</small>")

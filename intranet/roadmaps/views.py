@@ -114,7 +114,9 @@ def _context(roadmap: SchoolRoadmap, items=None) -> dict:
     (``page_items``), or else its mapped ones."""
     if items is None:
         items = roadmap.items
-    can_edit = roadmap.can_edit(current_user)
+    # The signed-in user once, rather than through the proxy for each question asked.
+    user = current_user._get_current_object()
+    can_edit = roadmap.can_edit(user)
     today = local_today()
     return {
         "roadmap": roadmap,
@@ -126,9 +128,8 @@ def _context(roadmap: SchoolRoadmap, items=None) -> dict:
         "comments": review.open_comments(roadmap),
         "can_edit": can_edit,
         "cols": columns.roadmap_columns(items, can_edit),
-        "can_submit": review.can_submit(current_user, roadmap) and roadmap.is_editable,
-        "can_review": review.can_review(current_user, roadmap)
-        and roadmap.state.value == "submitted",
+        "can_submit": review.can_submit(user, roadmap) and roadmap.is_editable,
+        "can_review": review.can_review(user, roadmap) and roadmap.state.value == "submitted",
         # Items with a field a school's computer changed against the district's change,
         # until a reviewer chooses: «в конфликте».
         "conflicted": conflicts.open_fields(
