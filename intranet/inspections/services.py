@@ -1303,7 +1303,12 @@ def matrix(
     }
     # The schools are the district's own, so their submissions are too. Plain rows: no
     # ORM loading for 600 small tuples.
-    due = [c.due_date for c in campaigns]
+    # Each column's (state, changed) by cell code, so a cell looks them up.
+    codes = [code + changed for code in range(len(_CODES)) for changed in (0, CHANGED)]
+    states = [
+        {code: (cell_state(code, c.due_date, today), code >= CHANGED) for code in codes}
+        for c in campaigns
+    ]
     if rows and column:
         connection = db.session.connection()
         stmt = _MATRIX_CELLS_PG if connection.dialect.name == "postgresql" else _MATRIX_CELLS
@@ -1313,11 +1318,8 @@ def matrix(
         for sub_id, cid, school_id, code in cells.all():
             n = column.get(cid)
             if n is not None:
-                rows[school_id].cells[n] = (
-                    cell_state(code, due[n], today),
-                    sub_id,
-                    code >= CHANGED,
-                )
+                state, changed = states[n][code]
+                rows[school_id].cells[n] = (state, sub_id, changed)
     return Matrix(campaigns, list(rows.values()), total, page, per_page, school_year, school_years)
 
 

@@ -436,9 +436,29 @@ def campaign_index():
         "inspections/matrix.html",
         result=result,
         year_asked=year,
+        heads=_matrix_heads(result.campaigns),
         body=_matrix_body(result),
-        campaigns_url=url_for("campaigns.index"),  # + id: a campaign's page
     )
+
+
+def _matrix_heads(campaigns: list[services.CampaignStats]) -> tuple[Markup, ...]:
+    """The cells of the header's four rows, one per campaign in each: the campaign's
+    link and due date, submitted / expected, on time, overdue (made here like the body's
+    rows: a template loop's calls and filters per cell cost more than the cells)."""
+    base = url_for("campaigns.index")
+    due = _("due %(d)s")  # translated text, shown as it is (as the template's ``_``)
+    titles, sent, on_time, overdue = [], [], [], []
+    for s in campaigns:
+        titles.append(
+            f'<th><a href="{base}{s.id}">{escape(s.title)}</a><br>'
+            f"<small>{due % {'d': s.due_date.strftime('%d.%m.%Y')}}</small></th>"
+        )
+        # As the template's ``round|int``: Python's rounding of the percentage.
+        percent = int(round(s.completeness * 100, 0))
+        sent.append(f"<td>{s.submitted} / {s.expected} ({percent}%)</td>")
+        on_time.append(f"<td>{int(round(s.on_time_rate * 100, 0))}%</td>")
+        overdue.append(f'<td class="{"overdue" if s.overdue else ""}">{s.overdue}</td>')
+    return tuple(Markup("".join(cells)) for cells in (titles, sent, on_time, overdue))
 
 
 def _matrix_body(result: services.Matrix) -> Markup:
