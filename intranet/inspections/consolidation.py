@@ -111,15 +111,22 @@ def page(
         (f["key"], memos.get(_wording(f)) or memos.setdefault(_wording(f), _Shown(_shower(f))))
         for f in plain
     ]
+    keys = [key for key, _memo in shows]
+    column_memos = [memo for _key, memo in shows]
     for sid, school_id, code, name, cell, answers in found:
         sent = is_sent(cell)
         answers = (answers or {}) if sent or drafts else {}
-        get = answers.get
-        shown = (
-            [memo[v] if type(v := get(key)) is str else memo.show(v) for key, memo in shows]  # noqa: E721
-            if answers
-            else [None] * len(shows)
-        )
+        if not answers:
+            shown = [None] * len(shows)
+        else:
+            try:  # the row's answers looked up in their memos without a call per cell
+                shown = list(map(_lookup, column_memos, map(answers.get, keys)))
+            except TypeError:  # a list (multiple choice) is no key: answer by answer
+                get = answers.get
+                shown = [
+                    memo[v] if type(v := get(key)) is str else memo.show(v)  # noqa: E721
+                    for key, memo in shows
+                ]
         state = cell_state(cell, campaign.due_date, today)
         rows.append((sid, school_id, code, name, state, shown, sent))
         for t in tables:
@@ -142,15 +149,22 @@ def page(
 
 class _Shown(dict):
     """Answers as shown, by the text typed, for the columns that word them alike; a
-    text not met yet on the page is worded."""
+    text not met yet on the page is worded. Any other answer (a number, true, none) is
+    worded each time and never kept: 1, 1.0 and True are equal as keys but not as they
+    are shown, and none of them equals a text."""
 
     def __init__(self, show):
         super().__init__()
         self.show = show
 
-    def __missing__(self, value: str) -> str | None:
-        shown = self[value] = self.show(value)
+    def __missing__(self, value) -> str | None:
+        shown = self.show(value)
+        if type(value) is str:  # noqa: E721
+            self[value] = shown
         return shown
+
+
+_lookup = dict.__getitem__  # a memo's lookup, ``__missing__`` included
 
 
 # The page's schools in code order, picked from the index before their answers are read:
