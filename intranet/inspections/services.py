@@ -1303,12 +1303,14 @@ def matrix(
     }
     # The schools are the district's own, so their submissions are too. Plain rows: no
     # ORM loading for 600 small tuples.
-    # Each column's (state, changed) by cell code, so a cell looks them up.
+    # Each column's (state, changed) by cell code, so a cell looks them up: one table for
+    # the campaigns past their due date, one for the others.
     codes = [code + changed for code in range(len(_CODES)) for changed in (0, CHANGED)]
-    states = [
-        {code: (cell_state(code, c.due_date, today), code >= CHANGED) for code in codes}
-        for c in campaigns
-    ]
+    by_code = {
+        past_due: {code: (cell_state(code, due, today), code >= CHANGED) for code in codes}
+        for past_due, due in ((False, today), (True, today - timedelta(days=1)))
+    }
+    states = [by_code[today > c.due_date] for c in campaigns]
     if rows and column:
         connection = db.session.connection()
         stmt = _MATRIX_CELLS_PG if connection.dialect.name == "postgresql" else _MATRIX_CELLS
