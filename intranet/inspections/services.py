@@ -1314,10 +1314,14 @@ def matrix(
     if rows and column:
         connection = db.session.connection()
         stmt = _MATRIX_CELLS_PG if connection.dialect.name == "postgresql" else _MATRIX_CELLS
-        cells = connection.execute(
+        result = connection.execute(
             stmt, {"schools": list(rows), "first": min(column), "last": max(column)}
         )
-        for sub_id, cid, school_id, code in cells.all():
+        # The driver's own tuples: 600 rows of four integers need no Row objects (a
+        # third of the reading of the cells on SQLite).
+        cells = result.cursor.fetchall()
+        result.close()
+        for sub_id, cid, school_id, code in cells:
             n = column.get(cid)
             if n is not None:
                 state, changed = states[n][code]
