@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Float,
     Numeric,
     and_,
@@ -35,6 +36,9 @@ from intranet.i18n import gettext as _
 from intranet.inspections import formatting
 from intranet.inspections.models import Campaign, Submission
 from intranet.inspections.services import (
+    CELL_CODE,
+    CHANGED,
+    SENT_CODES,
     SENT_STATES,
     Column,
     answer_rows,
@@ -99,7 +103,7 @@ def page(
     tables = [f for f in specs if f["type"] == "table"]
     schools, counted, _totals, columns = remembered_totals(campaign, plain, drafts)
     page = paging.clamp(page, schools, per_page)
-    found = _page_rows(campaign.id, page, per_page)
+    found = _page_rows(campaign.id, page, per_page, drafts)
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
     # Each typed text is worded once a page for all the columns that word it alike (the
@@ -180,9 +184,19 @@ _PAGE_SCHOOLS = (
 )
 # Their answers. (The campaign's state, ``_STATE``, is read apart: joined to these rows,
 # PostgreSQL's plan of the prepared statement took three times as long.)
-_PAGE_ROWS = answer_rows(bindparam("campaign")).where(
-    Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery())
-)
+# The answers of a form not sent are shown only with the drafts: without them, they are
+# not read at all (none of their JSON parsed).
+_ROWS = answer_rows(bindparam("campaign"))
+_PAGE_ROWS = _ROWS.with_only_columns(
+    *_ROWS.selected_columns[:-1],
+    case(
+        (
+            or_(bindparam("drafts", type_=Boolean), (CELL_CODE % CHANGED).in_(SENT_CODES)),
+            Submission.answers,
+        ),
+        else_=None,
+    ),
+).where(Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery()))
 
 
 def _wording(spec: dict) -> str:
@@ -191,11 +205,12 @@ def _wording(spec: dict) -> str:
     return kind if kind in ("yesno", "integer", "decimal", "date") else "text"
 
 
-def _page_rows(campaign_id: int, page: int, per_page: int):
+def _page_rows(campaign_id: int, page: int, per_page: int, drafts: bool):
     """The rows of a page's schools: plain columns, run on the session's connection (no
     ORM handling of 50 rows)."""
     db.session.flush()
     params = {"campaign": campaign_id, "limit": per_page, "offset": (page - 1) * per_page}
+    params["drafts"] = drafts
     # Fetched at once: psycopg is called once, not once per row.
     return db.session.connection().execute(_PAGE_ROWS, params).all()
 
