@@ -47,6 +47,7 @@ from intranet.inspections.services import (
     empty_total,
     is_sent,
 )
+from intranet.objectivity import services as objectivity
 from intranet.schools.models import School
 
 _LOCK = threading.Lock()
@@ -62,10 +63,10 @@ class Section:
 class ConsolidatedPage(paging.Paged):
     campaign: Campaign
     columns: list[Column]
-    # (submission id, school id, code, name, state, shown answers, sent) of the page's
-    # schools; the answers of a school that has not sent its form are None unless drafts
-    # were asked for
-    rows: list[tuple[int, int, str, str, str, list[str | None], bool]]
+    # (submission id, school id, code, name, state, shown answers, sent, at risk) of the
+    # page's schools; the answers of a school that has not sent its form are None unless
+    # drafts were asked for; at risk: flagged by the objectivity markers
+    rows: list[tuple[int, int, str, str, str, list[str | None], bool, bool]]
     tables: list[tuple[dict, list[tuple[str, str, dict, bool]]]]
     sections: list[Section] = field(default_factory=list)
     section: str | None = None
@@ -103,7 +104,7 @@ def page(
     tables = [f for f in specs if f["type"] == "table"]
     schools, counted, _totals, columns = remembered_totals(campaign, plain, drafts)
     page = paging.clamp(page, schools, per_page)
-    found = _page_rows(campaign.id, page, per_page, drafts)
+    found = _page_rows(campaign, page, per_page, drafts)
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
     # Each typed text is worded once a page for all the columns that word it alike (the
@@ -117,7 +118,7 @@ def page(
     ]
     keys = [key for key, _memo in shows]
     column_memos = [memo for _key, memo in shows]
-    for sid, school_id, code, name, cell, answers in found:
+    for sid, school_id, code, name, cell, answers, at_risk in found:
         sent = is_sent(cell)
         answers = (answers or {}) if sent or drafts else {}
         if not answers:
@@ -132,7 +133,7 @@ def page(
                     for key, memo in shows
                 ]
         state = cell_state(cell, campaign.due_date, today)
-        rows.append((sid, school_id, code, name, state, shown, sent))
+        rows.append((sid, school_id, code, name, state, shown, sent, bool(at_risk)))
         for t in tables:
             for row in answers.get(t["key"]) or []:
                 table_rows[t["key"]].append((code, name, row, sent))
@@ -196,6 +197,8 @@ _PAGE_ROWS = _ROWS.with_only_columns(
         ),
         else_=None,
     ),
+    # The school's risk badge (``objectivity.at_risk``), read with its row.
+    objectivity.at_risk(Submission.school_id),
 ).where(Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery()))
 
 
@@ -205,12 +208,12 @@ def _wording(spec: dict) -> str:
     return kind if kind in ("yesno", "integer", "decimal", "date") else "text"
 
 
-def _page_rows(campaign_id: int, page: int, per_page: int, drafts: bool):
+def _page_rows(campaign: Campaign, page: int, per_page: int, drafts: bool):
     """The rows of a page's schools: plain columns, run on the session's connection (no
     ORM handling of 50 rows)."""
     db.session.flush()
-    params = {"campaign": campaign_id, "limit": per_page, "offset": (page - 1) * per_page}
-    params["drafts"] = drafts
+    params = {"campaign": campaign.id, "limit": per_page, "offset": (page - 1) * per_page}
+    params |= {"drafts": drafts, "district_id": campaign.district_id}
     # Fetched at once: psycopg is called once, not once per row.
     return db.session.connection().execute(_PAGE_ROWS, params).all()
 

@@ -560,12 +560,11 @@ def campaign_detail(campaign_id: int):
         section=request.args.get("section") or None,
         drafts=_drafts_asked(),
     )
-    at_risk = objectivity.latest_risk_ids(campaign.district_id)
     return render_template(
         "inspections/consolidated.html",
         data=data,
         heads=_column_heads(data.columns),
-        body=_consolidated_body(data, at_risk),
+        body=_consolidated_body(data),
         totals=Markup("".join(f"<td>{escape(c.summary)}</td>" for c in data.columns)),
         tables=[(spec, _table_body(spec, rows)) for spec, rows in data.tables],
         # Its list of every school is only for those who may reopen.
@@ -581,7 +580,7 @@ def _drafts_asked() -> bool:
     return request.args.get("drafts") == "1"
 
 
-def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) -> Markup:
+def _consolidated_body(data: consolidation.ConsolidatedPage) -> Markup:
     """The table's rows as ready HTML: up to 50 x 60 cells, built like the matrix's (a
     template loop's calls and escapes per cell would be most of the page's time)."""
     labels = {state: escape(label) for state, label in state_labels().items()}
@@ -595,11 +594,11 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
     out = []
     unsent_row = '<tr class="unsent">'
     cells = _Cells()
-    for sid, school_id, code, name, state, shown, sent in data.rows:
+    for sid, school_id, code, name, state, shown, sent, at_risk in data.rows:
         out.append(
             f"{'<tr>' if sent else unsent_row}"
             f'<th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
-            f"{badge if school_id in at_risk else ''}</th>"
+            f"{badge if at_risk else ''}</th>"
             f'<td class="cell-{state}">{labels[state]}'
             f"{draft if not sent and data.drafts and state != 'draft' else ''}</td>"
         )
