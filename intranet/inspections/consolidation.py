@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Float,
     Numeric,
     and_,
@@ -35,6 +36,9 @@ from intranet.i18n import gettext as _
 from intranet.inspections import formatting
 from intranet.inspections.models import Campaign, Submission
 from intranet.inspections.services import (
+    CELL_CODE,
+    CHANGED,
+    SENT_CODES,
     SENT_STATES,
     Column,
     answer_rows,
@@ -43,6 +47,7 @@ from intranet.inspections.services import (
     empty_total,
     is_sent,
 )
+from intranet.objectivity import services as objectivity
 from intranet.schools.models import School
 
 _LOCK = threading.Lock()
@@ -58,10 +63,10 @@ class Section:
 class ConsolidatedPage(paging.Paged):
     campaign: Campaign
     columns: list[Column]
-    # (submission id, school id, code, name, state, shown answers, sent) of the page's
-    # schools; the answers of a school that has not sent its form are None unless drafts
-    # were asked for
-    rows: list[tuple[int, int, str, str, str, list[str | None], bool]]
+    # (submission id, school id, code, name, state, shown answers, sent, at risk) of the
+    # page's schools; the answers of a school that has not sent its form are None unless
+    # drafts were asked for; at risk: flagged by the objectivity markers
+    rows: list[tuple[int, int, str, str, str, list[str | None], bool, bool]]
     tables: list[tuple[dict, list[tuple[str, str, dict, bool]]]]
     sections: list[Section] = field(default_factory=list)
     section: str | None = None
@@ -99,7 +104,7 @@ def page(
     tables = [f for f in specs if f["type"] == "table"]
     schools, counted, _totals, columns = remembered_totals(campaign, plain, drafts)
     page = paging.clamp(page, schools, per_page)
-    found = _page_rows(campaign.id, page, per_page)
+    found = _page_rows(campaign, page, per_page, drafts)
     rows = []
     table_rows: dict[str, list] = {t["key"]: [] for t in tables}
     # Each typed text is worded once a page for all the columns that word it alike (the
@@ -111,17 +116,24 @@ def page(
         (f["key"], memos.get(_wording(f)) or memos.setdefault(_wording(f), _Shown(_shower(f))))
         for f in plain
     ]
-    for sid, school_id, code, name, cell, answers in found:
+    keys = [key for key, _memo in shows]
+    column_memos = [memo for _key, memo in shows]
+    for sid, school_id, code, name, cell, answers, at_risk in found:
         sent = is_sent(cell)
         answers = (answers or {}) if sent or drafts else {}
-        get = answers.get
-        shown = (
-            [memo[v] if type(v := get(key)) is str else memo.show(v) for key, memo in shows]  # noqa: E721
-            if answers
-            else [None] * len(shows)
-        )
+        if not answers:
+            shown = [None] * len(shows)
+        else:
+            try:  # the row's answers looked up in their memos without a call per cell
+                shown = list(map(_lookup, column_memos, map(answers.get, keys)))
+            except TypeError:  # a list (multiple choice) is no key: answer by answer
+                get = answers.get
+                shown = [
+                    memo[v] if type(v := get(key)) is str else memo.show(v)  # noqa: E721
+                    for key, memo in shows
+                ]
         state = cell_state(cell, campaign.due_date, today)
-        rows.append((sid, school_id, code, name, state, shown, sent))
+        rows.append((sid, school_id, code, name, state, shown, sent, bool(at_risk)))
         for t in tables:
             for row in answers.get(t["key"]) or []:
                 table_rows[t["key"]].append((code, name, row, sent))
@@ -142,15 +154,22 @@ def page(
 
 class _Shown(dict):
     """Answers as shown, by the text typed, for the columns that word them alike; a
-    text not met yet on the page is worded."""
+    text not met yet on the page is worded. Any other answer (a number, true, none) is
+    worded each time and never kept: 1, 1.0 and True are equal as keys but not as they
+    are shown, and none of them equals a text."""
 
     def __init__(self, show):
         super().__init__()
         self.show = show
 
-    def __missing__(self, value: str) -> str | None:
-        shown = self[value] = self.show(value)
+    def __missing__(self, value) -> str | None:
+        shown = self.show(value)
+        if type(value) is str:  # noqa: E721
+            self[value] = shown
         return shown
+
+
+_lookup = dict.__getitem__  # a memo's lookup, ``__missing__`` included
 
 
 # The page's schools in code order, picked from the index before their answers are read:
@@ -166,9 +185,21 @@ _PAGE_SCHOOLS = (
 )
 # Their answers. (The campaign's state, ``_STATE``, is read apart: joined to these rows,
 # PostgreSQL's plan of the prepared statement took three times as long.)
-_PAGE_ROWS = answer_rows(bindparam("campaign")).where(
-    Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery())
-)
+# The answers of a form not sent are shown only with the drafts: without them, they are
+# not read at all (none of their JSON parsed).
+_ROWS = answer_rows(bindparam("campaign"))
+_PAGE_ROWS = _ROWS.with_only_columns(
+    *_ROWS.selected_columns[:-1],
+    case(
+        (
+            or_(bindparam("drafts", type_=Boolean), (CELL_CODE % CHANGED).in_(SENT_CODES)),
+            Submission.answers,
+        ),
+        else_=None,
+    ),
+    # The school's risk badge (``objectivity.at_risk``), read with its row.
+    objectivity.at_risk(Submission.school_id),
+).where(Submission.id.in_(_PAGE_SCHOOLS.scalar_subquery()))
 
 
 def _wording(spec: dict) -> str:
@@ -177,14 +208,14 @@ def _wording(spec: dict) -> str:
     return kind if kind in ("yesno", "integer", "decimal", "date") else "text"
 
 
-def _page_rows(campaign_id: int, page: int, per_page: int):
+def _page_rows(campaign: Campaign, page: int, per_page: int, drafts: bool):
     """The rows of a page's schools: plain columns, run on the session's connection (no
     ORM handling of 50 rows)."""
     db.session.flush()
-    return db.session.connection().execute(
-        _PAGE_ROWS,
-        {"campaign": campaign_id, "limit": per_page, "offset": (page - 1) * per_page},
-    )
+    params = {"campaign": campaign.id, "limit": per_page, "offset": (page - 1) * per_page}
+    params |= {"drafts": drafts, "district_id": campaign.district_id}
+    # Fetched at once: psycopg is called once, not once per row.
+    return db.session.connection().execute(_PAGE_ROWS, params).all()
 
 
 def _shower(spec: dict):

@@ -436,9 +436,29 @@ def campaign_index():
         "inspections/matrix.html",
         result=result,
         year_asked=year,
+        heads=_matrix_heads(result.campaigns),
         body=_matrix_body(result),
-        campaigns_url=url_for("campaigns.index"),  # + id: a campaign's page
     )
+
+
+def _matrix_heads(campaigns: list[services.CampaignStats]) -> tuple[Markup, ...]:
+    """The cells of the header's four rows, one per campaign in each: the campaign's
+    link and due date, submitted / expected, on time, overdue (made here like the body's
+    rows: a template loop's calls and filters per cell cost more than the cells)."""
+    base = url_for("campaigns.index")
+    due = _("due %(d)s")  # translated text, shown as it is (as the template's ``_``)
+    titles, sent, on_time, overdue = [], [], [], []
+    for s in campaigns:
+        titles.append(
+            f'<th><a href="{base}{s.id}">{escape(s.title)}</a><br>'
+            f"<small>{due % {'d': s.due_date.strftime('%d.%m.%Y')}}</small></th>"
+        )
+        # As the template's ``round|int``: Python's rounding of the percentage.
+        percent = int(round(s.completeness * 100, 0))
+        sent.append(f"<td>{s.submitted} / {s.expected} ({percent}%)</td>")
+        on_time.append(f"<td>{int(round(s.on_time_rate * 100, 0))}%</td>")
+        overdue.append(f'<td class="{"overdue" if s.overdue else ""}">{s.overdue}</td>')
+    return tuple(Markup("".join(cells)) for cells in (titles, sent, on_time, overdue))
 
 
 def _matrix_body(result: services.Matrix) -> Markup:
@@ -540,12 +560,11 @@ def campaign_detail(campaign_id: int):
         section=request.args.get("section") or None,
         drafts=_drafts_asked(),
     )
-    at_risk = objectivity.latest_risk_ids(campaign.district_id)
     return render_template(
         "inspections/consolidated.html",
         data=data,
         heads=_column_heads(data.columns),
-        body=_consolidated_body(data, at_risk),
+        body=_consolidated_body(data),
         totals=Markup("".join(f"<td>{escape(c.summary)}</td>" for c in data.columns)),
         tables=[(spec, _table_body(spec, rows)) for spec, rows in data.tables],
         # Its list of every school is only for those who may reopen.
@@ -561,7 +580,7 @@ def _drafts_asked() -> bool:
     return request.args.get("drafts") == "1"
 
 
-def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) -> Markup:
+def _consolidated_body(data: consolidation.ConsolidatedPage) -> Markup:
     """The table's rows as ready HTML: up to 50 x 60 cells, built like the matrix's (a
     template loop's calls and escapes per cell would be most of the page's time)."""
     labels = {state: escape(label) for state, label in state_labels().items()}
@@ -575,11 +594,11 @@ def _consolidated_body(data: consolidation.ConsolidatedPage, at_risk: set[int]) 
     out = []
     unsent_row = '<tr class="unsent">'
     cells = _Cells()
-    for sid, school_id, code, name, state, shown, sent in data.rows:
+    for sid, school_id, code, name, state, shown, sent, at_risk in data.rows:
         out.append(
             f"{'<tr>' if sent else unsent_row}"
             f'<th><a href="{base}{school_id}/forms/{sid}">{escape(code)} {escape(name)}</a>'
-            f"{badge if school_id in at_risk else ''}</th>"
+            f"{badge if at_risk else ''}</th>"
             f'<td class="cell-{state}">{labels[state]}'
             f"{draft if not sent and data.drafts and state != 'draft' else ''}</td>"
         )

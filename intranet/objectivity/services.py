@@ -883,6 +883,13 @@ def school_at_risk(district_id: int, school_id: int) -> bool:
     return bool(db.session.scalar(_SCHOOL_AT_RISK, params))
 
 
+def at_risk(school_id):
+    """Whether the school is flagged in the district's latest year with markers, as a
+    column of another statement, which binds ``district_id`` (the same test as
+    ``latest_risk_ids``: a page reading its schools' rows tells their flags with them)."""
+    return school_id.in_(_LATEST_RISK_IDS.scalar_subquery())
+
+
 def latest_risk_ids(district_id: int) -> set[int]:
     """Schools flagged in the district's latest year with markers, in one query: the
     consolidated tables."""

@@ -330,3 +330,25 @@ def test_the_workbook_is_sized_frozen_filtered_and_lists_the_questions(campaign,
     assert ["k7", rows["k7"][1].value, "9в", 30, "черновик"] == [
         c.value for c in list(wb["1. Классы"].iter_rows())[-1]
     ]
+
+
+def test_answers_that_are_not_text_are_shown_as_they_read(campaign):
+    """Numbers, true and none as stored answers (equal as keys: 1, 1.0, True) are each
+    worded as ``services.display`` words them, beside text that reads alike."""
+    campaign, _reviewer, schools = campaign
+    odd = [
+        {"posted": True, "count": 1, "share": 1.0, "level": 1, "note": "1", "kinds": None},
+        {"posted": "yes", "count": 1.0, "share": 1, "level": True, "note": 1.0, "site": 1},
+    ]
+    for school, answers in zip(schools, odd, strict=False):
+        db.session.execute(
+            update(Submission)
+            .where(Submission.campaign_id == campaign.id, Submission.school_id == school.id)
+            .values(answers=answers)
+        )
+    db.session.commit()
+    paged = consolidation.page(campaign, date.today(), per_page=8)
+    specs = [c.spec for c in paged.columns]
+    for answers, row in zip(odd, paged.rows, strict=False):
+        assert row[5] == [services.display(s, answers.get(s["key"])) for s in specs]
+    assert paged.rows[0][5][:4] == ["True", "1", "1", "1"]
