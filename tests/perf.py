@@ -170,8 +170,9 @@ def baseline_app() -> Flask:
     return app
 
 
-def seed(n_schools: int):
-    """A district of ``n_schools`` schools with two users each, and a reviewer."""
+def seed(n_schools: int, tag: str = ""):
+    """A district of ``n_schools`` schools with two users each, and a reviewer; ``tag``
+    sets its logins apart from another seeded district's in the same database."""
     from intranet.auth.models import User
     from intranet.auth.roles import Role
     from intranet.extensions import db
@@ -183,7 +184,7 @@ def seed(n_schools: int):
     schools = [
         School(
             district_id=district.id,
-            code=f"b{n:04d}",
+            code=f"b{tag}{n:04d}",
             name=f"Муниципальное бюджетное общеобразовательное учреждение «СОШ № {n}»",
             short_name=f"МБОУ СОШ № {n}",
             head_name=f"Директор {n}",
@@ -211,14 +212,14 @@ def seed(n_schools: int):
                 )
             )
     reviewer = User(
-        login="bench-reviewer",
+        login=f"bench-reviewer{tag}",
         full_name="Методист",
         role=Role.DISTRICT_REVIEWER.value,
         district_id=district.id,
         password_hash=hashed.password_hash,
     )
     admin = User(
-        login="bench-admin",
+        login=f"bench-admin{tag}",
         full_name="Администратор",
         role=Role.DISTRICT_ADMIN.value,
         district_id=district.id,
@@ -1422,7 +1423,8 @@ def time_evidence_download(database_url: str | None, megabytes: int = 50) -> lis
     app.instance_path = tmp.name
     with app.app_context():
         upgrade_database()
-        district, school = seed(3)
+        # Beside the pages' district when given a database: logins of its own.
+        district, school = seed(3, tag="e")
         seed_plan(district, n_items=4)
         item = db.session.scalar(
             select(RoadmapItem)
@@ -1448,7 +1450,7 @@ def time_evidence_download(database_url: str | None, megabytes: int = 50) -> lis
         path = f"/schools/{school.id}/roadmaps/{item.roadmap_id}/evidence/{evidence.id}"
         db.session.remove()
     client = app.test_client()
-    r = client.post("/login", data={"login": "bench-reviewer", "password": "bench-password-1"})
+    r = client.post("/login", data={"login": "bench-reviewere", "password": "bench-password-1"})
     assert r.status_code == 302, "benchmark login failed"
 
     def download() -> None:
