@@ -37,6 +37,17 @@ from intranet.schools.models import District, School
 
 COHORT_RATIO = "cohort_ratio"
 
+# A group's mark shares as the district's summaries and a school's page read them.
+_STAT_COLUMNS = (
+    VprMarkStat.subject,
+    VprMarkStat.grade,
+    VprMarkStat.participants,
+    VprMarkStat.share2,
+    VprMarkStat.share3,
+    VprMarkStat.share4,
+    VprMarkStat.share5,
+)
+
 FEDERAL_TITLES = {
     indicators.HIGH_MEAN: _l("Significantly high mean score"),
     indicators.JOURNAL_MISMATCH: _l("Journal marks disagree with ВПР"),
@@ -344,15 +355,7 @@ def _summary_rows(
         if mark in (2, 3, 4, 5):
             r[f"mark{mark}"] = n
     for s in db.session.execute(
-        select(
-            VprMarkStat.subject,
-            VprMarkStat.grade,
-            VprMarkStat.participants,
-            VprMarkStat.share2,
-            VprMarkStat.share3,
-            VprMarkStat.share4,
-            VprMarkStat.share5,
-        ).where(
+        select(*_STAT_COLUMNS).where(
             VprMarkStat.district_id == district_id,
             VprMarkStat.year == year,
             _in_groups(VprMarkStat, only),
@@ -977,15 +980,7 @@ _PUPILS = (
         VprResult.journal_mark,
     )
 )
-_STATS = select(
-    VprMarkStat.subject,
-    VprMarkStat.grade,
-    VprMarkStat.participants,
-    VprMarkStat.share2,
-    VprMarkStat.share3,
-    VprMarkStat.share4,
-    VprMarkStat.share5,
-).where(
+_STATS = select(*_STAT_COLUMNS).where(
     VprMarkStat.school_id == bindparam("school"),
     VprMarkStat.year == bindparam("year"),
     visible(VprMarkStat),

@@ -38,18 +38,15 @@ school_roles = roles(*SCHOOL_ROLES)
 # every roadmap page and row reads it. The roadmap with its plan, school, items and
 # their evidence in one statement, whatever the number of items: a round trip fewer to
 # a database server, for a few repeated columns per item.
-_ROADMAP = (
-    select(SchoolRoadmap)
-    .where(
-        SchoolRoadmap.district_id == bindparam("district_id"),
-        SchoolRoadmap.school_id == bindparam("school_id"),
-        SchoolRoadmap.id == bindparam("roadmap_id"),
-    )
-    .options(
-        joinedload(SchoolRoadmap.items).joinedload(RoadmapItem.evidence),
-        joinedload(SchoolRoadmap.plan),
-        joinedload(SchoolRoadmap.school),
-    )
+_IN_SCOPE = select(SchoolRoadmap).where(
+    SchoolRoadmap.district_id == bindparam("district_id"),
+    SchoolRoadmap.school_id == bindparam("school_id"),
+    SchoolRoadmap.id == bindparam("roadmap_id"),
+)
+_ROADMAP = _IN_SCOPE.options(
+    joinedload(SchoolRoadmap.items).joinedload(RoadmapItem.evidence),
+    joinedload(SchoolRoadmap.plan),
+    joinedload(SchoolRoadmap.school),
 )
 
 
@@ -57,15 +54,9 @@ _ROADMAP = (
 # shows (read later, they load on their own). Its items come as plain rows, read only
 # (``page_items``): the page never changes them, and as mapped objects they cost the
 # page a third of its time.
-_ROADMAP_PAGE = (
-    select(SchoolRoadmap)
-    .where(
-        SchoolRoadmap.district_id == bindparam("district_id"),
-        SchoolRoadmap.school_id == bindparam("school_id"),
-        SchoolRoadmap.id == bindparam("roadmap_id"),
-    )
-    .options(joinedload(SchoolRoadmap.plan), joinedload(SchoolRoadmap.school))
-).options(
+_ROADMAP_PAGE = _IN_SCOPE.options(
+    joinedload(SchoolRoadmap.plan),
+    joinedload(SchoolRoadmap.school),
     defer(SchoolRoadmap.open_due_dates),
     defer(SchoolRoadmap.first_open_due),
     defer(SchoolRoadmap.created_at),
